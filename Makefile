@@ -1,0 +1,40 @@
+# Two commands do everything on a fresh machine:
+#   make demo   builds the report on the bundled example data (report/index.html)
+#   make test   runs the test suite
+# Both create .venv and install the project into it on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test test-fast lint data bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/backorder-analytics demo --data data --out report
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# Regenerate the bundled example dataset (data/*.csv) from example_dataset(seed=0).
+data: $(STAMP)
+	$(BIN)/backorder-analytics example-data --out data
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/io_bench.py
+
+clean:
+	rm -rf $(VENV) report .pytest_cache

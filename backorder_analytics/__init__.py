@@ -1,0 +1,36 @@
+"""backorder_analytics: backorder analytics for inventory planners.
+
+Load and validate order, purchase-order and inventory history; turn it into demand
+series; classify demand; and (in later modules) forecast, simulate the backorder queue
+and recommend safety stock.
+"""
+
+from .dataset import Dataset
+from .exceptions import BackorderAnalyticsError, DataError, NotFittedError
+from .io import (
+    Loaded,
+    read_dataset,
+    read_inventory,
+    read_items,
+    read_orders,
+    read_purchase_orders,
+    read_shipments,
+    write_dataset,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BackorderAnalyticsError",
+    "DataError",
+    "Dataset",
+    "Loaded",
+    "NotFittedError",
+    "read_dataset",
+    "read_inventory",
+    "read_items",
+    "read_orders",
+    "read_purchase_orders",
+    "read_shipments",
+    "write_dataset",
+]

@@ -1,0 +1,101 @@
+"""Self-contained HTML: one page, inline CSS, charts embedded as PNG data URIs.
+
+Every user-supplied string is escaped (``html.escape``; tables via
+``DataFrame.to_html(escape=True)``).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass
+from string import Template
+
+import pandas as pd
+
+__all__ = ["Section", "new_axes", "figure_html", "table_html", "paragraph", "render_page"]
+
+PAGE = Template("""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>$title</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0;
+       color: #222; background: #fafafa; }
+header { background: #1f3a5f; color: white; padding: 1.2em 2em; }
+header p { margin: 0.3em 0 0; opacity: 0.85; }
+nav { padding: 0.6em 2em; background: #e8edf3; }
+nav a { margin-right: 1.2em; color: #1f3a5f; }
+main { padding: 0 2em 2em; max-width: 1200px; }
+section { background: white; border: 1px solid #ddd; border-radius: 6px;
+          padding: 0.5em 1.5em 1em; margin-top: 1.2em; }
+table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }
+th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
+th { background: #f0f3f7; }
+img { max-width: 100%; height: auto; }
+.note { color: #555; font-size: 0.9em; }
+.figures { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
+</style>
+</head>
+<body>
+<header><h1>$title</h1><p>$subtitle</p></header>
+<nav>$nav</nav>
+<main>
+$sections
+</main>
+</body>
+</html>
+""")
+
+
+@dataclass
+class Section:
+    """One section of the report: an anchor id, a title and its HTML body."""
+
+    id: str
+    title: str
+    body: str
+
+
+def new_axes(width: float, height: float):
+    """Axes on a new figure that belongs to no pyplot state (no backend is touched)."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained").add_subplot()
+
+
+def figure_html(fig, alt: str) -> str:
+    """A matplotlib figure as an ``<img>`` with an embedded PNG."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
+
+
+def table_html(frame: pd.DataFrame, max_rows: int = 50, index: bool = True) -> str:
+    """A DataFrame as an escaped HTML table, cut to ``max_rows`` with a note."""
+    shown = frame.head(max_rows)
+    out = shown.to_html(index=index, escape=True, border=0, na_rep="",
+                        float_format=lambda v: f"{v:,.3g}")
+    if len(frame) > max_rows:
+        out += f'<p class="note">First {max_rows:,} of {len(frame):,} rows.</p>'
+    return out
+
+
+def paragraph(text: str, css_class: str | None = None) -> str:
+    """Escaped text in a ``<p>``."""
+    cls = f' class="{css_class}"' if css_class else ""
+    return f"<p{cls}>{html.escape(text)}</p>"
+
+
+def render_page(title: str, subtitle: str, sections: list[Section]) -> str:
+    """The whole page."""
+    nav = "".join(f'<a href="#{html.escape(s.id)}">{html.escape(s.title)}</a>'
+                  for s in sections)
+    body = "\n".join(f'<section id="{html.escape(s.id)}"><h2>{html.escape(s.title)}</h2>\n'
+                     f"{s.body}\n</section>" for s in sections)
+    return PAGE.substitute(title=html.escape(title), subtitle=html.escape(subtitle),
+                           nav=nav, sections=body)
