@@ -6,6 +6,7 @@ and recommend safety stock.
 """
 
 from .dataset import Dataset
+from .datasets import example_dataset
 from .demand import classify_demand, demand_series
 from .exceptions import BackorderAnalyticsError, DataError, NotFittedError
 from .io import (
@@ -31,6 +32,7 @@ __all__ = [
     "NotFittedError",
     "classify_demand",
     "demand_series",
+    "example_dataset",
     "read_dataset",
     "read_inventory",
     "read_items",

@@ -76,8 +76,8 @@ class Dataset:
         """One row per table: rows, SKUs, date range, rows rejected on load."""
         rows = []
         for name, table in self.tables().items():
-            date_col = next(c.name for c in SCHEMAS[name].columns if c.kind == "date")
-            dates = table[date_col]
+            date_col = next((c.name for c in SCHEMAS[name].columns if c.kind == "date"), None)
+            dates = table[date_col] if date_col else pd.Series([], dtype="datetime64[ns]")
             rejected = int((self.rejected["table"] == name).sum()) if len(self.rejected) else 0
             rows.append(
                 {

@@ -20,10 +20,12 @@ file, the column, the first offending rows, what was expected and the fix; with
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io as _io
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -69,11 +71,27 @@ def _suffix(path: Path) -> str:
                 path.suffix.lower())
 
 
+BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _line_of(data: bytes, position: int) -> int:
+    """The 1-based line holding byte ``position``; ``\\n``, ``\\r\\n`` and ``\\r`` end lines."""
+    head = data[:position]
+    return head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
+
+
 def _decode(data: bytes, path: Path, encoding: str | None) -> str:
+    if encoding is None:
+        # UTF-8 unless a byte-order mark says UTF-16 or UTF-32 (Excel "Unicode text")
+        encoding = next((enc for bom, enc in BOMS if data.startswith(bom)), None)
     try:
         return data.decode(encoding or "utf-8-sig")
     except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
+        line = _line_of(data, err.start)
         raise DataError(
             f"{path}: byte {data[err.start:err.start + 1]!r} on line {line} is not valid "
             f"{encoding or 'UTF-8'} text. Expected a {encoding or 'UTF-8'} file. Fix: save "
@@ -95,15 +113,39 @@ def _read_text(path: Path, encoding: str | None) -> pd.DataFrame:
         raise DataError(f"{path}: the file is empty. Expected a header line naming the "
                         "columns, then one line per row. Fix: check that the right file "
                         "was exported.")
-    sep = "\t" if text.split("\n", 1)[0].count("\t") > text.split("\n", 1)[0].count(",") \
-        else ","
+    header = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
+    sep = "\t" if header.count("\t") > header.count(",") else ","
     try:
         return pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                            na_values=[""], skip_blank_lines=False)
     except pd.errors.ParserError as err:
-        raise DataError(f"{path}: the file is not a well-formed CSV file: {err}. Expected "
-                        "the same number of fields on every line. Fix: quote fields that "
-                        "contain the separator, or remove the extra fields.") from None
+        raise _malformed(path, str(err)) from None
+
+
+def _malformed(path: Path, message: str) -> DataError:
+    """DataError for a text file pandas cannot split into fields, naming the line."""
+    ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    quote = re.search(r"EOF inside string starting at row (\d+)", message)
+    if ragged:
+        expected, line, found = (int(g) for g in ragged.groups())
+        problem = f"has {found} fields, but the header (line 1) has {expected}"
+        fix = ("quote fields that contain the separator, or remove the extra fields "
+               "(or name the extra columns in the header)")
+    elif quote:
+        line = int(quote.group(1)) + 1  # pandas counts rows from 0, the header included
+        problem = "opens a quote (\") that is never closed"
+        fix = "close the quote, or remove the stray quote character"
+    else:
+        line, problem, fix = None, f"is not well-formed: {message.strip()}", \
+            "check the file's format"
+    where = f"line {line}" if line is not None else "the file"
+    return DataError(
+        f"{path}: {where} {problem}. Expected a well-formed CSV file, with as many fields "
+        f"on every line as the header has. Fix: {fix}.",
+        pd.DataFrame({"table": [None], "source": [str(path)], "row": [line],
+                      "column": [None], "value": [None], "problem": [problem],
+                      "fix": [fix]}),
+    )
 
 
 def _read_sql(con: Any, query: str | None) -> tuple[pd.DataFrame, str]:
@@ -194,6 +236,14 @@ def _load(schema: TableSchema, source: Any, *, column_map=None, as_of=None, date
           strict_map=True):
     """Read, rename and validate; return the clean table, problems, raw values, Source."""
     raw, where = _read_raw(source, encoding=encoding, sheet_name=sheet_name, query=query)
+    return _check(schema, raw, where, column_map=column_map, as_of=as_of,
+                  date_format=date_format, dayfirst=dayfirst, thousands=thousands,
+                  strict_map=strict_map)
+
+
+def _check(schema: TableSchema, raw: pd.DataFrame, where: Source, *, column_map=None,
+           as_of=None, date_format=None, dayfirst=False, thousands=None, strict_map=True):
+    """Rename and validate a table as read; return clean table, problems, raw, Source."""
     raw = _rename(raw, column_map, where, schema, strict=strict_map)
     if raw.empty:
         first = "line 2" if where.row_word == "line" else f"{where.row_word} {where.row(0)}"
@@ -456,15 +506,20 @@ def read_dataset(
                          f"Got {errors!r} instead.")
     per_table = bool(column_map) and all(k in SCHEMAS for k in column_map)
     queries = options.pop("query", None)
-    tables, problems, raws, sources = {}, [], {}, {}
+    encoding, sheet_name = options.pop("encoding", None), options.pop("sheet_name", 0)
+    read = {}
     for name, source in given.items():
-        if source is None:
-            continue
-        query = queries.get(name) if isinstance(queries, Mapping) else queries
+        if source is not None:
+            query = queries.get(name) if isinstance(queries, Mapping) else queries
+            read[name] = _read_raw(source, encoding=encoding, sheet_name=sheet_name,
+                                   query=query)
+    if column_map and not per_table:
+        _check_shared_map(column_map, read)
+    tables, problems, raws, sources = {}, [], {}, {}
+    for name, (raw, where) in read.items():
         cmap = (column_map or {}).get(name) if per_table else column_map
-        tables[name], found, raws[name], sources[name] = _load(
-            SCHEMAS[name], source, column_map=cmap, query=query, strict_map=per_table,
-            **options)
+        tables[name], found, raws[name], sources[name] = _check(
+            SCHEMAS[name], raw, where, column_map=cmap, strict_map=per_table, **options)
         problems.append(found)
     as_of = pd.Timestamp(as_of) if as_of is not None else None
     problems.append(_cross_table_problems(
@@ -493,12 +548,32 @@ def read_dataset(
                    shipments=tables.get("shipments"), as_of=as_of, rejected=rejected)
 
 
+def _check_shared_map(column_map: Mapping[str, str],
+                      read: dict[str, tuple[pd.DataFrame, Source]]) -> None:
+    """Raise DataError for keys of a map shared by all tables that no table has."""
+    found = {name: [str(c).replace("\ufeff", "").strip() for c in raw.columns]
+             for name, (raw, _) in read.items()}
+    unused = [k for k in column_map if not any(k in cols for cols in found.values())]
+    if unused:
+        tables = "; ".join(f"{read[n][1].name} ({n}): {', '.join(map(repr, cols))}"
+                           for n, cols in found.items())
+        raise DataError(
+            f"column_map names {', '.join(map(repr, unused))}, which none of the tables "
+            f"has. Found: {tables}. Fix: correct the column_map keys (your column names), "
+            "or give one map per table: column_map={'orders': {...}, 'inventory': {...}}.")
+
+
 def _format_by_source(problems: pd.DataFrame, sources: dict[str, Source]) -> str:
     parts = [format_problems(group, sources[table].row_word).rsplit("\n", 1)[0]
              for table, group in problems.groupby("table", sort=False)]
     return "\n".join(parts) + ('\nTo load the valid rows and get the others back as a '
                                'table, pass errors="report"; DataError.problems lists every '
                                'problem.')
+
+
+def _date_text(when: pd.Timestamp) -> str:
+    """``YYYY-MM-DD``, with the time of day only when there is one."""
+    return when.strftime("%Y-%m-%d") if when == when.normalize() else when.isoformat()
 
 
 def write_dataset(ds: Dataset, directory: str | os.PathLike, format: str = "csv") -> Path:
@@ -528,5 +603,5 @@ def write_dataset(ds: Dataset, directory: str | os.PathLike, format: str = "csv"
         else:
             table.to_parquet(directory / f"{name}.parquet", index=False)
     (directory / METADATA_FILE).write_text(
-        json.dumps({"as_of": ds.as_of.strftime("%Y-%m-%d")}, indent=2) + "\n")
+        json.dumps({"as_of": _date_text(ds.as_of)}, indent=2) + "\n")
     return directory

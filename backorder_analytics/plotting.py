@@ -73,7 +73,7 @@ def plot_demand_classes(classes: pd.DataFrame, adi_cutoff: float = 1.32,
     matplotlib.axes.Axes
     """
     ax = _axes(ax, figsize=(6, 4.5))
-    for category, group in classes.groupby("category"):
+    for category, group in classes.groupby("category", observed=True):
         ax.scatter(group["adi"], group["cv2"], s=18, label=f"{category} ({len(group)})",
                    color=CATEGORY_COLORS.get(category, "#333333"))
     ax.axvline(adi_cutoff, color="grey", linestyle="--", linewidth=0.8)

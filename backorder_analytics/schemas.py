@@ -7,7 +7,12 @@ Every loader maps the user's columns onto these names and validates once, on ent
     text identifier kept exactly as written (``"00123"`` is not ``"123"``); blank and
     whitespace-padded values are problems.
 ``count``
-    whole number > 0 (quantities).
+    whole number > 0 (quantities); ``int64`` when required, nullable ``Int64`` when
+    optional (blank = unknown).
+``stock``
+    whole number >= 0 (units on hand), ``int64``.
+``integer``
+    whole number of any sign (priority; blank = 0), ``int64``.
 ``amount``
     real number >= 0 (prices, costs, stock on hand).
 ``date``
@@ -29,9 +34,10 @@ __all__ = [
     "INVENTORY",
     "ITEMS",
     "SCHEMAS",
+    "conform",
 ]
 
-KINDS = ("id", "count", "amount", "integer", "date", "text")
+KINDS = ("id", "count", "stock", "amount", "integer", "date", "text")
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,8 @@ class Column:
     name : str
         Canonical column name.
     kind : str
-        One of ``"id"``, ``"count"``, ``"amount"``, ``"integer"``, ``"date"``, ``"text"``.
+        One of ``"id"``, ``"count"``, ``"stock"``, ``"amount"``, ``"integer"``,
+        ``"date"``, ``"text"``.
     required : bool
         Whether every table must have this column.
     description : str
@@ -54,6 +61,14 @@ class Column:
     kind: str
     required: bool = False
     description: str = ""
+
+    @property
+    def dtype(self) -> str:
+        """The pandas dtype of this column in a canonical table."""
+        if self.kind == "count":
+            return "int64" if self.required else "Int64"
+        return {"id": "object", "text": "object", "stock": "int64", "integer": "int64",
+                "amount": "float64", "date": "datetime64[ns]"}[self.kind]
 
 
 @dataclass(frozen=True)
@@ -147,7 +162,7 @@ INVENTORY = TableSchema(
     columns=(
         Column("sku", "id", True, "stock-keeping unit"),
         Column("date", "date", True, "date of the stock count (start of day)"),
-        Column("on_hand", "amount", True, "units physically in stock, >= 0"),
+        Column("on_hand", "stock", True, "units physically in stock, whole number >= 0"),
     ),
     key=("sku", "date"),
     past_dates=("date",),
@@ -165,6 +180,18 @@ ITEMS = TableSchema(
     ),
     key=("sku",),
 )
+
+def conform(frame, schema: TableSchema):
+    """``frame`` with the canonical columns first, in schema order, cast to their dtypes;
+    other columns follow unchanged. For tables built in code (validated ones already
+    conform)."""
+    canonical = [c for c in schema.columns if c.name in frame]
+    out = frame[[c.name for c in canonical]
+                + [c for c in frame.columns if schema.column(c) is None]].copy()
+    for c in canonical:
+        out[c.name] = out[c.name].astype(c.dtype)
+    return out
+
 
 SCHEMAS: dict[str, TableSchema] = {
     s.name: s for s in (ORDERS, SHIPMENTS, PURCHASE_ORDERS, INVENTORY, ITEMS)

@@ -34,6 +34,7 @@ MAX_COUNT = 2**53 - 1  # largest whole number a float64 holds exactly
 EXPECTED = {
     "id": "a non-blank identifier without surrounding spaces",
     "count": "a whole number > 0",
+    "stock": "a whole number >= 0",
     "amount": "a number >= 0",
     "integer": "a whole number",
     "date": "a date such as 2024-01-31",
@@ -154,6 +155,10 @@ def _to_numbers(raw: pd.Series, thousands: str | None) -> tuple[np.ndarray, np.n
     numbers = pd.to_numeric(text.where(~blank, None), errors="coerce")
     numbers = numbers.to_numpy(dtype=float, na_value=np.nan)
     not_number = ~blank & np.isnan(numbers)
+    # pandas' fast parser may be off in the last digit (0.30000000000000004 -> 0.3):
+    # re-read the numbers it accepted with numpy's correctly rounded one
+    ok = ~np.isnan(numbers)
+    numbers[ok] = text.to_numpy()[ok].astype(np.float64)
     return numbers, not_number
 
 
@@ -173,13 +178,15 @@ def _parse_number(raw: pd.Series, col: Column, found: list, thousands: str | Non
     present = ~np.isnan(numbers)
     with np.errstate(invalid="ignore"):
         checks = [(np.isinf(numbers), "not a finite number")]
-        if col.kind in ("count", "integer"):
+        if col.kind in ("count", "stock", "integer"):
             finite = np.isfinite(numbers)
             checks.append((finite & (np.abs(numbers) > MAX_COUNT),
                            f"too large (more than {MAX_COUNT:,}; overflow)"))
             checks.append((finite & (numbers != np.round(numbers)), "not a whole number"))
         if col.kind == "count":
             checks.append((present & (numbers <= 0), "not > 0"))
+        if col.kind == "stock":
+            checks.append((present & (numbers < 0), "negative"))
         if col.kind == "amount":
             checks.append((present & (numbers < 0), "negative"))
     bad_any = np.zeros(len(raw), dtype=bool)
@@ -193,9 +200,13 @@ def _parse_number(raw: pd.Series, col: Column, found: list, thousands: str | Non
     if col.kind == "integer" and not col.required:
         # priority: a blank cell means the default, 0
         numbers = np.where(np.isnan(numbers), 0.0, numbers)
-    if (col.kind == "count" and col.required) or col.kind == "integer":
-        usable = np.isfinite(numbers) & ~bad_any
+    usable = np.isfinite(numbers) & ~bad_any
+    if col.dtype == "int64":  # bad cells get 0: their rows are rejected or raised
         return pd.Series(np.where(usable, numbers, 0).astype(np.int64), index=raw.index)
+    if col.dtype == "Int64":
+        whole = pd.array(np.where(usable, numbers, 0).astype(np.int64), dtype="Int64")
+        whole[~usable] = pd.NA
+        return pd.Series(whole, index=raw.index)
     return pd.Series(np.where(bad_any, np.nan, numbers), index=raw.index)
 
 

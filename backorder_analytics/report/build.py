@@ -58,8 +58,10 @@ def _data_health(ds: Dataset) -> Section:
         by_reason = (ds.rejected.assign(reason=ds.rejected["reason"].str.split("; "))
                      .explode("reason").groupby(["table", "reason"]).size()
                      .rename("rows").reset_index())
-        body = (paragraph(f"{len(ds.rejected):,} rows were set aside on load; they are not "
-                          "in any figure below. Fix them at the source and run again.")
+        n = len(ds.rejected)
+        rows = f"{n:,} rows were" if n != 1 else "1 row was"
+        body = (paragraph(f"{rows} set aside on load and are not in any figure below. "
+                          "Fix them at the source and run again.")
                 + table_html(by_reason, index=False)
                 + "<h3>First rejected rows</h3>"
                 + table_html(ds.rejected[["table", "source", "row", "reason"]], max_rows=20,
@@ -78,7 +80,7 @@ def _demand(ds: Dataset, weekly: pd.DataFrame, classes: pd.DataFrame) -> Section
     counts = classes["category"].value_counts().rename_axis("category").rename("SKUs")
     volume = weekly.groupby("sku")["demand"].sum()
     examples = (classes.assign(volume=volume).sort_values("volume", ascending=False)
-                .groupby("category").head(1).index[:4])
+                .groupby("category", observed=True).head(1).index[:4])
     scatter = figure_html(plotting.plot_demand_classes(classes, ax=new_axes(6, 4.5)).figure,
                           "ADI against CV² per SKU")
     bars = figure_html(plotting.plot_category_counts(classes, ax=new_axes(5, 3)).figure,
