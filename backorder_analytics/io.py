@@ -20,12 +20,8 @@ file, the column, the first offending rows, what was expected and the fix; with
 
 from __future__ import annotations
 
-import codecs
-import gzip
-import io as _io
 import json
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -34,8 +30,10 @@ import pandas as pd
 
 from .dataset import REJECTED_COLUMNS, Dataset
 from .exceptions import DataError
+from .problems import Source, format_problems, raise_or_split
 from .schemas import INVENTORY, ITEMS, ORDERS, PURCHASE_ORDERS, SCHEMAS, SHIPMENTS, TableSchema
-from .validation import Source, format_problems, raise_or_split, validate_table
+from .sources import SUPPORTED, read_raw
+from .validation import dataset_problems, validate_table
 
 __all__ = [
     "Loaded",
@@ -48,10 +46,6 @@ __all__ = [
     "write_dataset",
 ]
 
-TEXT_SUFFIXES = (".csv", ".txt", ".csv.gz", ".txt.gz")
-PARQUET_SUFFIXES = (".parquet", ".pq")
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-SUPPORTED = TEXT_SUFFIXES + PARQUET_SUFFIXES + EXCEL_SUFFIXES
 METADATA_FILE = "dataset.json"
 
 
@@ -60,147 +54,6 @@ class Loaded(NamedTuple):
 
     table: pd.DataFrame
     rejected: pd.DataFrame
-
-
-# ------------------------------------------------------------------------ raw reading
-
-
-def _suffix(path: Path) -> str:
-    name = path.name.lower()
-    return next((s for s in sorted(SUPPORTED, key=len, reverse=True) if name.endswith(s)),
-                path.suffix.lower())
-
-
-BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
-    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-
-
-def _line_of(data: bytes, position: int) -> int:
-    """The 1-based line holding byte ``position``; ``\\n``, ``\\r\\n`` and ``\\r`` end lines."""
-    head = data[:position]
-    return head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
-
-
-def _decode(data: bytes, path: Path, encoding: str | None) -> str:
-    if encoding is None:
-        # UTF-8 unless a byte-order mark says UTF-16 or UTF-32 (Excel "Unicode text")
-        encoding = next((enc for bom, enc in BOMS if data.startswith(bom)), None)
-    try:
-        return data.decode(encoding or "utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = _line_of(data, err.start)
-        raise DataError(
-            f"{path}: byte {data[err.start:err.start + 1]!r} on line {line} is not valid "
-            f"{encoding or 'UTF-8'} text. Expected a {encoding or 'UTF-8'} file. Fix: save "
-            "the file as UTF-8, or pass the file's encoding, e.g. encoding='cp1252' "
-            "(Windows Excel exports) or encoding='latin-1'.",
-            pd.DataFrame({"table": [None], "source": [str(path)], "row": [line],
-                          "column": [None], "value": [repr(data[err.start:err.start + 1])],
-                          "problem": ["not valid text in the encoding"],
-                          "fix": ["pass encoding=..."]}),
-        ) from None
-
-
-def _read_text(path: Path, encoding: str | None) -> pd.DataFrame:
-    data = path.read_bytes()
-    if path.name.lower().endswith(".gz"):
-        data = gzip.decompress(data)
-    text = _decode(data, path, encoding)
-    if not text.strip():
-        raise DataError(f"{path}: the file is empty. Expected a header line naming the "
-                        "columns, then one line per row. Fix: check that the right file "
-                        "was exported.")
-    header = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
-    sep = "\t" if header.count("\t") > header.count(",") else ","
-    try:
-        return pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                           na_values=[""], skip_blank_lines=False)
-    except pd.errors.ParserError as err:
-        raise _malformed(path, str(err)) from None
-
-
-def _malformed(path: Path, message: str) -> DataError:
-    """DataError for a text file pandas cannot split into fields, naming the line."""
-    ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
-    quote = re.search(r"EOF inside string starting at row (\d+)", message)
-    if ragged:
-        expected, line, found = (int(g) for g in ragged.groups())
-        problem = f"has {found} fields, but the header (line 1) has {expected}"
-        fix = ("quote fields that contain the separator, or remove the extra fields "
-               "(or name the extra columns in the header)")
-    elif quote:
-        line = int(quote.group(1)) + 1  # pandas counts rows from 0, the header included
-        problem = "opens a quote (\") that is never closed"
-        fix = "close the quote, or remove the stray quote character"
-    else:
-        line, problem, fix = None, f"is not well-formed: {message.strip()}", \
-            "check the file's format"
-    where = f"line {line}" if line is not None else "the file"
-    return DataError(
-        f"{path}: {where} {problem}. Expected a well-formed CSV file, with as many fields "
-        f"on every line as the header has. Fix: {fix}.",
-        pd.DataFrame({"table": [None], "source": [str(path)], "row": [line],
-                      "column": [None], "value": [None], "problem": [problem],
-                      "fix": [fix]}),
-    )
-
-
-def _read_sql(con: Any, query: str | None) -> tuple[pd.DataFrame, str]:
-    import sqlalchemy as sa
-
-    if not query:
-        raise ValueError("Reading from a database needs query=: a table name or a SELECT "
-                         "statement, e.g. read_orders(url, query='orders').")
-    engine = sa.create_engine(con) if isinstance(con, str) else con
-    url = getattr(engine, "url", None) or getattr(getattr(engine, "engine", None), "url", "")
-    where = url.render_as_string(hide_password=True) if hasattr(url, "render_as_string") \
-        else str(url)
-    is_table = query.replace("_", "").replace(".", "").isalnum()
-    if is_table:
-        schema_name, _, table_name = query.rpartition(".")
-        statement = sa.select(sa.text("*")).select_from(
-            sa.table(table_name, schema=schema_name or None))
-    else:
-        statement = sa.text(query)
-    try:
-        if isinstance(engine, sa.engine.Engine):
-            with engine.connect() as connection:
-                frame = pd.read_sql(statement, connection)
-        else:
-            frame = pd.read_sql(statement, engine)
-    except sa.exc.SQLAlchemyError as err:
-        raise DataError(f"{where}: could not read {query!r}: {err.__class__.__name__}: "
-                        f"{str(err).splitlines()[0]}. Fix: check the table name or query "
-                        "and the connection.") from None
-    label = f"table {query}" if is_table else "query"
-    return frame, f"{where} ({label})"
-
-
-def _read_raw(source: Any, *, encoding: str | None, sheet_name: str | int,
-              query: str | None) -> tuple[pd.DataFrame, Source]:
-    """Read a source as it is: no renaming, no parsing beyond the file format."""
-    if isinstance(source, pd.DataFrame):
-        return source.copy(), Source("<DataFrame>", 0, "position")
-    if isinstance(source, str) and "://" in source or not isinstance(source, str | os.PathLike):
-        frame, where = _read_sql(source, query)
-        return frame, Source(where, 0, "position")
-    path = Path(source)
-    suffix = _suffix(path)
-    if suffix not in SUPPORTED:
-        raise DataError(f"{path}: cannot read files of type {suffix or '(no suffix)'!r}. "
-                        f"Expected one of {', '.join(SUPPORTED)}. Fix: export the data as "
-                        "CSV, Parquet or Excel, or read it yourself and pass a DataFrame.")
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file (looked in {path.resolve().parent}).")
-    if suffix in TEXT_SUFFIXES:
-        return _read_text(path, encoding), Source(str(path), 2, "line")
-    if suffix in PARQUET_SUFFIXES:
-        return pd.read_parquet(path), Source(str(path), 0, "position")
-    frame = pd.read_excel(path, sheet_name=sheet_name, dtype=object)
-    return frame, Source(f"{path} (sheet {sheet_name!r})", 2, "row")
 
 
 def _rename(raw: pd.DataFrame, column_map: Mapping[str, str] | None, source: Source,
@@ -235,7 +88,7 @@ def _load(schema: TableSchema, source: Any, *, column_map=None, as_of=None, date
           dayfirst=False, thousands=None, encoding=None, sheet_name=0, query=None,
           strict_map=True):
     """Read, rename and validate; return the clean table, problems, raw values, Source."""
-    raw, where = _read_raw(source, encoding=encoding, sheet_name=sheet_name, query=query)
+    raw, where = read_raw(source, encoding=encoding, sheet_name=sheet_name, query=query)
     return _check(schema, raw, where, column_map=column_map, as_of=as_of,
                   date_format=date_format, dayfirst=dayfirst, thousands=thousands,
                   strict_map=strict_map)
@@ -362,10 +215,6 @@ read_shipments = _make_reader(
     "'order_id': ['SO1'], 'sku': ['A'], 'quantity': [2], 'Shipped': ['2024-03-02']",
     "{'Shipped': 'ship_date'}")
 
-_READERS = {"orders": read_orders, "purchase_orders": read_purchase_orders,
-            "inventory": read_inventory, "items": read_items, "shipments": read_shipments}
-
-
 # ----------------------------------------------------------------------------- datasets
 
 
@@ -385,54 +234,6 @@ def _latest_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
                 latest.append(table[col.name].max())
     latest = [d for d in latest if pd.notna(d)]
     return max(latest).normalize() if latest else pd.Timestamp.today().normalize()
-
-
-def _cross_table_problems(tables: dict[str, pd.DataFrame], sources: dict[str, Source],
-                          as_of: pd.Timestamp | None) -> pd.DataFrame:
-    """Problems that need more than one table: unknown SKUs, over-shipped order lines,
-    dates after ``as_of``."""
-    from .validation import _check_rows, _finish_problems
-
-    found = []
-    if "items" in tables:
-        known, known_from = set(tables["items"]["sku"]), "items"
-    elif "inventory" in tables:
-        known, known_from = set(tables["inventory"]["sku"]), "inventory"
-    else:
-        known, known_from = None, None
-    for name, table in tables.items():
-        pieces: list[pd.DataFrame] = []
-        if as_of is not None:
-            _check_rows(table, SCHEMAS[name], pieces, as_of)
-            pieces = [p for p in pieces if p["problem"].str.startswith("after as_of").any()]
-            pieces = [p[p["problem"].str.startswith("after as_of")] for p in pieces]
-        if known is not None and name != known_from:
-            unknown = ~table["sku"].isin(known)
-            if unknown.any():
-                from .validation import _problems
-                pieces.append(_problems(
-                    table.index[unknown.to_numpy()], "sku", table.loc[unknown, "sku"],
-                    f"unknown SKU (not in the {known_from} table)",
-                    f"add the SKU to the {known_from} table, or correct it here"))
-        if name == "shipments" and "orders" in tables:
-            line = ["order_id", "line_id"] if "line_id" in table and "line_id" in \
-                tables["orders"] else ["order_id", "sku"]
-            ordered = tables["orders"].groupby(line)["quantity"].sum()
-            shipped = table.groupby(line)["quantity"].transform("sum")
-            key = pd.MultiIndex.from_frame(table[line])
-            limit = ordered.reindex(key).to_numpy()
-            over = (pd.isna(limit) | (shipped.to_numpy() > limit))
-            if over.any():
-                from .validation import _problems
-                pieces.append(_problems(
-                    table.index[over], "quantity", table.loc[over, "quantity"],
-                    "shipped more than the order line's quantity, or an order line "
-                    "that is not in the orders table",
-                    "check the shipments against the orders"))
-        if pieces:
-            found.append(_finish_problems(pd.concat(pieces, ignore_index=True), name,
-                                          sources[name]))
-    return pd.concat(found, ignore_index=True) if found else pd.DataFrame()
 
 
 def read_dataset(
@@ -511,7 +312,7 @@ def read_dataset(
     for name, source in given.items():
         if source is not None:
             query = queries.get(name) if isinstance(queries, Mapping) else queries
-            read[name] = _read_raw(source, encoding=encoding, sheet_name=sheet_name,
+            read[name] = read_raw(source, encoding=encoding, sheet_name=sheet_name,
                                    query=query)
     if column_map and not per_table:
         _check_shared_map(column_map, read)
@@ -522,14 +323,15 @@ def read_dataset(
             SCHEMAS[name], raw, where, column_map=cmap, strict_map=per_table, **options)
         problems.append(found)
     as_of = pd.Timestamp(as_of) if as_of is not None else None
-    problems.append(_cross_table_problems(
+    problems.append(dataset_problems(
         {n: t.drop(index=p["_pos"], errors="ignore") for (n, t), p in
-         zip(tables.items(), problems, strict=False)}, sources, as_of))
+         zip(tables.items(), problems, strict=True)}, sources, as_of))
     problems = [p for p in problems if len(p)]
     all_problems = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame()
     if len(all_problems) and errors == "raise":
-        raise DataError(_format_by_source(all_problems, sources),
-                        all_problems.drop(columns="_pos"))
+        raise DataError(
+            format_problems(all_problems, {s.name: s.row_word for s in sources.values()}),
+            all_problems.drop(columns="_pos"))
     rejected = []
     for name in tables:
         mine = all_problems[all_problems["table"] == name] if len(all_problems) else \
@@ -561,14 +363,6 @@ def _check_shared_map(column_map: Mapping[str, str],
             f"column_map names {', '.join(map(repr, unused))}, which none of the tables "
             f"has. Found: {tables}. Fix: correct the column_map keys (your column names), "
             "or give one map per table: column_map={'orders': {...}, 'inventory': {...}}.")
-
-
-def _format_by_source(problems: pd.DataFrame, sources: dict[str, Source]) -> str:
-    parts = [format_problems(group, sources[table].row_word).rsplit("\n", 1)[0]
-             for table, group in problems.groupby("table", sort=False)]
-    return "\n".join(parts) + ('\nTo load the valid rows and get the others back as a '
-                               'table, pass errors="report"; DataError.problems lists every '
-                               'problem.')
 
 
 def _date_text(when: pd.Timestamp) -> str:

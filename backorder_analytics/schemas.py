@@ -37,7 +37,16 @@ __all__ = [
     "conform",
 ]
 
-KINDS = ("id", "count", "stock", "amount", "integer", "date", "text")
+EXPECTED = {
+    "id": "a non-blank identifier without surrounding spaces",
+    "count": "a whole number > 0",
+    "stock": "a whole number >= 0",
+    "amount": "a number >= 0",
+    "integer": "a whole number",
+    "date": "a date such as 2024-01-31",
+    "text": "text",
+}
+KINDS = tuple(EXPECTED)
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,11 @@ class Column:
     kind: str
     required: bool = False
     description: str = ""
+
+    @property
+    def expected(self) -> str:
+        """What a valid value looks like, for messages."""
+        return EXPECTED[self.kind]
 
     @property
     def dtype(self) -> str:

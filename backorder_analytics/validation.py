@@ -14,8 +14,6 @@ second.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -23,65 +21,17 @@ import pyarrow.compute as pc
 from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
 from pandas.tseries.api import guess_datetime_format
 
-from .dataset import REJECTED_COLUMNS
 from .exceptions import PROBLEM_COLUMNS, DataError
+from .problems import Source, finish_problems, problem_rows
 from .schemas import SCHEMAS, Column, TableSchema
 
-__all__ = ["Source", "validate_table", "raise_or_split", "format_problems", "ERRORS_OPTIONS"]
+__all__ = ["validate_table", "check_columns", "dataset_problems"]
 
-ERRORS_OPTIONS = ("raise", "report")
 MAX_COUNT = 2**53 - 1  # largest whole number a float64 holds exactly
-EXPECTED = {
-    "id": "a non-blank identifier without surrounding spaces",
-    "count": "a whole number > 0",
-    "stock": "a whole number >= 0",
-    "amount": "a number >= 0",
-    "integer": "a whole number",
-    "date": "a date such as 2024-01-31",
-    "text": "text",
-}
-SHOWN_ROWS = 5
 FALLBACK_FORMATS = (  # tried when pandas cannot guess a column's date format
     "%m/%d/%y", "%d/%m/%y", "%m/%d/%Y", "%d/%m/%Y", "%d-%b-%y", "%d-%b-%Y", "%d %b %Y",
     "%b %d, %Y", "%m-%d-%y", "%d-%m-%y", "%d.%m.%y",
 )
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where a table came from, and how its rows are numbered for people.
-
-    Parameters
-    ----------
-    name : str
-        File path, ``"<DataFrame>"``, or a SQL description.
-    row_offset : int
-        Added to a row's 0-based position to give the number a person sees: 2 for
-        text files and spreadsheets (the header is line / row 1), 0 otherwise.
-    row_word : str
-        ``"line"`` (text files), ``"row"`` (spreadsheets) or ``"position"``.
-    """
-
-    name: str
-    row_offset: int = 0
-    row_word: str = "position"
-
-    def row(self, position: int) -> int:
-        """The row number a person sees for a 0-based position."""
-        return int(position) + self.row_offset
-
-
-def _problems(positions, column, values, problem, fix) -> pd.DataFrame:
-    positions = np.asarray(positions, dtype=np.int64)
-    return pd.DataFrame(
-        {
-            "_pos": positions,
-            "column": column,
-            "value": pd.Series(values, dtype=object).to_numpy(),
-            "problem": problem,
-            "fix": fix,
-        }
-    )
 
 
 # --------------------------------------------------------------------------- parsing
@@ -127,7 +77,7 @@ def _parse_id(raw: pd.Series, col: Column, found: list) -> pd.Series:
     text = text.where(~blank, None)
     if col.required and blank.any():
         pos = np.flatnonzero(blank)
-        found.append(_problems(pos, col.name, raw.iloc[pos], f"missing {col.name}",
+        found.append(problem_rows(pos, col.name, raw.iloc[pos], f"missing {col.name}",
                                f"fill in {col.name} on these rows or remove them"))
     filled = ~blank
     padded = np.zeros(len(raw), dtype=bool)
@@ -135,7 +85,7 @@ def _parse_id(raw: pd.Series, col: Column, found: list) -> pd.Series:
         padded[filled] = _trim(text[filled])[1]
     if padded.any():
         pos = np.flatnonzero(padded)
-        found.append(_problems(
+        found.append(problem_rows(
             pos, col.name, text.iloc[pos].map(repr), "has spaces before or after it",
             f"remove the surrounding spaces from {col.name} in the source "
             f"(e.g. df['{col.name}'] = df['{col.name}'].str.strip() before loading)",
@@ -168,12 +118,12 @@ def _parse_number(raw: pd.Series, col: Column, found: list, thousands: str | Non
         pos = np.flatnonzero(not_number)
         hint = ("" if thousands else
                 "; if ',' separates thousands here, pass thousands=','")
-        found.append(_problems(pos, col.name, raw.iloc[pos], "not a number",
-                               f"write {col.name} as {EXPECTED[col.kind]}{hint}"))
+        found.append(problem_rows(pos, col.name, raw.iloc[pos], "not a number",
+                               f"write {col.name} as {col.expected}{hint}"))
     missing = np.isnan(numbers) & ~not_number
     if col.required and missing.any():
         pos = np.flatnonzero(missing)
-        found.append(_problems(pos, col.name, raw.iloc[pos], f"missing {col.name}",
+        found.append(problem_rows(pos, col.name, raw.iloc[pos], f"missing {col.name}",
                                f"fill in {col.name} on these rows or remove them"))
     present = ~np.isnan(numbers)
     with np.errstate(invalid="ignore"):
@@ -194,8 +144,8 @@ def _parse_number(raw: pd.Series, col: Column, found: list, thousands: str | Non
         bad &= ~bad_any  # one problem per cell is enough
         if bad.any():
             pos = np.flatnonzero(bad)
-            found.append(_problems(pos, col.name, raw.iloc[pos], problem,
-                                   f"write {col.name} as {EXPECTED[col.kind]}"))
+            found.append(problem_rows(pos, col.name, raw.iloc[pos], problem,
+                                   f"write {col.name} as {col.expected}"))
         bad_any |= bad
     if col.kind == "integer" and not col.required:
         # priority: a blank cell means the default, 0
@@ -261,12 +211,12 @@ def _parse_date(raw: pd.Series, col: Column, found: list, date_format,
                  "dates are in another format"),
             ):
                 if mask.any():
-                    found.append(_problems(pos[mask], col.name, values.iloc[mask], problem, fix))
+                    found.append(problem_rows(pos[mask], col.name, values.iloc[mask], problem, fix))
     if col.required:
         missing = blank & ~bad
         if missing.any():
             pos = np.flatnonzero(missing)
-            found.append(_problems(pos, col.name, raw.iloc[pos], f"missing {col.name}",
+            found.append(problem_rows(pos, col.name, raw.iloc[pos], f"missing {col.name}",
                                    f"fill in {col.name} on these rows or remove them"))
     return dates
 
@@ -350,52 +300,112 @@ def check_columns(raw: pd.DataFrame, schema: TableSchema, source: Source) -> pd.
     return raw.drop(columns=unnamed)
 
 
-def _check_rows(clean: pd.DataFrame, schema: TableSchema, found: list, as_of) -> None:
-    """Checks across columns and rows: date order, dates after as_of, unique keys."""
-    positions = clean.index.to_numpy()
-    after = [
+def date_order_problems(clean: pd.DataFrame) -> list[pd.DataFrame]:
+    """Received, expected or cancelled before the order was placed."""
+    positions, found = clean.index.to_numpy(), []
+    for late, early, problem in (
         ("received_date", "order_date", "received before it was ordered"),
         ("expected_date", "order_date", "expected before it was ordered"),
         ("cancel_date", "order_date", "cancelled before it was ordered"),
-    ]
-    for late, early, problem in after:
+    ):
         if late in clean and early in clean:
             bad = (clean[late] < clean[early]).to_numpy()
             if bad.any():
                 pos = np.flatnonzero(bad)
                 values = (clean[late].iloc[pos].dt.strftime("%Y-%m-%d").to_numpy() + " < "
                           + clean[early].iloc[pos].dt.strftime("%Y-%m-%d").to_numpy())
-                found.append(_problems(positions[pos], late, values, problem,
-                                       f"check {late} and {early} on these rows"))
-    if as_of is not None:
-        as_of = pd.Timestamp(as_of)
-        limit = as_of.normalize() + pd.Timedelta(days=1)
-        for name in schema.past_dates:
-            if name in clean:
-                bad = (clean[name] >= limit).to_numpy()
-                if bad.any():
-                    pos = np.flatnonzero(bad)
-                    found.append(_problems(
-                        positions[pos], name, clean[name].iloc[pos].dt.strftime("%Y-%m-%d"),
-                        f"after as_of ({as_of.date()})",
-                        f"check {name}, or pass a later as_of",
-                    ))
+                found.append(problem_rows(positions[pos], late, values, problem,
+                                          f"check {late} and {early} on these rows"))
+    return found
+
+
+def after_as_of_problems(clean: pd.DataFrame, schema: TableSchema, as_of) -> list[pd.DataFrame]:
+    """Dates that must be past (``schema.past_dates``) but lie after the day of ``as_of``."""
+    as_of = pd.Timestamp(as_of)
+    limit = as_of.normalize() + pd.Timedelta(days=1)
+    positions, found = clean.index.to_numpy(), []
+    for name in schema.past_dates:
+        if name in clean:
+            bad = (clean[name] >= limit).to_numpy()
+            if bad.any():
+                pos = np.flatnonzero(bad)
+                found.append(problem_rows(
+                    positions[pos], name, clean[name].iloc[pos].dt.strftime("%Y-%m-%d"),
+                    f"after as_of ({as_of.date()})", f"check {name}, or pass a later as_of"))
+    return found
+
+
+def duplicate_key_problems(clean: pd.DataFrame, schema: TableSchema) -> list[pd.DataFrame]:
+    """Rows whose key repeats an earlier row's; each names the first row (``_first``)."""
     key = list(schema.key_for(list(clean.columns)))
-    if key:
-        valid = clean[key].notna().all(axis=1).to_numpy()
-        dup = clean[key].duplicated(keep="first").to_numpy() & valid
-        if dup.any():
-            pos = np.flatnonzero(dup)
-            first = (clean.assign(_p=clean.index.to_numpy())
-                     .groupby(key, sort=False)["_p"].transform("min").to_numpy())
-            values = clean[key].iloc[pos].astype(str).agg(" / ".join, axis=1)
-            fix = ("remove the repeated rows" if schema.name != "orders" or "line_id" in key
-                   else "remove the repeated rows, or add a line_id column to tell the "
-                        "lines of one order apart")
-            piece = _problems(positions[pos], key[-1], values,
-                              f"duplicate {' / '.join(key)}", fix)
-            piece["_first"] = first[pos]
-            found.append(piece)
+    if not key:
+        return []
+    valid = clean[key].notna().all(axis=1).to_numpy()
+    dup = clean[key].duplicated(keep="first").to_numpy() & valid
+    if not dup.any():
+        return []
+    pos = np.flatnonzero(dup)
+    first = (clean.assign(_p=clean.index.to_numpy())
+             .groupby(key, sort=False)["_p"].transform("min").to_numpy())
+    values = clean[key].iloc[pos].astype(str).agg(" / ".join, axis=1)
+    fix = ("remove the repeated rows" if schema.name != "orders" or "line_id" in key
+           else "remove the repeated rows, or add a line_id column to tell the "
+                "lines of one order apart")
+    piece = problem_rows(clean.index.to_numpy()[pos], key[-1], values,
+                         f"duplicate {' / '.join(key)}", fix)
+    piece["_first"] = first[pos]
+    return [piece]
+
+
+def unknown_sku_problems(tables: dict[str, pd.DataFrame]) -> dict[str, list[pd.DataFrame]]:
+    """SKUs not in the item master (or, without one, not in the inventory table)."""
+    reference = next((n for n in ("items", "inventory") if n in tables), None)
+    if reference is None:
+        return {}
+    known = tables[reference]["sku"].unique()
+    found = {}
+    for name, table in tables.items():
+        unknown = ~table["sku"].isin(known).to_numpy()
+        if name != reference and unknown.any():
+            found[name] = [problem_rows(
+                table.index[unknown], "sku", table.loc[unknown, "sku"],
+                f"unknown SKU (not in the {reference} table)",
+                f"add the SKU to the {reference} table, or correct it here")]
+    return found
+
+
+def overshipped_problems(orders: pd.DataFrame, shipments: pd.DataFrame) -> list[pd.DataFrame]:
+    """Shipments of order lines that are not in ``orders``, or of more than was ordered."""
+    line = (["order_id", "line_id"] if "line_id" in shipments and "line_id" in orders
+            else ["order_id", "sku"])
+    ordered = orders.groupby(line)["quantity"].sum()
+    shipped = shipments.groupby(line)["quantity"].transform("sum").to_numpy()
+    limit = ordered.reindex(pd.MultiIndex.from_frame(shipments[line])).to_numpy()
+    over = pd.isna(limit) | (shipped > limit)
+    if not over.any():
+        return []
+    return [problem_rows(shipments.index[over], "quantity", shipments.loc[over, "quantity"],
+                         "shipped more than the order line's quantity, or an order line "
+                         "that is not in the orders table",
+                         "check the shipments against the orders")]
+
+
+def dataset_problems(tables: dict[str, pd.DataFrame], sources: dict[str, Source],
+                     as_of=None) -> pd.DataFrame:
+    """Problems that need more than one table, or ``as_of``: unknown SKUs, over-shipped
+    order lines, dates after ``as_of``. ``tables`` hold the rows that passed the
+    per-table checks, indexed by position in their source."""
+    found = {name: [] for name in tables}
+    for name, pieces in unknown_sku_problems(tables).items():
+        found[name] += pieces
+    if "shipments" in tables and "orders" in tables:
+        found["shipments"] += overshipped_problems(tables["orders"], tables["shipments"])
+    if as_of is not None:
+        for name, table in tables.items():
+            found[name] += after_as_of_problems(table, SCHEMAS[name], as_of)
+    finished = [finish_problems(pd.concat(pieces, ignore_index=True), name, sources[name])
+                for name, pieces in found.items() if pieces]
+    return pd.concat(finished, ignore_index=True) if finished else pd.DataFrame()
 
 
 def validate_table(
@@ -465,97 +475,11 @@ def validate_table(
         keep = ~blank_rows
         table = table[keep]
         found = [f[keep[f["_pos"].to_numpy()]] for f in found]
-    _check_rows(table, schema, found, as_of)
+    found += date_order_problems(table) + duplicate_key_problems(table, schema)
+    if as_of is not None:
+        found += after_as_of_problems(table, schema, as_of)
     if found:
         problems = pd.concat(found, ignore_index=True)
     else:
         problems = pd.DataFrame(columns=["_pos", "column", "value", "problem", "fix"])
-    return table, _finish_problems(problems, schema.name, source)
-
-
-def _finish_problems(problems: pd.DataFrame, table: str, source: Source) -> pd.DataFrame:
-    problems = problems.copy()
-    problems.insert(0, "table", table)
-    problems.insert(1, "source", source.name)
-    problems.insert(2, "row", problems["_pos"].astype(np.int64) + source.row_offset)
-    if "_first" in problems:
-        first = problems["_first"]
-        has_first = first.notna()
-        problems.loc[has_first, "problem"] = (
-            problems.loc[has_first, "problem"] + f" of {source.row_word} "
-            + (first[has_first].astype(np.int64) + source.row_offset).astype(str)
-        )
-        problems = problems.drop(columns="_first")
-    return problems.sort_values(["_pos", "column"], kind="stable").reset_index(drop=True)
-
-
-# ----------------------------------------------------------------- raising or splitting
-
-
-def format_problems(problems: pd.DataFrame, row_word: str = "line") -> str:
-    """A readable account of a problems table: per source and column, what was expected,
-    each kind of problem with its first rows and what was found there, and the fix."""
-    lines = []
-    problems = problems.assign(
-        _kind=problems["problem"].str.replace(r" of (line|row|position) \d+$", "", regex=True))
-    for (source, table), per_source in problems.groupby(["source", "table"], sort=False):
-        n = len(per_source)
-        lines.append(f"{source}: {n:,} problem{'s' if n != 1 else ''} in the {table} table.")
-        for column, per_column in per_source.groupby("column", sort=False):
-            col = SCHEMAS[table].column(column) if table in SCHEMAS else None
-            expected = f" (expected {EXPECTED[col.kind]})" if col is not None else ""
-            lines.append(f"  column {column!r}{expected}:")
-            for kind, group in per_column.groupby("_kind", sort=False):
-                lines.append(f"    {kind}: {len(group):,} row{'s' if len(group) != 1 else ''}")
-                for r in group.head(SHOWN_ROWS).itertuples():
-                    where = f"{row_word} {r.row}" if pd.notna(r.row) else "table"
-                    lines.append(f"      {where}: found {_show(r.value)}"
-                                 + (f" ({r.problem})" if r.problem != kind else ""))
-                if len(group) > SHOWN_ROWS:
-                    lines.append(f"      … and {len(group) - SHOWN_ROWS:,} more")
-                lines.append(f"      fix: {group['fix'].iloc[0]}")
-    lines.append('To load the valid rows and get the others back as a table, pass '
-                 'errors="report"; DataError.problems lists every problem.')
-    return "\n".join(lines)
-
-
-def _show(value) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "a blank cell"
-    text = value if isinstance(value, str) else str(value)
-    return text if text.startswith("'") else repr(text)
-
-
-def raise_or_split(
-    clean: pd.DataFrame,
-    problems: pd.DataFrame,
-    raw_values: pd.DataFrame,
-    source: Source,
-    errors: str,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Raise :class:`DataError` (``errors="raise"``) or split off the offending rows.
-
-    Returns
-    -------
-    valid : pandas.DataFrame
-        The rows without problems (index: 0-based position in the source).
-    rejected : pandas.DataFrame
-        One row per rejected row: ``table, source, row, reason`` and its values as read.
-    """
-    if errors not in ERRORS_OPTIONS:
-        raise ValueError(f"The 'errors' parameter must be one of {set(ERRORS_OPTIONS)}. "
-                         f"Got {errors!r} instead.")
-    if problems.empty:
-        return clean, pd.DataFrame(columns=REJECTED_COLUMNS)
-    if errors == "raise":
-        raise DataError(format_problems(problems, source.row_word),
-                        problems.drop(columns="_pos"))
-    reasons = (problems["column"] + ": " + problems["problem"]).groupby(problems["_pos"]).agg(
-        "; ".join)
-    bad = reasons.index.to_numpy()
-    rejected = raw_values.loc[raw_values.index.isin(bad)].astype(object).copy()
-    rejected.insert(0, "table", problems["table"].iloc[0])
-    rejected.insert(1, "source", source.name)
-    rejected.insert(2, "row", rejected.index.to_numpy() + source.row_offset)
-    rejected.insert(3, "reason", reasons.reindex(rejected.index).to_numpy())
-    return clean.drop(index=bad, errors="ignore"), rejected.reset_index(drop=True)
+    return table, finish_problems(problems, schema.name, source)

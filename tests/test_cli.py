@@ -35,7 +35,9 @@ def test_validate_clean_folder_exits_0(small_folder, capsys):
     assert main(["validate", str(small_folder)]) == 0
     out = capsys.readouterr().out
     assert "No problems found." in out
-    assert "orders" in out and "purchase_orders" in out and "inventory" in out
+    assert "orders" in out
+    assert "purchase_orders" in out
+    assert "inventory" in out
 
 
 def test_validate_reports_every_problem_and_exits_1(small_folder, capsys, tmp_path):
@@ -47,7 +49,8 @@ def test_validate_reports_every_problem_and_exits_1(small_folder, capsys, tmp_pa
     assert status == 1
     out = capsys.readouterr().out
     assert "2 rows have problems" in out
-    assert "quantity: not > 0" in out and "quantity: not a number" in out
+    assert "quantity: not > 0" in out
+    assert "quantity: not a number" in out
     rejected = pd.read_csv(problems_csv)
     assert rejected["row"].tolist() == [3, 4]
 

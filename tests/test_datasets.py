@@ -411,3 +411,40 @@ def test_small_dataset_and_bad_arguments():
         example_dataset(n_skus=3)
     with pytest.raises(ValueError, match="'days' parameter must be an integer >= 28"):
         example_dataset(days=7)
+
+
+def test_bundled_data_folder_is_example_dataset_seed_0():
+    """data/ holds exactly example_dataset(seed=0), read back through the loaders."""
+    from pathlib import Path
+
+    import backorder_analytics as ba
+
+    folder = Path(__file__).resolve().parent.parent / "data"
+    on_disk = ba.read_dataset(folder)
+    made = example_dataset(seed=0)
+    assert on_disk.as_of == made.as_of
+    for name, table in made.tables().items():
+        pd.testing.assert_frame_equal(getattr(on_disk, name), table, obj=name)
+
+
+def test_bundled_data_matches_its_readme():
+    """The figures data/README.md states, counted independently from the tables."""
+    from pathlib import Path
+
+    import backorder_analytics as ba
+
+    ds = ba.read_dataset(Path(__file__).resolve().parent.parent / "data")
+    orders, shipments = ds.orders, ds.shipments
+    assert len(orders) == 165_178
+    assert orders["order_id"].nunique() == 118_248
+    assert len(ds.purchase_orders) == 1_908
+    assert ds.purchase_orders["received_date"].isna().sum() == 30
+    shipped = shipments.groupby(["order_id", "line_id"])["quantity"].sum()
+    lines = orders.set_index(["order_id", "line_id"])
+    left = lines["quantity"] - shipped.reindex(lines.index, fill_value=0)
+    cancelled = lines["cancel_date"].notna()
+    assert int(cancelled.sum()) == 318
+    assert int(((left > 0) & ~cancelled).sum()) == 76
+    fill = shipments.loc[shipments["ship_date"] == shipments.merge(
+        orders, on=["order_id", "line_id"])["order_date"].to_numpy(), "quantity"].sum()
+    assert fill / orders["quantity"].sum() == pytest.approx(0.923, abs=0.0005)
