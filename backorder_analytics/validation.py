@@ -2,14 +2,13 @@
 
 :func:`validate_table` turns a raw table (columns already renamed to canonical names,
 values as read) into a typed canonical table and a *problems* table, one row per
-problem. :func:`raise_or_split` then either raises :class:`DataError` with a message
-that names the source, the column, the first offending rows, what was expected, what
-was found and how to fix it, or splits off the offending rows into a *rejected* table
-with a reason per row. Nothing is dropped silently; only rows that are entirely empty
-(blank lines) are skipped, since they hold no data.
+problem; :func:`dataset_problems` adds the checks that need several tables or
+``as_of``. :func:`backorder_analytics.problems.raise_or_split` then raises or sets the
+offending rows aside. Only rows that are entirely empty (blank lines) are skipped,
+since they hold no data.
 
-Every check is vectorised over rows: validating a million order lines takes about a
-second.
+Every check is vectorised over rows: a million order lines validate in about two
+seconds from Parquet (``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
