@@ -29,7 +29,8 @@ def _axes(ax: Axes | None, figsize=(7, 4)) -> Axes:
     return ax
 
 
-def plot_demand(y: pd.DataFrame, skus=None, ax: Axes | None = None) -> Axes:
+def plot_demand(y: pd.DataFrame, skus=None, ax: Axes | None = None,
+                title: str = "Demand") -> Axes:
     """Demand over time for a few SKUs.
 
     Parameters
@@ -39,6 +40,7 @@ def plot_demand(y: pd.DataFrame, skus=None, ax: Axes | None = None) -> Axes:
     skus : list of str, optional
         Which SKUs to draw; default the first three.
     ax : matplotlib Axes, optional
+    title : str
 
     Returns
     -------
@@ -51,7 +53,7 @@ def plot_demand(y: pd.DataFrame, skus=None, ax: Axes | None = None) -> Axes:
         ax.plot(one["date"], one["demand"], label=str(sku), linewidth=1)
     ax.set_xlabel("date")
     ax.set_ylabel("units ordered")
-    ax.set_title("Demand")
+    ax.set_title(title)
     ax.legend(loc="upper left", fontsize="small")
     return ax
 

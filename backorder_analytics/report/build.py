@@ -17,7 +17,15 @@ from tqdm.auto import tqdm
 from .. import plotting
 from ..dataset import Dataset
 from ..demand import classify_demand, demand_series
-from .html import Section, figure_html, new_axes, paragraph, render_page, table_html
+from .html import (
+    Section,
+    figure_html,
+    new_axes,
+    new_axes_grid,
+    paragraph,
+    render_page,
+    table_html,
+)
 
 __all__ = ["build_report"]
 
@@ -76,17 +84,26 @@ def _tables(ds: Dataset) -> Section:
     return Section("tables", "Tables loaded", table_html(summary))
 
 
+def _complete_periods(weekly: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Weeks that ended by ``as_of`` (a last, partial week would look like a drop)."""
+    return weekly[weekly["date"] + pd.Timedelta(days=7) <= as_of.normalize()
+                  + pd.Timedelta(days=1)]
+
+
 def _demand(ds: Dataset, weekly: pd.DataFrame, classes: pd.DataFrame) -> Section:
     counts = classes["category"].value_counts().rename_axis("category").rename("SKUs")
     volume = weekly.groupby("sku")["demand"].sum()
     examples = (classes.assign(volume=volume).sort_values("volume", ascending=False)
-                .groupby("category", observed=True).head(1).index[:4])
+                .groupby("category", observed=True).head(1))
     scatter = figure_html(plotting.plot_demand_classes(classes, ax=new_axes(6, 4.5)).figure,
                           "ADI against CV² per SKU")
     bars = figure_html(plotting.plot_category_counts(classes, ax=new_axes(5, 3)).figure,
                        "SKUs per category")
-    lines = figure_html(plotting.plot_demand(weekly, skus=examples, ax=new_axes(10, 4)).figure,
-                        "weekly demand of the busiest SKU in each category")
+    complete = _complete_periods(weekly, ds.as_of)
+    axes = new_axes_grid(len(examples), width=10, height_each=2.2)
+    for ax, (sku, row) in zip(axes, examples.iterrows(), strict=True):
+        plotting.plot_demand(complete, skus=[sku], ax=ax, title=f"{sku}: {row['category']}")
+    lines = figure_html(axes[0].figure, "weekly demand of the busiest SKU in each category")
     table = classes.reset_index()[["sku", "category", "mean_demand", "adi", "cv2", "nonzero",
                                    "periods"]].sort_values(["category", "sku"])
     body = (paragraph("Demand is classified per SKU on its weekly series (Syntetos, Boylan "
@@ -96,6 +113,7 @@ def _demand(ds: Dataset, weekly: pd.DataFrame, classes: pd.DataFrame) -> Section
             + f'<div class="figures">{scatter}{bars}</div>'
             + table_html(counts.to_frame())
             + "<h3>Weekly demand, busiest SKU of each category</h3>" + lines
+            + paragraph("Complete weeks only.", "note")
             + "<h3>Every SKU</h3>" + table_html(table, max_rows=500, index=False))
     return Section("demand", "Demand and its classes", body)
 

@@ -14,7 +14,8 @@ from string import Template
 
 import pandas as pd
 
-__all__ = ["Section", "new_axes", "figure_html", "table_html", "paragraph", "render_page"]
+__all__ = ["Section", "new_axes", "new_axes_grid", "figure_html", "table_html", "paragraph",
+           "render_page"]
 
 PAGE = Template("""<!DOCTYPE html>
 <html lang="en">
@@ -65,6 +66,14 @@ def new_axes(width: float, height: float):
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), layout="constrained").add_subplot()
+
+
+def new_axes_grid(n: int, width: float, height_each: float):
+    """``n`` stacked Axes sharing the x axis, on a new figure outside pyplot."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height_each * n), layout="constrained")
+    return list(figure.subplots(n, 1, sharex=True, squeeze=False)[:, 0])
 
 
 def figure_html(fig, alt: str) -> str:
