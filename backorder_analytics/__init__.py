@@ -19,6 +19,7 @@ from .io import (
     read_shipments,
     write_dataset,
 )
+from .leadtime import LeadTimeModel, fit_lead_times
 from .report import build_report
 
 __version__ = "0.1.0"
@@ -33,6 +34,8 @@ __all__ = [
     "classify_demand",
     "demand_series",
     "example_dataset",
+    "fit_lead_times",
+    "LeadTimeModel",
     "read_dataset",
     "read_inventory",
     "read_items",

@@ -97,3 +97,111 @@ def plot_category_counts(classes: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_ylabel("SKUs")
     ax.set_title("SKUs per demand category")
     return ax
+
+
+__all__ += ["plot_lead_times"]
+
+
+def plot_lead_times(model, ax: Axes | None = None, group=None, max_groups: int = 6) -> Axes:
+    """Lead-time CDFs of a fitted :class:`~backorder_analytics.leadtime.LeadTimeModel`:
+    the Kaplan–Meier curve (open POs censored, solid steps), the completed-only
+    empirical curve (open POs ignored, dotted) and the model's fitted CDF (thin line).
+
+    Parameters
+    ----------
+    model : LeadTimeModel
+        A fitted model; its ``curves(group)`` supplies the arrays drawn.
+    ax : matplotlib Axes, optional
+    group : hashable, optional
+        One group to draw; default the first ``max_groups`` groups, one colour each.
+    max_groups : int, default 6
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    groups = [group] if group is not None else list(model.groups_)[:max_groups]
+    for i, g in enumerate(groups):
+        c = model.curves(g)
+        color = f"C{i % 10}"
+        ax.step(c["km_time"], c["km_cdf"], where="post", color=color, linewidth=1.5,
+                label=f"{g}: Kaplan–Meier (censored)")
+        ax.step(c["completed_time"], c["completed_cdf"], where="post", color=color,
+                linestyle=":", linewidth=1, label=f"{g}: completed POs only")
+        ax.plot(c["grid"], c["fitted_cdf"], color=color, linewidth=0.8, alpha=0.8,
+                label=f"{g}: fitted")
+    ax.set_xlabel("lead time [days]")
+    ax.set_ylabel("share of POs received")
+    ax.set_ylim(0, 1.02)
+    ax.set_title("Lead times")
+    ax.legend(fontsize="x-small", loc="lower right")
+    return ax
+
+
+def plot_backtest(summary: pd.DataFrame, metric: str = "rmsse",
+                  ax: Axes | None = None) -> Axes:
+    """Mean backtest score per model (horizontal bars, best at the top).
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        ``BacktestResult.summary``: one row per model, a column per metric.
+    metric : str, default "rmsse"
+        Column drawn.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax, figsize=(6, 0.35 * len(summary) + 1.2))
+    values = summary[metric].sort_values(ascending=False)
+    ax.barh([str(m) for m in values.index], values.to_numpy(), color="#7570b3")
+    ax.set_xlabel(f"mean {metric}")
+    ax.set_title(f"Backtest: {metric} by model")
+    return ax
+
+
+def plot_forecast(history_dates, history, dates, mean, quantiles, quantile_values,
+                  title: str = "", ax: Axes | None = None) -> Axes:
+    """Fan chart: history, the point forecast and bands between quantile forecasts.
+
+    Parameters
+    ----------
+    history_dates, history : array_like
+        Past periods and demand [units per period].
+    dates, mean : array_like
+        Future periods and point forecasts.
+    quantiles : sequence of float
+        Levels of the rows of ``quantile_values``.
+    quantile_values : array_like, shape (n_quantiles, h)
+        Quantile forecasts; each level above 0.5 is shaded from the median (or the
+        mean when 0.5 is not given) up to it, lighter for higher levels.
+    title : str
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import numpy as np
+
+    ax = _axes(ax)
+    ax.plot(history_dates, history, color="#333333", linewidth=1, label="history")
+    qs = list(quantiles)
+    qv = np.asarray(quantile_values, dtype=float)
+    base = qv[qs.index(0.5)] if 0.5 in qs else np.asarray(mean, dtype=float)
+    upper = sorted((q for q in qs if q > 0.5), reverse=True)
+    for i, q in enumerate(upper):
+        ax.fill_between(dates, base, qv[qs.index(q)], step="mid", color="#1b9e77",
+                        alpha=0.15 + 0.15 * i, linewidth=0, label=f"to q{q:g}")
+    ax.plot(dates, mean, color="#d95f02", linewidth=1.5, label="mean")
+    ax.set_xlabel("date")
+    ax.set_ylabel("units per period")
+    ax.set_title(title or "Forecast")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+__all__ += ["plot_backtest", "plot_forecast"]

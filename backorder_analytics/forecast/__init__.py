@@ -1,0 +1,31 @@
+"""Forecasting: numpy kernels vectorised across SKUs, automatic model selection by
+rolling-origin backtest, accuracy metrics, and forecast distributions (quantiles,
+sample paths, demand over a random lead time).
+
+Importing this package registers every kernel in :data:`MODELS`.
+
+Examples
+--------
+>>> from backorder_analytics.forecast import MODELS
+>>> {"naive", "zero"} <= set(MODELS)
+True
+"""
+
+from . import baseline, intermittent, smoothing  # noqa: F401  (register the kernels)
+from .backtest import BacktestResult, backtest
+from .base import MODELS, KernelFit, ModelSpec, register
+from .core import Forecast, forecast
+from .probabilistic import LeadTimeDemand, lead_time_demand
+
+__all__ = [
+    "MODELS",
+    "BacktestResult",
+    "Forecast",
+    "KernelFit",
+    "LeadTimeDemand",
+    "ModelSpec",
+    "backtest",
+    "forecast",
+    "lead_time_demand",
+    "register",
+]

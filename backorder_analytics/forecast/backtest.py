@@ -1,0 +1,417 @@
+"""Rolling-origin backtest of forecasting models on a panel of series.
+
+:func:`backtest` refits every model at each of the last ``windows`` forecast origins
+(spaced ``step`` periods apart) on the data before the origin and scores the next
+``horizon`` periods with :mod:`~backorder_analytics.forecast.metrics`. Each window is
+one call of each kernel on the truncated panel, so the work is vectorised across SKUs
+(Tashman, 2000, on rolling-origin evaluation).
+
+References
+----------
+Tashman, L. J. (2000). Out-of-sample tests of forecasting accuracy: an analysis and
+review. *International Journal of Forecasting*, 16(4), 437–450.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from . import metrics
+from .base import MODELS, KernelFit, ModelSpec, first_valid_index
+from .panel import Panel, to_panel
+from .probabilistic import PathSampler, bootstrap_sampler, count_sampler
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["backtest", "BacktestResult", "POINT_METRICS"]
+
+POINT_METRICS = ("rmsse", "mase", "mae", "bias")
+"""Point-forecast scores in every backtest: RMSSE (M5), MASE (Hyndman & Koehler, 2006),
+MAE [units per period] and scaled bias (forecast − actual over the in-sample mean)."""
+
+MIN_OBS = 2
+"""A series needs this many training periods at an origin to be forecast there."""
+
+
+# ---------------------------------------------------------------------------
+# helpers shared with core
+# ---------------------------------------------------------------------------
+
+
+def as_panel(y: pd.DataFrame | Panel) -> Panel:
+    """A long ``sku, date, demand`` frame (or a Panel) as a Panel, checked."""
+    if isinstance(y, Panel):
+        panel = y
+    elif isinstance(y, pd.DataFrame):
+        panel = to_panel(y)
+    else:
+        raise TypeError("The 'y' parameter must be a pandas DataFrame with columns sku, date, "
+                        f"demand (see demand_series). Got {type(y).__name__} instead.")
+    if panel.values.size and np.nanmin(panel.values, initial=0.0) < 0:
+        raise ValueError("Demand must be >= 0 in every period; the frame has negative values.")
+    return panel
+
+
+def check_horizon(horizon, name: str = "horizon") -> int:
+    if isinstance(horizon, bool) or int(horizon) != horizon or horizon < 1:
+        raise ValueError(f"The {name!r} parameter must be a whole number >= 1. "
+                         f"Got {horizon!r} instead.")
+    return int(horizon)
+
+
+def check_models(models) -> list[str]:
+    """Model names, each in :data:`MODELS`."""
+    if isinstance(models, str):
+        models = [models]
+    names = list(models)
+    unknown = [m for m in names if m not in MODELS]
+    if unknown or not names:
+        raise ValueError(f"Unknown model {unknown[0] if unknown else None!r}. The 'model' "
+                         f"parameter must be one of {sorted(MODELS)} (or 'auto').")
+    return list(dict.fromkeys(names))
+
+
+def check_quantiles(quantiles) -> tuple[float, ...]:
+    q = tuple(float(v) for v in np.atleast_1d(quantiles)) if quantiles is not None else ()
+    if any(not 0 < v < 1 for v in q):
+        raise ValueError(f"The 'quantiles' must lie strictly between 0 and 1. Got {quantiles}.")
+    return q
+
+
+def season_length(freq: str) -> int:
+    """Season of a panel frequency [periods]: week for days, year for weeks and months.
+
+    Examples
+    --------
+    >>> season_length("D"), season_length("W-MON"), season_length("MS")
+    (7, 52, 12)
+    """
+    base = str(freq).upper().split("-")[0]
+    return {"D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4}.get(base, 1)
+
+
+def _accepts(kernel, name: str) -> bool:
+    try:
+        return name in inspect.signature(kernel).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def fit_model(spec: ModelSpec, values: np.ndarray, h: int,
+              season: int | None = None) -> KernelFit:
+    """Run a kernel on rows with enough history; rows without get NaN forecasts.
+
+    ``season`` [periods] is passed as ``season_length`` to kernels that take one."""
+    n, t_len = values.shape
+    enough = (~np.isnan(values)).sum(axis=1) >= MIN_OBS
+    mean = np.full((n, h), np.nan)
+    fitted = np.full((n, t_len), np.nan)
+    if not enough.any():
+        return KernelFit(mean=mean, fitted=fitted, params={})
+    rows = np.flatnonzero(enough)
+    sub = values[rows]
+    start = int(first_valid_index(sub).min())
+    extra = {"season_length": season} if season and _accepts(spec.kernel, "season_length") else {}
+    fit = spec.kernel(sub[:, start:], h, **extra)
+    mean[rows] = fit.mean
+    fitted[rows, start:] = fit.fitted
+    params = {}
+    for key, val in fit.params.items():
+        arr = np.asarray(val, dtype=float)
+        if arr.shape == (len(rows),):
+            full = np.full(n, np.nan)
+            full[rows] = arr
+            params[key] = full
+    return KernelFit(mean=mean, fitted=fitted, params=params)
+
+
+def residual_window(season: int | None, h: int) -> int:
+    """Residuals bootstrapped for continuous models: the last ``max(2·season, 4·h)``
+    periods [periods].
+
+    Recent residuals follow a level that drifts (demand of spare parts fades out);
+    on rolling origins inside the carparts training data (months 33 and 39), the last
+    24 months gave a lower scaled pinball loss than all residuals (0.2605 / 0.2519
+    against 0.2610 / 0.2536) or the last 12, and shares above the quantiles closer to
+    nominal. Two seasons and four horizons generalise the 24 months.
+
+    Examples
+    --------
+    >>> residual_window(12, 6), residual_window(7, 28)
+    (24, 112)
+    """
+    return max(2 * int(season or 1), 4 * int(h))
+
+
+def make_sampler(spec: ModelSpec, values: np.ndarray, fit: KernelFit, h: int,
+                 season: int | None = None) -> PathSampler:
+    """Count distribution for the intermittent family, residual bootstrap (over the
+    last :func:`residual_window` periods) otherwise."""
+    if spec.family == "intermittent":
+        return count_sampler(values, fit.mean)
+    kernel = spec.kernel
+    if season and _accepts(kernel, "season_length") and "season_length" not in fit.params:
+        kernel = functools.partial(kernel, season_length=season)
+    window = residual_window(season, h)
+    enough = ~np.isnan(fit.mean).any(axis=1)
+    if enough.all():
+        return bootstrap_sampler(values, fit, kernel, h, window)
+    rows = np.flatnonzero(enough)
+    parts = []
+    if len(rows):
+        sub = values[rows]
+        start = int(first_valid_index(sub).min())
+        sub_fit = KernelFit(mean=fit.mean[rows], fitted=fit.fitted[rows, start:],
+                            params={k: v[rows] for k, v in fit.params.items()})
+        parts.append((rows, bootstrap_sampler(sub[:, start:], sub_fit, kernel, h, window)))
+    none = np.flatnonzero(~enough)
+    parts.append((none, bootstrap_sampler(values[none], KernelFit(
+        np.nan_to_num(fit.mean[none]), np.full(values[none].shape, np.nan)), None, h)))
+    return PathSampler.combine(parts, values.shape[0])
+
+
+def origins(t_len: int, horizon: int, windows: int, step: int) -> np.ndarray:
+    """Forecast origins (number of training periods), oldest first."""
+    o = t_len - horizon - step * np.arange(windows)[::-1]
+    if o[0] < MIN_OBS:
+        raise ValueError(
+            f"The panel has {t_len} periods: too few for {windows} windows of horizon "
+            f"{horizon} spaced {step} apart (the first origin would leave {o[0]} training "
+            "periods). Use fewer windows, a smaller step or a shorter horizon.")
+    return o
+
+
+def window_scales(train: np.ndarray) -> dict[str, np.ndarray]:
+    """The metrics' in-sample scales of a training panel, computed once per origin."""
+    return {
+        "rmsse": metrics.naive_scale(train, power=2, from_first_nonzero=True),
+        "spl": metrics.naive_scale(train, power=1, from_first_nonzero=True),
+        "mase": metrics.naive_scale(train, power=1),
+        "bias": metrics._nanmean(train, axis=1),
+    }
+
+
+def score_window(values: np.ndarray, origin: int, horizon: int, spec: ModelSpec,
+                 quantiles: tuple[float, ...], n_paths: int, seed: int,
+                 rows: np.ndarray | None = None, season: int | None = None,
+                 scales: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Scores of one model at one origin, each an array over ``rows``.
+
+    ``scales``: :func:`window_scales` of ``values[:, :origin]`` (all rows)."""
+    sub = values if rows is None else values[rows]
+    train, test = sub[:, :origin], sub[:, origin:origin + horizon]
+    if scales is None:
+        scales = window_scales(train)
+    elif rows is not None:
+        scales = {k: v[rows] for k, v in scales.items()}
+    fit = fit_model(spec, train, horizon, season)
+    out = {
+        "rmsse": metrics.rmsse(test, fit.mean, train, scale=scales["rmsse"]),
+        "mase": metrics.mase(test, fit.mean, train, scale=scales["mase"]),
+        "mae": metrics.mae(test, fit.mean),
+        "bias": metrics.scaled_bias(test, fit.mean, train, scale=scales["bias"]),
+    }
+    if quantiles:
+        sampler = make_sampler(spec, train, fit, horizon, season)
+        qf = sampler.quantiles(quantiles, n_paths, seed)
+        spl = metrics.scaled_pinball_loss(test, qf, quantiles, train, scale=scales["spl"])
+        out["spl"] = np.nanmean(spl, axis=1) if spl.size else np.zeros(len(sub))
+        out["pinball"] = metrics.pinball_loss(test, qf, quantiles).mean(axis=1)
+        for i, q in enumerate(quantiles):
+            out[f"below_q{q:g}"] = metrics.share_below(test, qf[:, i, :])
+    started = ~np.isnan(fit.mean).any(axis=1)
+    return {k: np.where(started, v, np.nan) for k, v in out.items()}
+
+
+# ---------------------------------------------------------------------------
+# the result
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class BacktestResult:
+    """Scores of a rolling-origin backtest.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        One row per ``sku × model × window``: ``origin`` (first forecast date),
+        ``rmsse``, ``mase``, ``mae``, ``bias`` and, when quantiles were scored,
+        ``spl`` (mean scaled pinball loss over the quantiles), ``pinball`` [units per
+        period] and ``below_q<level>`` (share of outcomes at or below the quantile).
+        NaN where a series had fewer than two training periods at the origin.
+    horizon, windows, step : int
+        Design of the backtest [periods].
+    quantiles : tuple of float
+    """
+
+    frame: pd.DataFrame
+    horizon: int
+    windows: int
+    step: int
+    quantiles: tuple[float, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The tidy frame (a copy)."""
+        return self.frame.copy()
+
+    @property
+    def metrics(self) -> list[str]:
+        return [c for c in self.frame.columns if c not in ("sku", "model", "window", "origin")]
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Mean of every metric per model (over SKUs and windows), best RMSSE first;
+        ``bias`` is the mean signed scaled bias, ``abs_bias`` its mean magnitude."""
+        f = self.frame.assign(abs_bias=self.frame["bias"].abs())
+        out = f.groupby("model", sort=False)[[*self.metrics, "abs_bias"]].mean()
+        out.insert(0, "n", f.groupby("model", sort=False)["rmsse"].count())
+        return out.sort_values("rmsse")
+
+    def scores(self, metric: str = "rmsse") -> pd.DataFrame:
+        """Wide ``sku × model`` table of a metric averaged over the windows."""
+        if metric not in self.metrics:
+            raise ValueError(f"The 'metric' parameter must be one of {self.metrics}. "
+                             f"Got {metric!r} instead.")
+        return self.frame.pivot_table(index="sku", columns="model", values=metric,
+                                      aggfunc="mean", sort=False)
+
+    def best(self, metric: str = "rmsse") -> pd.Series:
+        """The model with the lowest mean ``metric`` per SKU (``|bias|`` for "bias";
+        ``|below_q − q|`` for the coverage columns)."""
+        table = self.scores(metric)
+        if metric == "bias":
+            table = table.abs()
+        elif metric.startswith("below_q"):
+            table = (table - float(metric[len("below_q"):])).abs()
+        return table.idxmin(axis=1).rename("model")
+
+    def plot(self, metric: str = "rmsse", ax: Axes | None = None) -> Axes:
+        """Bar chart of the mean ``metric`` per model (see :func:`plot_backtest`)."""
+        from ..plotting import plot_backtest
+
+        return plot_backtest(self.summary, metric=metric, ax=ax)
+
+    def __repr__(self) -> str:
+        s = self.summary
+        lines = [f"BacktestResult({self.frame['sku'].nunique()} SKUs × {len(s)} models × "
+                 f"{self.windows} windows; horizon {self.horizon}, step {self.step})"]
+        for model, row in s.head(10).iterrows():
+            lines.append(f"  {model:<18} RMSSE {row['rmsse']:.4f}  MASE {row['mase']:.4f}  "
+                         f"bias {row['bias']:+.4f}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        head = (f"<p><b>Backtest</b>: {self.frame['sku'].nunique()} SKUs, "
+                f"{self.windows} windows of {self.horizon} periods, step {self.step}</p>")
+        return head + self.summary.to_html(float_format=lambda v: f"{v:.4f}")
+
+
+# ---------------------------------------------------------------------------
+# the function
+# ---------------------------------------------------------------------------
+
+
+def backtest_panel(panel: Panel, models: Sequence[str], horizon: int, windows: int = 3,
+                   step: int | None = None, quantiles: Sequence[float] | None = None,
+                   n_paths: int = 200, seed: int = 0,
+                   rows: dict[str, np.ndarray] | None = None) -> BacktestResult:
+    """:func:`backtest` on a Panel; ``rows`` limits each model to some series."""
+    horizon = check_horizon(horizon)
+    windows = check_horizon(windows, "windows")
+    step = horizon if step is None else check_horizon(step, "step")
+    q = check_quantiles(quantiles)
+    values = panel.values
+    starts = origins(values.shape[1], horizon, windows, step)
+    pieces = []
+    scales = [window_scales(values[:, :o]) for o in starts]
+    for name in check_models(models):
+        spec = MODELS[name]
+        idx = np.arange(len(panel.skus)) if rows is None else np.asarray(rows.get(name, []))
+        if len(idx) == 0:
+            continue
+        for w, origin in enumerate(starts):
+            sc = score_window(values, int(origin), horizon, spec, q, n_paths, seed + w, idx,
+                              season_length(panel.freq), scales[w])
+            piece = pd.DataFrame({"sku": panel.skus[idx], "model": name, "window": w,
+                                  "origin": panel.dates[int(origin)], **sc})
+            pieces.append(piece)
+    frame = pd.concat(pieces, ignore_index=True)
+    return BacktestResult(frame=frame, horizon=horizon, windows=windows, step=step,
+                          quantiles=q)
+
+
+def backtest(
+    y: pd.DataFrame,
+    models: Sequence[str] | str = ("naive", "moving_average", "historic_average", "zero"),
+    horizon: int = 28,
+    windows: int = 3,
+    step: int | None = None,
+    quantiles: Sequence[float] | None = (0.5, 0.8, 0.9, 0.95),
+    n_paths: int = 200,
+    seed: int = 0,
+) -> BacktestResult:
+    """Rolling-origin backtest: refit each model at past origins and score the next
+    ``horizon`` periods.
+
+    The origins are the last ``windows`` ones spaced ``step`` apart: the newest
+    forecasts the last ``horizon`` periods of the data, the one before starts ``step``
+    periods earlier, and so on. At each origin every model is fitted on the periods
+    before it (a series with fewer than two of them is left out there).
+
+    Parameters
+    ----------
+    y : pandas.DataFrame
+        Long demand frame ``sku, date, demand`` [units per period] (see
+        :func:`~backorder_analytics.demand_series`).
+    models : sequence of str or str
+        Names from :data:`~backorder_analytics.forecast.MODELS`.
+    horizon : int, default 28
+        Forecast horizon [periods].
+    windows : int, default 3
+        Number of origins.
+    step : int, optional
+        Periods between origins; default ``horizon`` (windows that do not overlap).
+    quantiles : sequence of float or None, default (0.5, 0.8, 0.9, 0.95)
+        Quantile forecasts to score (scaled pinball loss, share below); None skips
+        them (faster: no paths are drawn).
+    n_paths : int, default 200
+        Paths per series for the quantiles.
+    seed : int, default 0
+        Seed of the paths (window ``w`` uses ``seed + w``).
+
+    Returns
+    -------
+    BacktestResult
+        ``.frame`` (sku × model × window), ``.summary`` (mean per model),
+        ``.best(metric)`` (per SKU), ``.plot()``.
+
+    References
+    ----------
+    Tashman, L. J. (2000). Out-of-sample tests of forecasting accuracy: an analysis
+    and review. *International Journal of Forecasting*, 16(4), 437–450.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> y = pd.DataFrame({"sku": ["A"] * 12,
+    ...                   "date": pd.date_range("2024-01-01", periods=12, freq="MS"),
+    ...                   "demand": [3, 0, 2, 5, 0, 1, 4, 0, 2, 3, 0, 1]})
+    >>> bt = backtest(y, models=["naive", "zero"], horizon=3, windows=2, quantiles=None)
+    >>> bt.summary[["n", "rmsse"]].round(4)  # doctest: +NORMALIZE_WHITESPACE
+           n   rmsse
+    model
+    naive  2  0.5369
+    zero   2  0.7109
+    """
+    panel = as_panel(y)
+    return backtest_panel(panel, check_models(models), horizon, windows, step, quantiles,
+                          n_paths, seed)

@@ -1,0 +1,606 @@
+"""Forecast distributions: sample paths and quantiles for every model, and the demand
+over a random lead time.
+
+Two schemes, both vectorised across series and paths (arrays ``(n_series, n_paths, h)``)
+and random only through a ``seed``:
+
+**Residual bootstrap** (continuous models: baseline and smoothing families).
+Each series' in-sample one-step residuals ``e_t = y_t − fitted_t`` are resampled with
+replacement (Efron, 1979; Efron & Tibshirani, 1993, ch. 9) and pushed through the
+model's linear innovations form (Hyndman, Koehler, Ord & Snyder, 2008, ch. 6)::
+
+    Y_{T+j} = ŷ_{T+j|T} + e_j + Σ_{i=1}^{j-1} ψ_i · e_{j−i},     j = 1..h
+
+with ``ψ_i = ∂ŷ_{T+i|T} / ∂y_T``, the response of the ``i``-step forecast to the
+latest observation. ψ is measured, not derived per model: the kernel is run once
+more with the last observation raised by one unit and its fitted parameters held
+(``kernel(y', h, **fit.params)``). For the linear models this is exact: ψ = 1 for
+naive (random walk), α for SES, α + iβ for Holt, 1 every ``m`` steps for the seasonal
+naive, 0 for the zero forecast and ~0 for the historic average. For a model that is
+not an innovations model (moving average) it is the documented approximation.
+Residuals are not centred, so a biased model's bias shows in its distribution (the
+point forecast stays the model's). Paths are clipped at 0.
+
+**Count distribution** (intermittent family: Croston, SBA, TSB, ADIDA, IMAPA).
+Each period has demand with probability ``p_j`` and then a size ``1 + X``,
+``X ~ NegBin`` with the mean and variance of the series' non-zero demands minus one
+(Poisson when they are not over-dispersed): a hurdle (zero-altered) negative
+binomial. ``p_j = min(1, ŷ_j / m)`` with ``m`` the mean non-zero size, so the
+distribution's mean equals the model's forecast ``ŷ_j``; for the Croston family
+(ŷ = z / x) this is the model's occurrence probability ``1/x`` up to the ratio of the
+smoothed size ``z`` to ``m``, and for TSB (ŷ = p·z) its ``p`` likewise. Paths are
+whole numbers (Syntetos, Babai & Gardner, 2015, on intermittent demand distributions).
+
+:func:`lead_time_demand` sums the paths over a lead time that is itself random.
+
+References
+----------
+Efron, B. (1979). Bootstrap methods: another look at the jackknife. *Annals of
+Statistics*, 7(1), 1–26.
+
+Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman &
+Hall, ch. 9 (bootstrapping regression models: resampling residuals).
+
+Hyndman, R. J., Koehler, A. B., Ord, J. K. & Snyder, R. D. (2008). *Forecasting with
+Exponential Smoothing: The State Space Approach*. Springer, ch. 6.
+
+Syntetos, A. A., Babai, M. Z. & Gardner, E. S. (2015). Forecasting intermittent
+inventory demands: simple parametric methods vs. bootstrapping. *Journal of
+Business Research*, 68(8), 1746–1752.
+
+Silver, E. A., Pyke, D. F. & Thomas, D. J. (2017). *Inventory and Production
+Management in Supply Chains*, 4th ed., CRC Press, section 6.11 (demand over a random
+lead time: ``E = μ·E[L]``, ``Var = E[L]·σ² + μ²·Var(L)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .base import KernelFit
+
+__all__ = [
+    "PathSampler",
+    "bootstrap_sampler",
+    "count_sampler",
+    "impulse_response",
+    "lead_time_demand",
+    "LeadTimeDemand",
+    "quantiles_from_paths",
+]
+
+CHUNK = 256
+"""Series per block when sampling: block ``c`` draws from ``default_rng([seed, c])``,
+so the same seed gives the same paths however many series are asked for."""
+
+
+# ---------------------------------------------------------------------------
+# ingredients
+# ---------------------------------------------------------------------------
+
+
+def impulse_response(kernel: Callable[..., KernelFit], y: np.ndarray, h: int,
+                     fit: KernelFit) -> np.ndarray:
+    """ψ weights: how each step's forecast moves when the last observation rises by 1.
+
+    Parameters
+    ----------
+    kernel : callable
+        The model's kernel, ``kernel(y, h, **params) -> KernelFit``.
+    y : numpy.ndarray, shape (n_series, n_time)
+        The panel ``fit`` was made on [units per period].
+    h : int
+        Horizon [periods].
+    fit : KernelFit
+        The kernel's fit on ``y``; its ``params`` are passed back so they stay fixed
+        (when the kernel does not accept them it is refitted).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_series, h)
+        ``psi[:, i − 1] = ∂ŷ_{T+i|T} / ∂y_T`` [dimensionless]; 0 where undefined.
+
+    Examples
+    --------
+    >>> from backorder_analytics.forecast.baseline import naive, zero
+    >>> y = np.array([[1.0, 2.0, 3.0]])
+    >>> impulse_response(naive, y, 2, naive(y, 2)), impulse_response(zero, y, 2, zero(y, 2))
+    (array([[1., 1.]]), array([[0., 0.]]))
+    """
+    y2 = y.copy()
+    y2[:, -1] += 1.0
+    try:
+        moved = kernel(y2, h, **fit.params)
+    except TypeError:
+        moved = kernel(y2, h)
+    psi = np.asarray(moved.mean, dtype=float) - np.asarray(fit.mean, dtype=float)
+    return np.nan_to_num(psi, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def _residual_pool(y: np.ndarray, fitted: np.ndarray,
+                   max_residuals: int | None) -> tuple[np.ndarray, np.ndarray]:
+    resid = y - np.asarray(fitted, dtype=float)
+    if max_residuals is not None and resid.shape[1] > max_residuals:
+        resid = resid[:, -max_residuals:]
+    invalid = np.isnan(resid)
+    order = np.argsort(invalid, axis=1, kind="stable")  # valid residuals first
+    pool = np.take_along_axis(resid, order, axis=1)
+    count = (~invalid).sum(axis=1)
+    pool = np.where(np.arange(pool.shape[1])[None, :] < count[:, None], pool, 0.0)
+    return pool.astype(np.float32), count.astype(np.int64)
+
+
+# ---------------------------------------------------------------------------
+# the sampler
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class PathSampler:
+    """Everything needed to draw forecast paths for a panel of series, row by row.
+
+    Build it with :func:`bootstrap_sampler` or :func:`count_sampler` (or
+    :meth:`combine` several). Rows are series; ``count[i]`` chooses the scheme.
+
+    Attributes
+    ----------
+    mean : numpy.ndarray, shape (n, h)
+        Point forecasts [units per period].
+    count : numpy.ndarray of bool, shape (n,)
+        True: count distribution; False: residual bootstrap.
+    psi : numpy.ndarray, shape (n, h)
+        ψ weights (bootstrap rows).
+    pool : numpy.ndarray, shape (n, r)
+        Residuals, the valid ones first (bootstrap rows).
+    n_pool : numpy.ndarray, shape (n,)
+        Valid residuals per row.
+    prob : numpy.ndarray, shape (n, h)
+        Occurrence probability per period (count rows).
+    extra_mean : numpy.ndarray, shape (n,)
+        Mean of ``size − 1`` [units] (count rows).
+    shape : numpy.ndarray, shape (n,)
+        Gamma shape of the Poisson–gamma (negative binomial) ``size − 1``; ``inf``
+        for Poisson (count rows).
+    """
+
+    mean: np.ndarray
+    count: np.ndarray
+    psi: np.ndarray
+    pool: np.ndarray
+    n_pool: np.ndarray
+    prob: np.ndarray
+    extra_mean: np.ndarray
+    shape: np.ndarray
+
+    @property
+    def n_series(self) -> int:
+        return self.mean.shape[0]
+
+    @property
+    def horizon(self) -> int:
+        return self.mean.shape[1]
+
+    @classmethod
+    def combine(cls, parts: Sequence[tuple[np.ndarray, PathSampler]], n: int) -> PathSampler:
+        """One sampler of ``n`` rows from samplers of row subsets ``(rows, sampler)``."""
+        h = parts[0][1].horizon
+        r = max(max(p.pool.shape[1] for _, p in parts), 1)
+        out = cls(
+            mean=np.full((n, h), np.nan), count=np.zeros(n, bool), psi=np.zeros((n, h)),
+            pool=np.zeros((n, r), np.float32), n_pool=np.zeros(n, np.int64),
+            prob=np.zeros((n, h)), extra_mean=np.zeros(n), shape=np.full(n, np.inf),
+        )
+        for rows, part in parts:
+            out.mean[rows] = part.mean
+            out.count[rows] = part.count
+            out.psi[rows] = part.psi
+            out.pool[rows, : part.pool.shape[1]] = part.pool
+            out.n_pool[rows] = part.n_pool
+            out.prob[rows] = part.prob
+            out.extra_mean[rows] = part.extra_mean
+            out.shape[rows] = part.shape
+        return out
+
+    def _block(self, rows: slice, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        mean = self.mean[rows]
+        c, h = mean.shape
+        out = np.empty((c, n_paths, h), dtype=np.float32)
+        boot = np.flatnonzero(~self.count[rows])
+        cnt = np.flatnonzero(self.count[rows])
+        if len(boot):
+            pool = self.pool[rows][boot]
+            n_pool = self.n_pool[rows][boot]
+            u = rng.random((len(boot), n_paths, h))
+            idx = np.minimum((u * n_pool[:, None, None]).astype(np.int64),
+                             np.maximum(n_pool[:, None, None] - 1, 0))
+            e = np.take_along_axis(pool, idx.reshape(len(boot), -1), axis=1)
+            e = e.reshape(len(boot), n_paths, h)
+            psi = self.psi[rows][boot]
+            if np.any(psi != 0):
+                lag = np.arange(h)[None, :] - np.arange(h)[:, None]  # target j − source k
+                full = np.concatenate([np.ones((len(boot), 1)), psi[:, : h - 1]], axis=1)
+                a = np.where(lag[None] >= 0, full[:, np.clip(lag, 0, None)], 0.0)
+                e = np.matmul(e, a.astype(np.float32))
+            paths = mean[boot][:, None, :].astype(np.float32) + e
+            np.maximum(paths, 0, out=paths)
+            out[boot] = np.nan_to_num(paths, nan=0.0)
+        if len(cnt):
+            prob = self.prob[rows][cnt]
+            occurs = rng.random((len(cnt), n_paths, h)) < prob[:, None, :]
+            extra = self.extra_mean[rows][cnt][:, None, None]
+            shape = self.shape[rows][cnt][:, None, None]
+            finite = np.isfinite(shape) & (extra > 0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                lam = np.where(
+                    finite,
+                    rng.gamma(np.where(finite, shape, 1.0), np.where(finite, extra / shape, 1.0),
+                              size=(len(cnt), n_paths, h)),
+                    extra,
+                )
+            sizes = 1.0 + rng.poisson(np.maximum(lam, 0.0))
+            out[cnt] = np.where(occurs, sizes, 0.0)
+        return out
+
+    def sample(self, n_paths: int, seed: int, rows=None) -> np.ndarray:
+        """Draw paths.
+
+        Parameters
+        ----------
+        n_paths : int
+            Paths per series.
+        seed : int
+            Seed; block ``c`` of :data:`CHUNK` series uses ``default_rng([seed, c])``.
+        rows : array of int, optional
+            Which series (default all), in the order wanted.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n_rows, n_paths, h), float32
+            Demand paths [units per period], ≥ 0.
+        """
+        n = self.n_series
+        wanted = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
+        out = np.empty((len(wanted), int(n_paths), self.horizon), dtype=np.float32)
+        for c in np.unique(wanted // CHUNK):
+            block = slice(c * CHUNK, min((c + 1) * CHUNK, n))
+            paths = self._block(block, int(n_paths), np.random.default_rng([int(seed), int(c)]))
+            here = np.flatnonzero(wanted // CHUNK == c)
+            out[here] = paths[wanted[here] - c * CHUNK]
+        return out
+
+    def quantiles(self, quantiles: Sequence[float], n_paths: int, seed: int) -> np.ndarray:
+        """Quantiles of the path distribution, shape (n, n_quantiles, h).
+
+        Block by block (paths are not kept), with the same draws as :meth:`sample`.
+        Count rows use the inverted-CDF sample quantile (a whole number), bootstrap
+        rows linear interpolation (Hyndman & Fan, 1996, definitions 1 and 7).
+        """
+        n = self.n_series
+        out = np.empty((n, len(quantiles), self.horizon))
+        for c in range((n + CHUNK - 1) // CHUNK):
+            block = slice(c * CHUNK, min((c + 1) * CHUNK, n))
+            paths = self._block(block, int(n_paths), np.random.default_rng([int(seed), int(c)]))
+            out[block] = quantiles_from_paths(paths, quantiles, discrete=self.count[block])
+        return out
+
+
+def quantiles_from_paths(paths: np.ndarray, quantiles: Sequence[float],
+                         discrete: np.ndarray | bool = False) -> np.ndarray:
+    """Sample quantiles over the path axis.
+
+    Parameters
+    ----------
+    paths : numpy.ndarray, shape (n, n_paths, h)
+    quantiles : sequence of float
+        Levels in (0, 1).
+    discrete : bool or array of bool, shape (n,)
+        Rows whose quantile is the inverted empirical CDF (smallest value with
+        ``F ≥ q``, Hyndman & Fan definition 1); others interpolate linearly
+        (definition 7, numpy's default).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n_quantiles, h)
+
+    Examples
+    --------
+    >>> paths = np.arange(1.0, 5.0)[None, :, None]          # 1, 2, 3, 4
+    >>> quantiles_from_paths(paths, [0.5], discrete=True)[0, 0, 0]
+    np.float64(2.0)
+    >>> quantiles_from_paths(paths, [0.5])[0, 0, 0]
+    np.float64(2.5)
+    """
+    srt = np.sort(paths, axis=1)
+    p = srt.shape[1]
+    q = np.asarray(quantiles, dtype=float)
+    discrete = np.broadcast_to(np.asarray(discrete, dtype=bool), (srt.shape[0],))
+    lin_pos = q * (p - 1)
+    lo = np.floor(lin_pos).astype(np.int64)
+    hi = np.minimum(lo + 1, p - 1)
+    frac = (lin_pos - lo)[None, :, None]
+    linear = srt[:, lo, :] * (1 - frac) + srt[:, hi, :] * frac
+    inv = srt[:, np.clip(np.ceil(q * p - 1e-9).astype(np.int64) - 1, 0, p - 1), :]
+    return np.where(discrete[:, None, None], inv, linear).astype(float)
+
+
+def bootstrap_sampler(y: np.ndarray, fit: KernelFit, kernel: Callable[..., KernelFit] | None,
+                      h: int, max_residuals: int | None = None) -> PathSampler:
+    """Residual-bootstrap ingredients for a continuous model (see the module docstring).
+
+    Parameters
+    ----------
+    y : numpy.ndarray, shape (n, n_time)
+        Training panel [units per period].
+    fit : KernelFit
+        The model's fit on ``y``.
+    kernel : callable or None
+        The model's kernel, for the ψ weights; None: ψ = 0 (independent errors).
+    h : int
+        Horizon [periods].
+    max_residuals : int, optional
+        Use only the last this many periods' residuals (default all).
+
+    Returns
+    -------
+    PathSampler
+    """
+    n = y.shape[0]
+    pool, n_pool = _residual_pool(y, fit.fitted, max_residuals)
+    psi = impulse_response(kernel, y, h, fit) if kernel is not None else np.zeros((n, h))
+    return PathSampler(
+        mean=np.asarray(fit.mean, dtype=float), count=np.zeros(n, bool), psi=psi, pool=pool,
+        n_pool=n_pool, prob=np.zeros((n, h)), extra_mean=np.zeros(n),
+        shape=np.full(n, np.inf),
+    )
+
+
+def count_sampler(y: np.ndarray, mean: np.ndarray) -> PathSampler:
+    """Hurdle negative-binomial ingredients for an intermittent model.
+
+    Parameters
+    ----------
+    y : numpy.ndarray, shape (n, n_time)
+        Training panel [units per period]; its non-zero values give the size moments.
+    mean : numpy.ndarray, shape (n, h)
+        The model's point forecasts [units per period].
+
+    Returns
+    -------
+    PathSampler
+        ``prob = min(1, mean / m)``, ``m`` the mean non-zero size; ``size − 1`` with
+        mean ``m − 1`` and the sizes' variance ``v`` (``ddof=1``; 0 for one size):
+        negative binomial with gamma shape ``(m − 1)² / (v − m + 1)`` when
+        ``v > m − 1``, else Poisson.
+
+    Examples
+    --------
+    >>> s = count_sampler(np.array([[0.0, 2.0, 0.0, 4.0]]), np.array([[1.5, 1.5]]))
+    >>> s.prob, s.extra_mean, s.shape
+    (array([[0.5, 0.5]]), array([2.]), array([inf]))
+    """
+    y = np.asarray(y, dtype=float)
+    mean = np.asarray(mean, dtype=float)
+    n, h = mean.shape
+    pos = np.nan_to_num(y) > 0
+    k = pos.sum(axis=1)
+    sizes = np.where(pos, y, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = np.where(k > 0, sizes.sum(axis=1) / np.maximum(k, 1), np.nan)
+        sq = np.where(pos, (y - m[:, None]) ** 2, 0.0).sum(axis=1)
+        v = np.where(k > 1, sq / np.maximum(k - 1, 1), 0.0)
+        extra = np.maximum(np.nan_to_num(m) - 1.0, 0.0)
+        over = v > extra
+        shape = np.where(over & (extra > 0), extra**2 / np.where(over, v - extra, 1.0), np.inf)
+        prob = np.where(k[:, None] > 0, np.clip(np.nan_to_num(mean) / m[:, None], 0.0, 1.0),
+                        0.0)
+    return PathSampler(
+        mean=mean, count=np.ones(n, bool), psi=np.zeros((n, h)),
+        pool=np.zeros((n, 1), np.float32), n_pool=np.zeros(n, np.int64), prob=prob,
+        extra_mean=extra, shape=np.where(np.isfinite(shape), shape, np.inf),
+    )
+
+
+# ---------------------------------------------------------------------------
+# lead-time demand
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class LeadTimeDemand:
+    """Distribution of total demand over a random lead time, per SKU.
+
+    Attributes
+    ----------
+    skus : pandas.Index
+        One entry per row of ``draws``.
+    draws : numpy.ndarray, shape (n_sku, n)
+        Simulated lead-time demand [units].
+    lead_times : numpy.ndarray, shape (n,) or (n_sku, n)
+        The lead times drawn [periods].
+    quantiles : tuple of float
+        Levels reported by :meth:`to_frame`.
+    """
+
+    skus: pd.Index
+    draws: np.ndarray
+    lead_times: np.ndarray
+    quantiles: tuple[float, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per SKU: ``mean``, ``std`` (ddof 1) and one column ``q<level>`` each.
+
+        Quantiles are inverted-CDF sample quantiles (whole numbers for count paths
+        and whole lead times)."""
+        frame = pd.DataFrame({
+            "sku": self.skus,
+            "mean": self.draws.mean(axis=1),
+            "std": self.draws.std(axis=1, ddof=1) if self.draws.shape[1] > 1 else np.nan,
+        })
+        if self.quantiles:
+            qs = np.quantile(self.draws, self.quantiles, axis=1, method="inverted_cdf")
+            for level, values in zip(self.quantiles, qs, strict=True):
+                frame[f"q{level:g}"] = values
+        return frame
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Same as :meth:`to_frame`, indexed by ``sku``."""
+        return self.to_frame().set_index("sku")
+
+    def __repr__(self) -> str:
+        lt = np.asarray(self.lead_times, dtype=float)
+        return (f"LeadTimeDemand({len(self.skus)} SKUs × {self.draws.shape[1]} draws; "
+                f"lead time mean {lt.mean():.3g} periods, sd {lt.std():.3g}; "
+                f"mean demand {self.draws.mean():.4g})")
+
+    def _repr_html_(self) -> str:
+        head = f"<p><b>{self.__repr__()}</b></p>"
+        return head + self.summary.head(20).to_html(float_format=lambda v: f"{v:.4g}")
+
+
+def _lead_time_draws(lead_time: Any, n: int, n_sku: int,
+                     rng: np.random.Generator) -> np.ndarray:
+    if np.isscalar(lead_time) and isinstance(lead_time, int | float | np.number):
+        draws = np.full(n, float(lead_time))
+    elif hasattr(lead_time, "sample") and callable(lead_time.sample):
+        draws = lead_time.sample(n, rng=rng)
+        draws = draws.to_numpy() if hasattr(draws, "to_numpy") else np.asarray(draws)
+    elif hasattr(lead_time, "rvs") and callable(lead_time.rvs):
+        draws = np.asarray(lead_time.rvs(size=n, random_state=rng))
+    else:
+        try:
+            values = np.asarray(lead_time, dtype=float)
+        except (TypeError, ValueError):
+            values = np.empty((0,))
+        if values.ndim == 1 and len(values):
+            draws = values[rng.integers(len(values), size=n)]
+        elif values.ndim == 2 and values.shape[0] == n_sku and values.shape[1]:
+            pick = rng.integers(values.shape[1], size=(n_sku, n))
+            draws = np.take_along_axis(values, pick, axis=1)
+        else:
+            raise TypeError(
+                "The 'lead_time' parameter must be a number of periods, a frozen scipy "
+                "distribution, an array of lead-time draws (shape (k,) or (n_sku, k)), or "
+                f"an object with .sample(n, rng=...). Got {lead_time!r:.60}."
+            )
+    draws = np.asarray(draws, dtype=float)
+    if draws.shape not in ((n,), (n_sku, n)):
+        raise ValueError(
+            f"The lead-time draws must have shape ({n},) or ({n_sku}, {n}); got "
+            f"{draws.shape}. A lead-time model's .sample(n) must return n draws."
+        )
+    if (~np.isfinite(draws)).any() or (draws < 0).any():
+        raise ValueError("Lead times must be finite and >= 0 periods; the draws include "
+                         f"{draws[(~np.isfinite(draws)) | (draws < 0)][:3]}.")
+    return draws
+
+
+def lead_time_demand(
+    fc_or_paths: Any,
+    lead_time: Any,
+    n: int | None = None,
+    quantiles: Sequence[float] = (0.5, 0.9, 0.95, 0.99),
+    seed: int = 0,
+    skus: Sequence | None = None,
+) -> LeadTimeDemand:
+    """Distribution of total demand over a lead time that may itself be random.
+
+    Draw ``k`` pairs a lead time ``L_k`` with a demand path ``Y_k`` and sums the path
+    over ``⌊L_k⌋`` whole periods plus the fraction ``L_k − ⌊L_k⌋`` of the next one::
+
+        D_k = Σ_{j=1}^{⌊L_k⌋} Y_{k,j} + (L_k − ⌊L_k⌋) · Y_{k,⌊L_k⌋+1}
+
+    so that ``E[D] = μ·E[L]`` exactly for a stationary mean ``μ`` and, for whole
+    lead times independent of demand, ``Var[D] = E[L]·σ² + μ²·Var(L)`` (Silver, Pyke
+    & Thomas, 2017, §6.11).
+
+    Parameters
+    ----------
+    fc_or_paths : Forecast or array_like
+        A :class:`~backorder_analytics.forecast.Forecast` (its paths are drawn), or
+        paths of shape ``(n_sku, n_paths, h)`` or ``(n_paths, h)`` [units per period].
+    lead_time : float, frozen scipy distribution, array_like or lead-time model
+        In periods of the forecast (days for a daily forecast). A number is a fixed
+        lead time; a frozen ``scipy.stats`` distribution is sampled with ``.rvs``; a
+        1-D array is an empirical distribution (resampled with replacement), a 2-D
+        array ``(n_sku, k)`` one per SKU; any object with ``.sample(n, rng=...)``
+        (e.g. :class:`~backorder_analytics.leadtime.LeadTimeModel`) is sampled
+        with it (convert days to periods first when the forecast is not daily).
+    n : int, optional
+        Draws per SKU. Default: the number of paths given, or 1,000 for a Forecast.
+        Draw ``k`` uses path ``k`` when ``n`` equals the number of paths, else a path
+        picked at random.
+    quantiles : sequence of float, default (0.5, 0.9, 0.95, 0.99)
+        Levels reported by :meth:`LeadTimeDemand.to_frame`.
+    seed : int, default 0
+        Seed for the lead times, the path picks and a Forecast's paths.
+    skus : sequence, optional
+        Labels of the rows of array paths (default 0, 1, …).
+
+    Returns
+    -------
+    LeadTimeDemand
+        ``.to_frame()``: per SKU ``mean``, ``std`` and quantiles [units];
+        ``.draws`` ``(n_sku, n)``.
+
+    Raises
+    ------
+    ValueError
+        A lead time drawn is negative, or longer than the paths (forecast a longer
+        horizon).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> paths = rng.poisson(2.0, size=(1, 20_000, 10))
+    >>> ltd = lead_time_demand(paths, lead_time=np.array([2, 4]), seed=1)
+    >>> round(float(ltd.draws.mean()), 1)                # 2 · E[L] = 6
+    6.0
+    """
+    rng = np.random.default_rng(seed)
+    if hasattr(fc_or_paths, "paths") and callable(fc_or_paths.paths):
+        n = 1000 if n is None else int(n)
+        paths = np.asarray(fc_or_paths.paths(n, seed=seed), dtype=float)
+        labels = pd.Index(fc_or_paths.skus, name="sku")
+    else:
+        paths = np.asarray(fc_or_paths, dtype=float)
+        if paths.ndim == 2:
+            paths = paths[None]
+        if paths.ndim != 3:
+            raise ValueError("Paths must have shape (n_sku, n_paths, h) or (n_paths, h); "
+                             f"got {paths.shape}.")
+        labels = pd.Index(range(paths.shape[0]) if skus is None else list(skus), name="sku")
+        if len(labels) != paths.shape[0]:
+            raise ValueError(f"{len(labels)} sku labels for {paths.shape[0]} rows of paths.")
+    n_sku, n_paths, h = paths.shape
+    n = n_paths if n is None else int(n)
+    if n < 1:
+        raise ValueError(f"The 'n' parameter must be >= 1. Got {n}.")
+    lt = _lead_time_draws(lead_time, n, n_sku, rng)
+    whole = np.floor(lt).astype(np.int64)
+    frac = lt - whole
+    need = np.where(frac > 0, whole + 1, whole)
+    if need.max(initial=0) > h:
+        raise ValueError(
+            f"A lead time of {lt.max():.4g} periods was drawn but the paths cover only "
+            f"h={h} periods. Forecast with horizon >= {int(need.max())} (or cap the "
+            "lead-time distribution)."
+        )
+    if n == n_paths:
+        picked = paths
+    else:
+        pick = rng.integers(n_paths, size=(n_sku, n))
+        picked = np.take_along_axis(paths, pick[:, :, None], axis=1)
+    cum = np.concatenate([np.zeros((n_sku, n, 1)), np.cumsum(picked, axis=2)], axis=2)
+    whole_b = np.broadcast_to(whole, (n_sku, n))[:, :, None]
+    frac_b = np.broadcast_to(frac, (n_sku, n))
+    total = np.take_along_axis(cum, whole_b, axis=2)[:, :, 0]
+    nxt = np.take_along_axis(picked, np.minimum(whole_b, h - 1), axis=2)[:, :, 0]
+    total = total + np.where(frac_b > 0, frac_b * nxt, 0.0)
+    return LeadTimeDemand(skus=labels, draws=total, lead_times=lt,
+                          quantiles=tuple(float(q) for q in quantiles))

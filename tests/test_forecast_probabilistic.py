@@ -1,0 +1,219 @@
+"""Tests of backorder_analytics.forecast.probabilistic: sample paths against the
+distributions they are built from, and lead_time_demand against closed forms
+(Poisson sums, Poisson mixtures, the compound mean / variance formula)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from backorder_analytics.forecast.baseline import historic_average, naive, zero
+from backorder_analytics.forecast.probabilistic import (
+    PathSampler,
+    bootstrap_sampler,
+    count_sampler,
+    lead_time_demand,
+    quantiles_from_paths,
+)
+
+
+def cdf_close(draws: np.ndarray, dist, points) -> None:
+    """Empirical CDF within 5 standard errors of the exact one at ``points``."""
+    n = draws.size
+    for k in points:
+        p = dist.cdf(k)
+        assert abs((draws <= k).mean() - p) <= 5 * np.sqrt(p * (1 - p) / n) + 1e-12, k
+
+
+# ---------------------------------------------------------------------------
+# sample paths
+# ---------------------------------------------------------------------------
+
+
+def test_bootstrap_naive_is_random_walk_of_residuals():
+    """Naive: ψ = 1, so step j is the last value plus a sum of j resampled residuals."""
+    y = np.array([[10.0, 11.0, 9.0, 10.0, 12.0, 11.0, 10.0]])
+    fit = naive(y, 3)
+    s = bootstrap_sampler(y, fit, naive, 3)
+    np.testing.assert_allclose(s.psi, 1.0)
+    resid = np.diff(y[0])
+    paths = s.sample(40_000, seed=1)[0]
+    assert paths.shape == (40_000, 3)
+    for j in range(3):
+        assert paths[:, j].mean() == pytest.approx(10 + (j + 1) * resid.mean(), abs=0.05)
+        assert paths[:, j].var() == pytest.approx((j + 1) * resid.var(), rel=0.05)
+    # the first step takes only values last + residual
+    assert set(np.round(paths[:, 0], 6)) == set(np.round(10 + resid, 6))
+
+
+def test_bootstrap_zero_and_mean_models_resample_history():
+    y = np.array([[0.0, 2.0, 0.0, 5.0, 1.0, 0.0, 3.0]])
+    s = bootstrap_sampler(y, zero(y, 4), zero, 4)
+    np.testing.assert_allclose(s.psi, 0.0)
+    paths = s.sample(20_000, seed=2)[0]
+    assert set(np.unique(paths)) <= set(y[0, 1:])  # residual of zero = y, first undefined
+    s2 = bootstrap_sampler(y, historic_average(y, 2), historic_average, 2)
+    assert np.abs(s2.psi).max() < 0.2  # 1/(T+1) = 1/8
+
+
+def test_bootstrap_window_uses_recent_residuals():
+    y = np.array([[100.0] * 20 + [1.0, 2.0, 1.0, 2.0, 1.0, 2.0]])
+    s = bootstrap_sampler(y, zero(y, 2), zero, 2, max_residuals=6)
+    assert s.sample(2000, seed=0).max() <= 2.0
+
+
+def test_paths_clipped_at_zero():
+    y = np.array([[5.0, 0.0, 5.0, 0.0, 5.0, 0.0]])
+    paths = bootstrap_sampler(y, naive(y, 5), naive, 5).sample(1000, seed=0)
+    assert paths.min() >= 0
+
+
+def test_count_sampler_hurdle_negative_binomial():
+    """Occurrence p = mean / m; size − 1 negative binomial with the sizes' moments."""
+    y = np.array([[0, 3, 0, 0, 1, 0, 6, 0, 0, 2, 0, 8, 0, 0, 0]], dtype=float)
+    sizes = y[y > 0]
+    m, v = sizes.mean(), sizes.var(ddof=1)  # 4, 8.5
+    mean = np.full((1, 4), 1.2)
+    s = count_sampler(y, mean)
+    assert s.prob[0, 0] == pytest.approx(1.2 / m)
+    paths = s.sample(200_000, seed=3)[0]
+    assert np.array_equal(paths, np.round(paths))
+    assert (paths > 0).mean() == pytest.approx(0.3, abs=0.005)
+    nz = paths[paths > 0]
+    assert nz.min() >= 1
+    assert nz.mean() == pytest.approx(m, rel=0.01)
+    assert nz.var() == pytest.approx(v, rel=0.03)
+    assert paths.mean() == pytest.approx(1.2, rel=0.01)
+    # size − 1 ~ NB(r, p) with r = (m−1)² / (v − m + 1)
+    r = (m - 1) ** 2 / (v - (m - 1))
+    cdf_close(nz - 1, stats.nbinom(r, r / (r + m - 1)), range(0, 10))
+
+
+def test_count_sampler_poisson_and_degenerate_sizes():
+    y = np.array([[0, 1, 1, 0, 1, 0], [0, 0, 0, 0, 0, 0], [2, 3, 2, 3, 2, 3]], dtype=float)
+    s = count_sampler(y, np.array([[0.5] * 3, [0.7] * 3, [2.5] * 3]))
+    paths = s.sample(5000, seed=0)
+    assert set(np.unique(paths[0])) == {0.0, 1.0}  # all sizes 1
+    assert (paths[1] == 0).all()  # no demand history: nothing
+    assert paths[2].min() >= 1  # p = min(1, 2.5 / 2.5)
+    assert not np.isfinite(s.shape[2])  # under-dispersed sizes: Poisson
+
+
+def test_sampling_is_deterministic_and_blockwise():
+    rng = np.random.default_rng(0)
+    y = rng.poisson(2, (600, 30)).astype(float)
+    s = bootstrap_sampler(y, naive(y, 5), naive, 5)
+    a = s.sample(20, seed=9)
+    np.testing.assert_array_equal(a, s.sample(20, seed=9))
+    np.testing.assert_array_equal(a[[599, 3, 300]], s.sample(20, seed=9, rows=[599, 3, 300]))
+    q = s.quantiles([0.1, 0.9], 20, seed=9)
+    np.testing.assert_allclose(q, quantiles_from_paths(a, [0.1, 0.9]), rtol=1e-6)
+
+
+def test_combine_keeps_rows():
+    y = np.array([[1.0, 2.0, 3.0], [0.0, 2.0, 0.0]])
+    a = bootstrap_sampler(y[:1], naive(y[:1], 2), naive, 2)
+    b = count_sampler(y[1:], np.array([[1.0, 1.0]]))
+    s = PathSampler.combine([(np.array([1]), b), (np.array([0]), a)], 2)
+    assert s.count.tolist() == [False, True]
+    np.testing.assert_allclose(s.mean, [[3.0, 3.0], [1.0, 1.0]])
+
+
+def test_quantiles_from_paths_match_numpy():
+    paths = np.random.default_rng(1).poisson(3, (4, 101, 2)).astype(float)
+    qs = [0.05, 0.5, 0.9]
+    np.testing.assert_allclose(quantiles_from_paths(paths, qs),
+                               np.moveaxis(np.quantile(paths, qs, axis=1), 0, 1))
+    np.testing.assert_allclose(
+        quantiles_from_paths(paths, qs, discrete=True),
+        np.moveaxis(np.quantile(paths, qs, axis=1, method="inverted_cdf"), 0, 1))
+
+
+# ---------------------------------------------------------------------------
+# lead-time demand against closed forms
+# ---------------------------------------------------------------------------
+
+LAM = 3.0
+
+
+@pytest.fixture(scope="module")
+def poisson_paths():
+    return np.random.default_rng(11).poisson(LAM, (2, 100_000, 8)).astype(float)
+
+
+def test_constant_lead_time_is_poisson(poisson_paths):
+    ltd = lead_time_demand(poisson_paths, lead_time=4, quantiles=(0.5, 0.9, 0.95, 0.99))
+    exact = stats.poisson(LAM * 4)
+    for row in ltd.draws:
+        cdf_close(row, exact, range(5, 22))
+    frame = ltd.to_frame()
+    for q in (0.5, 0.9, 0.95, 0.99):
+        np.testing.assert_allclose(frame[f"q{q:g}"], exact.ppf(q), atol=1)
+    np.testing.assert_allclose(frame["mean"], 12, rtol=0.01)
+    np.testing.assert_allclose(frame["std"], np.sqrt(12), rtol=0.01)
+
+
+def test_random_lead_time_is_poisson_mixture(poisson_paths):
+    """L ∈ {2, 4} equally likely: P(D ≤ k) = ½ P(Pois(6) ≤ k) + ½ P(Pois(12) ≤ k)."""
+    ltd = lead_time_demand(poisson_paths, lead_time=np.array([2.0, 4.0]), seed=4)
+
+    class Mixture:
+        @staticmethod
+        def cdf(k):
+            return 0.5 * stats.poisson(6).cdf(k) + 0.5 * stats.poisson(12).cdf(k)
+
+    for row in ltd.draws:
+        cdf_close(row, Mixture, range(1, 22))
+    assert set(np.unique(ltd.lead_times)) == {2.0, 4.0}
+
+
+def test_compound_mean_and_variance_with_scipy_and_duck_typed_model(poisson_paths):
+    """E = μ·E[L], Var = E[L]·σ² + μ²·Var(L) (Silver, Pyke & Thomas, 2017, §6.11)."""
+    lt = stats.randint(1, 7)  # 1..6 periods
+    ltd = lead_time_demand(poisson_paths, lead_time=lt, seed=5)
+    mean = LAM * lt.mean()
+    var = lt.mean() * LAM + LAM**2 * lt.var()
+    np.testing.assert_allclose(ltd.draws.mean(axis=1), mean, rtol=0.01)
+    np.testing.assert_allclose(ltd.draws.var(axis=1), var, rtol=0.03)
+
+    class LeadTimeModelLike:
+        """Anything with .sample(n, rng=...) works (as LeadTimeModel does)."""
+
+        def sample(self, n, rng=None, group=None):
+            return rng.choice([1.0, 5.0], size=n, p=[0.25, 0.75])
+
+    ltd2 = lead_time_demand(poisson_paths, lead_time=LeadTimeModelLike(), seed=6)
+    e_l, v_l = 4.0, 0.25 * 0.75 * 16
+    np.testing.assert_allclose(ltd2.draws.mean(axis=1), LAM * e_l, rtol=0.01)
+    np.testing.assert_allclose(ltd2.draws.var(axis=1), e_l * LAM + LAM**2 * v_l, rtol=0.03)
+
+
+def test_fractional_lead_time_mean(poisson_paths):
+    """A continuous lead time: the fractional period keeps E = μ·E[L] exact."""
+    ltd = lead_time_demand(poisson_paths, lead_time=stats.uniform(0.5, 5.0), seed=7)
+    np.testing.assert_allclose(ltd.draws.mean(axis=1), LAM * 3.0, rtol=0.01)
+    one = lead_time_demand(np.array([[[2.0, 4.0, 8.0]]]), lead_time=1.5)
+    assert one.draws[0, 0] == pytest.approx(2 + 0.5 * 4)
+
+
+def test_per_sku_lead_times_and_path_resampling(poisson_paths):
+    lt = np.array([[1.0, 1.0], [3.0, 3.0]])
+    ltd = lead_time_demand(poisson_paths, lead_time=lt, n=50_000, seed=8, skus=["a", "b"])
+    np.testing.assert_allclose(ltd.draws.mean(axis=1), [LAM, 3 * LAM], rtol=0.02)
+    assert list(ltd.summary.index) == ["a", "b"]
+    assert "LeadTimeDemand(2 SKUs × 50000 draws" in repr(ltd)
+    assert "<table" in ltd._repr_html_()
+
+
+@pytest.mark.parametrize(
+    ("lead_time", "error", "match"),
+    [
+        (9.0, ValueError, "cover only h=8 periods"),
+        (-1.0, ValueError, "finite and >= 0"),
+        ("soon", TypeError, "'lead_time' parameter must be"),
+    ],
+)
+def test_lead_time_errors(poisson_paths, lead_time, error, match):
+    with pytest.raises(error, match=match):
+        lead_time_demand(poisson_paths[:, :10], lead_time=lead_time)
