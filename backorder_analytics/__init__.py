@@ -1,14 +1,27 @@
 """backorder_analytics: backorder analytics for inventory planners.
 
 Load and validate order, purchase-order and inventory history; turn it into demand
-series; classify demand; and (in later modules) forecast, simulate the backorder queue
-and recommend safety stock.
+series and classify demand; forecast demand per SKU with probabilistic output and
+estimate supplier lead times from purchase orders, open ones included.
+
+The forecasting subpackage stays importable as ``backorder_analytics.forecast``
+(``from backorder_analytics.forecast import smoothing``); at the top level
+``ba.forecast`` is the function.
 """
 
+from . import forecast as _forecast_package  # noqa: F401  (load the subpackage first)
 from .dataset import Dataset
 from .datasets import example_dataset
 from .demand import classify_demand, demand_series
 from .exceptions import BackorderAnalyticsError, DataError, NotFittedError
+from .forecast import (
+    BacktestResult,
+    Forecast,
+    LeadTimeDemand,
+    backtest,
+    forecast,
+    lead_time_demand,
+)
 from .io import (
     Loaded,
     read_dataset,
@@ -26,16 +39,22 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BackorderAnalyticsError",
+    "BacktestResult",
     "DataError",
-    "build_report",
     "Dataset",
+    "Forecast",
+    "LeadTimeDemand",
+    "LeadTimeModel",
     "Loaded",
     "NotFittedError",
+    "backtest",
+    "build_report",
     "classify_demand",
     "demand_series",
     "example_dataset",
     "fit_lead_times",
-    "LeadTimeModel",
+    "forecast",
+    "lead_time_demand",
     "read_dataset",
     "read_inventory",
     "read_items",

@@ -190,6 +190,7 @@ def demand_series(
     freq: str = "D",
     as_of: object = None,
     start: object = None,
+    complete_periods: bool = False,
 ) -> pd.DataFrame:
     """Units ordered per SKU and period, zero-filled: the long ``sku, date, demand`` frame.
 
@@ -216,6 +217,11 @@ def demand_series(
         First date covered, for every SKU: the series start at the period that
         contains it. Default: each SKU starts at the period of its own first order
         line. Order lines in an earlier period are an error (filter them first).
+    complete_periods : bool, default False
+        End at the last period that is over by ``as_of`` (the day of ``as_of`` counts
+        as complete): with ``as_of`` on a Tuesday, weekly series end with the week
+        before, so that a forecast does not start from a two-day "week". Order lines
+        in the left-out partial period are not counted.
 
     Returns
     -------
@@ -339,6 +345,15 @@ def demand_series(
                 "or drop those lines first."
             )
     end = int(_period_of_day(np.array([last_day], dtype=np.int64), freq)[0])
+    next_day = int(_period_of_day(np.array([last_day + 1], dtype=np.int64), freq)[0])
+    if complete_periods and next_day == end:  # the period of as_of goes on after it
+        end -= 1
+        keep = period <= end
+        codes, period, qty, days = codes[keep], period[keep], qty[keep], days[keep]
+        if not keep.any():
+            return _empty_series()
+        used = np.unique(codes)  # SKUs whose only lines were in the partial period go
+        codes, skus = np.searchsorted(used, codes), skus[used]
 
     n_sku = len(skus)
     if start_ts is None:

@@ -84,7 +84,8 @@ def plot_demand_classes(classes: pd.DataFrame, adi_cutoff: float = 1.32,
     ax.set_xlabel("ADI, average inter-demand interval [periods]")
     ax.set_ylabel("CV² of demand sizes")
     ax.set_title("Demand classes (Syntetos–Boylan–Croston)")
-    ax.legend(fontsize="small")
+    if len(classes):
+        ax.legend(fontsize="small")
     return ax
 
 

@@ -741,3 +741,25 @@ def test_carparts_are_mostly_intermittent_or_lumpy(carparts):
     values = values[int(np.argmax(values > 0)) :]
     positions = np.flatnonzero(values > 0)
     assert cls.loc[part, "adi"] == pytest.approx((positions[-1] + 1) / len(positions))
+
+
+def test_complete_periods_drops_the_partial_last_period():
+    # as_of is Wednesday 2024-01-10: the week of Monday 2024-01-08 is not over yet
+    orders = pd.DataFrame({
+        "order_id": ["1", "2", "3", "4"],
+        "sku": ["A", "A", "A", "B"],
+        "quantity": [2, 3, 4, 7],
+        "order_date": pd.to_datetime(["2024-01-01", "2024-01-07", "2024-01-09",
+                                      "2024-01-09"]),
+    })
+    weekly = demand_series(orders, freq="W", as_of="2024-01-10", complete_periods=True)
+    expected = pd.DataFrame({"sku": ["A"], "date": pd.to_datetime(["2024-01-01"]),
+                             "demand": np.array([5], dtype=np.int64)})
+    pd.testing.assert_frame_equal(weekly, expected)
+    # on a Sunday the week is over and stays
+    sunday = demand_series(orders, freq="W", as_of="2024-01-14", complete_periods=True)
+    assert sunday["date"].max() == pd.Timestamp("2024-01-08")
+    assert sunday["demand"].sum() == 16
+    # days are always complete
+    daily = demand_series(orders, freq="D", as_of="2024-01-10", complete_periods=True)
+    assert daily["date"].max() == pd.Timestamp("2024-01-10")

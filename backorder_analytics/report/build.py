@@ -84,12 +84,6 @@ def _tables(ds: Dataset) -> Section:
     return Section("tables", "Tables loaded", table_html(summary))
 
 
-def _complete_periods(weekly: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Weeks that ended by ``as_of`` (a last, partial week would look like a drop)."""
-    return weekly[weekly["date"] + pd.Timedelta(days=7) <= as_of.normalize()
-                  + pd.Timedelta(days=1)]
-
-
 def _demand(ds: Dataset, weekly: pd.DataFrame, classes: pd.DataFrame) -> Section:
     counts = classes["category"].value_counts().rename_axis("category").rename("SKUs")
     volume = weekly.groupby("sku")["demand"].sum()
@@ -99,11 +93,13 @@ def _demand(ds: Dataset, weekly: pd.DataFrame, classes: pd.DataFrame) -> Section
                           "ADI against CV² per SKU")
     bars = figure_html(plotting.plot_category_counts(classes, ax=new_axes(5, 3)).figure,
                        "SKUs per category")
-    complete = _complete_periods(weekly, ds.as_of)
-    axes = new_axes_grid(len(examples), width=10, height_each=2.2)
-    for ax, (sku, row) in zip(axes, examples.iterrows(), strict=True):
-        plotting.plot_demand(complete, skus=[sku], ax=ax, title=f"{sku}: {row['category']}")
-    lines = figure_html(axes[0].figure, "weekly demand of the busiest SKU in each category")
+    if len(examples):
+        axes = new_axes_grid(len(examples), width=10, height_each=2.2)
+        for ax, (sku, row) in zip(axes, examples.iterrows(), strict=True):
+            plotting.plot_demand(weekly, skus=[sku], ax=ax, title=f"{sku}: {row['category']}")
+        lines = figure_html(axes[0].figure, "weekly demand of the busiest SKU in each category")
+    else:
+        lines = paragraph("No complete week of demand yet.")
     table = classes.reset_index()[["sku", "category", "mean_demand", "adi", "cv2", "nonzero",
                                    "periods"]].sort_values(["category", "sku"])
     body = (paragraph("Demand is classified per SKU on its weekly series (Syntetos, Boylan "
@@ -113,7 +109,8 @@ def _demand(ds: Dataset, weekly: pd.DataFrame, classes: pd.DataFrame) -> Section
             + f'<div class="figures">{scatter}{bars}</div>'
             + table_html(counts.to_frame())
             + "<h3>Weekly demand, busiest SKU of each category</h3>" + lines
-            + paragraph("Complete weeks only.", "note")
+            + paragraph("Complete weeks only: a week still under way at as_of is left out.",
+                        "note")
             + "<h3>Every SKU</h3>" + table_html(table, max_rows=500, index=False))
     return Section("demand", "Demand and its classes", body)
 
@@ -143,7 +140,7 @@ def build_report(ds: Dataset, out_dir: str | os.PathLike, *, title: str = "Backo
     state: dict[str, pd.DataFrame] = {}
 
     def prepare() -> None:
-        state["weekly"] = demand_series(ds, freq="W")
+        state["weekly"] = demand_series(ds, freq="W", complete_periods=True)
         state["classes"] = classify_demand(state["weekly"])
 
     steps: list[tuple[str, Callable[[], object]]] = [
