@@ -56,6 +56,7 @@ def fit_lead_times(
     min_pos: int = 3,
     shrinkage: float = 10.0,
     window_days: float | None = None,
+    shrink_below: int = 30,
 ) -> LeadTimeModel:
     """Fit lead-time distributions per group from purchase orders, open POs censored.
 
@@ -72,10 +73,12 @@ def fit_lead_times(
       lead times below :data:`MIN_LEAD_TIME` (half a day) are set to it in these fits;
     * the family with the lowest AIC ``= 2k − 2 log L`` (every candidate has ``k = 2``
       parameters, so this is the highest likelihood);
-    * shrinkage: the group's distribution is the mixture
-      ``w · own + (1 − w) · parent`` with ``w = n / (n + shrinkage)``, ``n`` its number
-      of received POs. A mixture (not averaged parameters) keeps every quantile between
-      the two and has an exact sampler. The parent of a SKU group is its supplier
+    * shrinkage of groups with few POs: a group with ``n < shrink_below`` received POs
+      gets the mixture ``w · own + (1 − w) · parent`` with ``w = n / (n + shrinkage)``;
+      larger groups stand on their own (a mixture would lend them the parent's tail:
+      a fast supplier with hundreds of POs must not inherit a slow one's p99). A
+      mixture (not averaged parameters) keeps every quantile between the two and has
+      an exact sampler. The parent of a SKU group is its supplier
       (the supplier of most of its POs when ``by=("sku",)``), whose own distribution is
       shrunk toward all POs; any other group's parent is all POs. A group with fewer
       than ``min_pos`` received POs has no own fit and uses its parent's distribution
@@ -103,6 +106,8 @@ def fit_lead_times(
         Fewest received POs for a group to get its own fit (at least 2).
     shrinkage : float, default 10
         ``k`` in the weight ``n / (n + k)`` [POs]; 0 turns shrinkage off.
+    shrink_below : int, default 30
+        Groups with at least this many received POs are not shrunk.
     window_days : float, optional
         Use only POs ordered in the ``window_days`` days up to ``as_of``
         (``as_of − window_days < order_date <= as_of``): the estimate then describes
@@ -135,7 +140,8 @@ def fit_lead_times(
     (3,)
     """
     return LeadTimeModel(by=by, as_of=as_of, distributions=distributions, min_pos=min_pos,
-                         shrinkage=shrinkage, window_days=window_days).fit(purchase_orders)
+                         shrinkage=shrinkage, window_days=window_days,
+                         shrink_below=shrink_below).fit(purchase_orders)
 
 
 class LeadTimeModel:
@@ -167,13 +173,15 @@ class LeadTimeModel:
 
     def __init__(self, by: Sequence[str] = ("supplier_id",), as_of: Any = None,
                  distributions: Sequence[str] = DISTRIBUTIONS, min_pos: int = 3,
-                 shrinkage: float = 10.0, window_days: float | None = None) -> None:
+                 shrinkage: float = 10.0, window_days: float | None = None,
+                 shrink_below: int = 30) -> None:
         self.by = (by,) if isinstance(by, str) else tuple(by)
         self.as_of = as_of
         self.distributions = ((distributions,) if isinstance(distributions, str)
                               else tuple(distributions))
         self.min_pos = min_pos
         self.shrinkage = shrinkage
+        self.shrink_below = shrink_below
         self.window_days = window_days
 
     # ---------------------------------------------------------------------------- fit
@@ -284,7 +292,8 @@ class LeadTimeModel:
                 fit.update(weight=0.0, dist=parent["dist"], note=fit["note"])
             else:
                 n = fit["n_received"]
-                weight = n / (n + self.shrinkage) if self.shrinkage > 0 else 1.0
+                small = self.shrinkage > 0 and n < self.shrink_below
+                weight = n / (n + self.shrinkage) if small else 1.0
                 fit.update(weight=weight, dist=mix(weight, fit["own"], parent["dist"]))
             out[label] = fit
         return out

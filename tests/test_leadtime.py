@@ -319,6 +319,19 @@ def test_shrinkage_pulls_small_group_toward_parent():
     assert "min_pos" in fallback["note"]
 
 
+def test_large_groups_keep_their_own_tail(ds, by_supplier):
+    """Hundreds of POs: no shrinkage, so a fast supplier's p99 is its own fit's p99,
+    not lifted by the slow, heavy-tailed supplier inside the all-POs parent."""
+    summary = by_supplier.summary
+    assert (summary["weight"] == 1.0).all()
+    own = summary.loc["SUP-A"]
+    family = getattr(stats, own["distribution"])
+    own_p99 = family(**own["params"]).ppf(0.99)
+    assert by_supplier.quantile(0.99, group="SUP-A") == pytest.approx(own_p99, rel=1e-6)
+    truth = ds.truth["lead_time_dist"]["SUP-A"].ppf(0.99)
+    assert own_p99 == pytest.approx(truth, rel=0.1)
+
+
 def test_group_with_no_received_po_uses_parent():
     po, as_of = _two_groups(3)
     po.loc[po["sku"] == "SMALL", "received_date"] = pd.NaT
