@@ -35,6 +35,7 @@ data: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/io_bench.py
+	$(BIN)/python benchmarks/forecast_bench.py
 
 clean:
 	rm -rf $(VENV) report .pytest_cache
