@@ -7,13 +7,20 @@ distribution) or from brute-force enumeration, never from the code under test.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import subprocess
+import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
-from backorder_analytics.forecast.base import MODELS, KernelFit
+from backorder_analytics.forecast import backtest, forecast
+from backorder_analytics.forecast.backtest import fit_levels
+from backorder_analytics.forecast.base import MODELS, KernelFit, ModelSpec
+from backorder_analytics.forecast.core import candidate_models
 from backorder_analytics.forecast.global_model import (
     GlobalFit,
     _training_rows,
@@ -256,3 +263,105 @@ def test_bad_parameters_raise(kwargs, match):
 def test_bad_panel_shape_raises():
     with pytest.raises(ValueError, match=r"shape \(n_series, n_time\)"):
         global_gbm(np.ones((2, 3, 4)), 2)
+
+
+# ---------------------------------------------------------------------------
+# in the forecast API: forecast(), backtest(), model="auto"
+# ---------------------------------------------------------------------------
+
+SMALL = {"max_iter": 15, "max_rows": 3_000}
+"""Kernel settings of the API tests: a small, fast fit (the wiring is tested, not
+the accuracy)."""
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """``MODELS["global_gbm"]`` with :data:`SMALL` settings, recording every call's
+    keyword arguments (``functools.wraps`` keeps the signature the facade inspects)."""
+    calls = []
+
+    @functools.wraps(global_gbm)
+    def kernel(y, h, **kw):
+        calls.append(kw)
+        return global_gbm(y, h, **SMALL, **kw)
+
+    spec = MODELS["global_gbm"]
+    monkeypatch.setitem(MODELS, "global_gbm", ModelSpec(spec.name, kernel, spec.family,
+                                                        spec.description))
+    return calls
+
+
+@pytest.fixture(scope="module")
+def gamma_panel():
+    """30 daily series of 100 days, gamma(4) demand around levels 1..10 (continuous, so
+    the quantile forecasts are strictly increasing in the level)."""
+    rng = np.random.default_rng(3)
+    level = rng.uniform(1, 10, size=(30, 1))
+    values = rng.gamma(4.0, level / 4.0 * np.ones((30, 100)))
+    dates = pd.date_range("2024-01-01", periods=100, freq="D")
+    frame = pd.DataFrame({"sku": np.repeat([f"S{i:02d}" for i in range(30)], 100),
+                          "date": np.tile(dates, 30), "demand": values.reshape(-1)})
+    return frame, values
+
+
+def test_registered_by_importing_the_package():
+    """In a fresh interpreter (here global_model is imported already)."""
+    code = ("from backorder_analytics.forecast import MODELS; "
+            "print(MODELS['global_gbm'].family)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "global"
+
+
+def test_forecast_reports_the_kernels_own_quantiles_without_refit(gamma_panel, counted):
+    """One kernel call, at the requested levels plus QUANTILE_GRID; the reported
+    quantiles are the kernel's bit for bit, the mean its mean; the share of paths at
+    or below each quantile is its level within 5 standard errors sqrt(p(1-p)/n)."""
+    frame, values = gamma_panel
+    fc = forecast(frame, horizon=7, model="global_gbm", quantiles=(0.5, 0.95), n_paths=20_000)
+    assert len(counted) == 1  # no second run for the distribution
+    levels = fit_levels((0.5, 0.95))
+    assert counted[0] == {"season_length": 7, "quantiles": levels}
+    ref = global_gbm(values, 7, quantiles=levels, season_length=7, **SMALL)
+    np.testing.assert_array_equal(fc.mean, ref.mean)
+    np.testing.assert_array_equal(fc.quantile_values[:, 0, :], ref.quantiles[0.5])
+    np.testing.assert_array_equal(fc.quantile_values[:, 1, :], ref.quantiles[0.95])
+    assert list(fc.to_frame().columns[-2:]) == ["q0.5", "q0.95"]
+    paths = fc.paths()
+    n = paths.shape[1]
+    for q in levels:
+        grid = ref.quantiles[q]
+        share = (paths <= grid[:, None, :].astype(np.float32)).mean(axis=1)
+        assert np.abs(share - q).max() <= 5 * np.sqrt(q * (1 - q) / n), q
+    assert (paths >= 0).all()
+    assert len(counted) == 1  # drawing paths does not fit either
+
+
+def test_backtest_scores_global_and_ses_with_one_fit_per_window(gamma_panel, counted):
+    frame, values = gamma_panel
+    bt = backtest(frame, models=["ses", "global_gbm"], horizon=7, windows=2,
+                  quantiles=(0.5, 0.9), n_paths=100)
+    assert len(counted) == 2  # one fit per window, none for the distribution
+    f = bt.frame
+    assert set(f["model"]) == {"ses", "global_gbm"}
+    assert len(f) == 2 * 2 * 30
+    assert f[["rmsse", "mase", "spl", "pinball", "below_q0.9"]].notna().all().all()
+    assert list(bt.summary.index.sort_values()) == ["global_gbm", "ses"]
+    # the last window scores the model's own 0.9 quantile: share of outcomes below it
+    train, test = values[:, :-7], values[:, -7:]
+    ref = global_gbm(train, 7, quantiles=fit_levels((0.5, 0.9)), season_length=7, **SMALL)
+    last = f[(f["model"] == "global_gbm") & (f["window"] == 1)]
+    np.testing.assert_allclose(last["below_q0.9"], (test <= ref.quantiles[0.9]).mean(axis=1))
+
+
+def test_auto_leaves_global_out_unless_named(gamma_panel, counted):
+    frame, _ = gamma_panel
+    for category in ("smooth", "erratic", "intermittent", "lumpy", "no demand"):
+        assert "global_gbm" not in candidate_models(category)
+    fc = forecast(frame, horizon=7, model="auto", models=["ses", "global_gbm"], windows=2,
+                  n_paths=200)
+    assert set(fc.backtest_.frame["model"]) == {"ses", "global_gbm"}
+    # two backtest windows without quantiles (kernel defaults), then the final fit
+    chosen = (fc.model_ == "global_gbm").any()
+    assert len(counted) == 2 + chosen
+    assert all("quantiles" not in kw for kw in counted[:2])

@@ -14,6 +14,8 @@ from backorder_analytics.forecast.probabilistic import (
     bootstrap_sampler,
     count_sampler,
     lead_time_demand,
+    quantile_function,
+    quantile_sampler,
     quantiles_from_paths,
 )
 
@@ -217,3 +219,83 @@ def test_per_sku_lead_times_and_path_resampling(poisson_paths):
 def test_lead_time_errors(poisson_paths, lead_time, error, match):
     with pytest.raises(error, match=match):
         lead_time_demand(poisson_paths[:, :10], lead_time=lead_time)
+
+
+# ---------------------------------------------------------------------------
+# the model's own quantiles (global family)
+# ---------------------------------------------------------------------------
+
+
+def test_quantile_function_interpolates_and_extends_tails():
+    """Nodes (0.5, 2), (0.9, 4): linear between, a line to (0, 0) below, the last
+    segment (slope 5) continued above; hand-computed."""
+    levels = np.array([0.5, 0.9])
+    values = np.array([[2.0, 4.0], [-1.0, 3.0]])[:, :, None]
+    u = np.broadcast_to(np.array([0.0, 0.25, 0.5, 0.7, 0.9, 0.95, 1.0])[None, :, None],
+                        (2, 7, 1))
+    got = quantile_function(levels, values, u)[:, :, 0]
+    np.testing.assert_allclose(got[0], [0.0, 1.0, 2.0, 3.0, 4.0, 4.25, 4.5])
+    # a negative lowest quantile: flat below it, then on the segments (slope 10)
+    np.testing.assert_allclose(got[1], [-1.0, -1.0, -1.0, 1.0, 3.0, 3.5, 4.0])
+
+
+def test_quantile_function_is_exact_at_the_nodes():
+    rng = np.random.default_rng(4)
+    levels = np.array([0.1, 0.25, 0.5, 0.75, 0.9, 0.95])
+    values = np.sort(rng.gamma(2.0, 3.0, size=(5, 6, 3)), axis=1)
+    u = np.broadcast_to(levels[None, :, None], values.shape)
+    np.testing.assert_array_equal(quantile_function(levels, values, u), values)
+
+
+def test_quantile_sampler_quantiles_exact_and_paths_follow_them():
+    """Quantiles at fitted levels are the given ones, bit for bit; the share of paths
+    at or below each is its level within 5 standard errors sqrt(p(1-p)/n) (the grid is
+    strictly increasing, so P(Q(U) <= q_p) = p exactly)."""
+    rng = np.random.default_rng(9)
+    levels = (0.1, 0.25, 0.5, 0.8, 0.9, 0.95)
+    grid = np.sort(rng.gamma(3.0, 2.0, size=(4, len(levels), 5)), axis=1)
+    quantiles = {q: grid[:, j, :] for j, q in enumerate(levels)}
+    s = quantile_sampler(grid.mean(axis=1), quantiles)
+    assert s.given.all()
+    np.testing.assert_array_equal(s.quantiles([0.5, 0.9], 10, seed=0), grid[:, [2, 4], :])
+    n = 40_000
+    paths = s.sample(n, seed=1)
+    assert paths.shape == (4, n, 5)
+    assert paths.min() >= 0  # the lower tail runs to 0, not below
+    for j, p in enumerate(levels):
+        share = (paths <= grid[:, j, :][:, None, :].astype(np.float32)).mean(axis=1)
+        assert np.abs(share - p).max() <= 5 * np.sqrt(p * (1 - p) / n), p
+    # the upper tail is bounded: q_K + (1 - u_K) * last slope
+    top = grid[:, -1] + 0.05 * (grid[:, -1] - grid[:, -2]) / 0.05
+    assert (paths <= top[:, None, :] + 1e-4).all()
+    # no correlation between periods (psi = 0)
+    assert abs(np.corrcoef(paths[0, :, 0], paths[0, :, 1])[0, 1]) < 5 / np.sqrt(n)
+
+
+def test_quantile_sampler_rows_without_quantiles_get_the_mean():
+    quantiles = {0.5: np.array([[2.0, 2.0], [np.nan, np.nan]]),
+                 0.9: np.array([[4.0, 5.0], [np.nan, np.nan]])}
+    s = quantile_sampler(np.array([[2.5, 2.5], [1.5, np.nan]]), quantiles)
+    assert s.given.tolist() == [True, False]
+    paths = s.sample(50, seed=0)
+    np.testing.assert_array_equal(paths[1], np.tile([1.5, 0.0], (50, 1)))
+
+
+def test_combine_regrids_given_rows_exactly_and_keeps_other_schemes():
+    """A quantile sampler on levels (0.5, 0.9) combined with one on (0.25, 0.5, 0.95)
+    and a bootstrap sampler: every row keeps its own quantile function."""
+    a = quantile_sampler(np.array([[2.0]]), {0.5: np.array([[2.0]]), 0.9: np.array([[4.0]])})
+    b = quantile_sampler(np.array([[5.0]]), {0.25: np.array([[3.0]]), 0.5: np.array([[5.0]]),
+                                             0.95: np.array([[9.0]])})
+    y = np.array([[1.0, 3.0, 2.0, 4.0]])
+    boot = bootstrap_sampler(y, zero(y, 1), zero, 1)
+    both = PathSampler.combine([(np.array([2]), a), (np.array([0]), b),
+                                (np.array([1]), boot)], 3)
+    np.testing.assert_array_equal(both.levels, [0.25, 0.5, 0.9, 0.95])
+    u = [0.1, 0.25, 0.5, 0.7, 0.9, 0.95]
+    got = both.quantiles(u, 200, seed=0)
+    np.testing.assert_allclose(got[2, :, 0], a.quantiles(u, 200, seed=0)[0, :, 0])
+    np.testing.assert_allclose(got[0, :, 0], b.quantiles(u, 200, seed=0)[0, :, 0])
+    np.testing.assert_allclose(got[2, :, 0], [0.4, 1.0, 2.0, 3.0, 4.0, 4.25])
+    # the bootstrap row resamples the history (residuals of the zero forecast)
+    assert set(np.unique(both.sample(500, seed=0)[1])) <= {3.0, 2.0, 4.0}

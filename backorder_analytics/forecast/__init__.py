@@ -7,11 +7,16 @@ Importing this package registers every kernel in :data:`MODELS`.
 Examples
 --------
 >>> from backorder_analytics.forecast import MODELS
->>> {"naive", "zero"} <= set(MODELS)
+>>> {"naive", "zero", "global_gbm"} <= set(MODELS)
 True
 """
 
-from . import baseline, intermittent, smoothing  # noqa: F401  (register the kernels)
+from . import (  # noqa: F401  (register the kernels)
+    baseline,
+    global_model,
+    intermittent,
+    smoothing,
+)
 from .backtest import BacktestResult, backtest
 from .base import MODELS, KernelFit, ModelSpec, register
 from .core import Forecast, forecast

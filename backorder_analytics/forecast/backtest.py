@@ -14,6 +14,7 @@ review. *International Journal of Forecasting*, 16(4), 437–450.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Sequence
@@ -26,7 +27,13 @@ import pandas as pd
 from . import metrics
 from .base import MODELS, KernelFit, ModelSpec, first_valid_index
 from .panel import Panel, to_panel
-from .probabilistic import PathSampler, bootstrap_sampler, count_sampler
+from .probabilistic import (
+    QUANTILE_GRID,
+    PathSampler,
+    bootstrap_sampler,
+    count_sampler,
+    quantile_sampler,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -105,11 +112,31 @@ def _accepts(kernel, name: str) -> bool:
         return False
 
 
-def fit_model(spec: ModelSpec, values: np.ndarray, h: int,
-              season: int | None = None) -> KernelFit:
+def fit_levels(quantiles: Sequence[float] | None) -> tuple[float, ...] | None:
+    """Levels a model with its own quantiles is fitted at: ``quantiles`` together with
+    :data:`~backorder_analytics.forecast.probabilistic.QUANTILE_GRID` (None: no
+    distribution needed, the kernel's defaults).
+
+    Examples
+    --------
+    >>> fit_levels((0.5, 0.95))
+    (0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+    """
+    if quantiles is None:
+        return None
+    return tuple(sorted({float(q) for q in (*QUANTILE_GRID, *quantiles)}))
+
+
+def fit_model(spec: ModelSpec, values: np.ndarray, h: int, season: int | None = None,
+              quantiles: Sequence[float] | None = None) -> KernelFit:
     """Run a kernel on rows with enough history; rows without get NaN forecasts.
 
-    ``season`` [periods] is passed as ``season_length`` to kernels that take one."""
+    ``season`` [periods] is passed as ``season_length`` to kernels that take one.
+    ``quantiles`` [probability], when given, are passed with :func:`fit_levels` to
+    kernels that take a ``quantiles`` argument (models that forecast their own
+    quantiles). The kernel's result keeps its type and extra attributes (e.g.
+    :class:`~backorder_analytics.forecast.global_model.GlobalFit` and its
+    ``quantiles``), with every per-series array expanded to all rows of ``values``."""
     n, t_len = values.shape
     enough = (~np.isnan(values)).sum(axis=1) >= MIN_OBS
     mean = np.full((n, h), np.nan)
@@ -120,17 +147,27 @@ def fit_model(spec: ModelSpec, values: np.ndarray, h: int,
     sub = values[rows]
     start = int(first_valid_index(sub).min())
     extra = {"season_length": season} if season and _accepts(spec.kernel, "season_length") else {}
+    if quantiles is not None and _accepts(spec.kernel, "quantiles"):
+        extra["quantiles"] = fit_levels(quantiles)
     fit = spec.kernel(sub[:, start:], h, **extra)
+
+    def expand(arr, shape) -> np.ndarray:
+        full = np.full((n, *shape), np.nan)
+        full[rows] = arr
+        return full
+
     mean[rows] = fit.mean
     fitted[rows, start:] = fit.fitted
     params = {}
     for key, val in fit.params.items():
         arr = np.asarray(val, dtype=float)
         if arr.shape == (len(rows),):
-            full = np.full(n, np.nan)
-            full[rows] = arr
-            params[key] = full
-    return KernelFit(mean=mean, fitted=fitted, params=params)
+            params[key] = expand(arr, ())
+    changes = {"mean": mean, "fitted": fitted, "params": params}
+    own = getattr(fit, "quantiles", None)
+    if isinstance(own, dict):
+        changes["quantiles"] = {q: expand(v, (h,)) for q, v in own.items()}
+    return dataclasses.replace(fit, **changes)
 
 
 def residual_window(season: int | None, h: int) -> int:
@@ -153,12 +190,27 @@ def residual_window(season: int | None, h: int) -> int:
 
 def make_sampler(spec: ModelSpec, values: np.ndarray, fit: KernelFit, h: int,
                  season: int | None = None) -> PathSampler:
-    """Count distribution for the intermittent family, residual bootstrap (over the
-    last :func:`residual_window` periods) otherwise."""
+    """The forecast distribution of a fit (see :mod:`.probabilistic`).
+
+    Count distribution for the intermittent family; for the global family the model's
+    own quantiles (``fit.quantiles``, inverse-CDF paths), or, for a fit without them, a
+    residual bootstrap with ψ = 0 (a direct model: no forecast is fed back, and the
+    kernel is not run again); residual bootstrap with the measured ψ weights otherwise.
+    Bootstraps use the last :func:`residual_window` periods. The zero forecast is a
+    point mass at 0: its paths are 0, consistent with its mean."""
+    if spec.name == "zero":
+        return _point_mass(values, fit, h)
     if spec.family == "intermittent":
         return count_sampler(values, fit.mean)
-    kernel = spec.kernel
-    if season and _accepts(kernel, "season_length") and "season_length" not in fit.params:
+    if spec.family == "global":
+        own = getattr(fit, "quantiles", None)
+        if own:
+            return quantile_sampler(fit.mean, own)
+        kernel = None
+    else:
+        kernel = spec.kernel
+    if (kernel is not None and season and _accepts(kernel, "season_length")
+            and "season_length" not in fit.params):
         kernel = functools.partial(kernel, season_length=season)
     window = residual_window(season, h)
     enough = ~np.isnan(fit.mean).any(axis=1)
@@ -173,9 +225,15 @@ def make_sampler(spec: ModelSpec, values: np.ndarray, fit: KernelFit, h: int,
                             params={k: v[rows] for k, v in fit.params.items()})
         parts.append((rows, bootstrap_sampler(sub[:, start:], sub_fit, kernel, h, window)))
     none = np.flatnonzero(~enough)
-    parts.append((none, bootstrap_sampler(values[none], KernelFit(
-        np.nan_to_num(fit.mean[none]), np.full(values[none].shape, np.nan)), None, h)))
+    parts.append((none, _point_mass(values[none], fit.mean[none], h)))
     return PathSampler.combine(parts, values.shape[0])
+
+
+def _point_mass(values: np.ndarray, mean, h: int) -> PathSampler:
+    """Paths equal to the point forecast (NaN read as 0): no residuals to resample."""
+    mean = mean.mean if isinstance(mean, KernelFit) else mean
+    return bootstrap_sampler(values, KernelFit(np.nan_to_num(mean),
+                                               np.full(values.shape, np.nan)), None, h)
 
 
 def origins(t_len: int, horizon: int, windows: int, step: int) -> np.ndarray:
@@ -212,7 +270,7 @@ def score_window(values: np.ndarray, origin: int, horizon: int, spec: ModelSpec,
         scales = window_scales(train)
     elif rows is not None:
         scales = {k: v[rows] for k, v in scales.items()}
-    fit = fit_model(spec, train, horizon, season)
+    fit = fit_model(spec, train, horizon, season, quantiles if quantiles else None)
     out = {
         "rmsse": metrics.rmsse(test, fit.mean, train, scale=scales["rmsse"]),
         "mase": metrics.mase(test, fit.mean, train, scale=scales["mase"]),

@@ -1,7 +1,7 @@
 """Forecast distributions: sample paths and quantiles for every model, and the demand
 over a random lead time.
 
-Two schemes, both vectorised across series and paths (arrays ``(n_series, n_paths, h)``)
+Three schemes, all vectorised across series and paths (arrays ``(n_series, n_paths, h)``)
 and random only through a ``seed``:
 
 **Residual bootstrap** (continuous models: baseline and smoothing families).
@@ -30,6 +30,25 @@ distribution's mean equals the model's forecast ``ŷ_j``; for the Croston family
 (ŷ = z / x) this is the model's occurrence probability ``1/x`` up to the ratio of the
 smoothed size ``z`` to ``m``, and for TSB (ŷ = p·z) its ``p`` likewise. Paths are
 whole numbers (Syntetos, Babai & Gardner, 2015, on intermittent demand distributions).
+
+**The model's own quantiles** (global family: a model that forecasts quantile levels
+``u_1 < … < u_K`` itself, e.g. :func:`~backorder_analytics.forecast.global_model.global_gbm`).
+The distribution is the model's: its quantile forecasts are reported as they are (no
+sampling), and a path draws ``U ~ Uniform(0, 1)`` independently for every period and
+returns ``Q(U)`` (inverse-CDF sampling), ``Q`` the piecewise-linear quantile function
+through the nodes ``(u_k, q_k)`` (see :func:`quantile_function`):
+
+- between two fitted levels, linear interpolation;
+- below the lowest level, a straight line to ``(0, min(0, q_1))``: to 0, the least
+  possible demand (flat at ``q_1`` in the unusual case ``q_1 < 0``);
+- above the highest level, the last segment continued to ``u = 1``, so the largest
+  value is ``q_K + (1 − u_K)·(q_K − q_{K−1}) / (u_K − u_{K−1})`` (with one level, the
+  line from the origin). The upper tail is bounded: a heavier tail than the fitted
+  levels show is not represented, so fit the levels a service target needs.
+
+Periods are independent (ψ = 0: the model is direct, no forecast is fed back), and the
+mean of the paths is that of ``Q``, which may differ from the point forecast (a
+separate mean model). Paths are continuous.
 
 :func:`lead_time_demand` sums the paths over a lead time that is itself random.
 
@@ -65,9 +84,12 @@ import pandas as pd
 from .base import KernelFit
 
 __all__ = [
+    "QUANTILE_GRID",
     "PathSampler",
     "bootstrap_sampler",
     "count_sampler",
+    "quantile_function",
+    "quantile_sampler",
     "impulse_response",
     "lead_time_demand",
     "LeadTimeDemand",
@@ -77,6 +99,11 @@ __all__ = [
 CHUNK = 256
 """Series per block when sampling: block ``c`` draws from ``default_rng([seed, c])``,
 so the same seed gives the same paths however many series are asked for."""
+
+QUANTILE_GRID = (0.1, 0.25, 0.5, 0.75, 0.9)
+"""Levels a model with its own quantiles (the global family) is fitted at besides the
+ones requested, so its quantile function, hence its paths, covers the body of the
+distribution and not only the upper levels a service target asks for [probability]."""
 
 
 # ---------------------------------------------------------------------------
@@ -135,6 +162,46 @@ def _residual_pool(y: np.ndarray, fitted: np.ndarray,
     return pool.astype(np.float32), count.astype(np.int64)
 
 
+def quantile_function(levels: np.ndarray, values: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """The piecewise-linear quantile function through ``(levels, values)``, at ``u``.
+
+    Linear between the nodes; below ``levels[0]`` a line to ``(0, min(0, values[0]))``;
+    above ``levels[-1]`` the last segment continued (see the module docstring). Exact at
+    the nodes: ``u == levels[k]`` gives ``values[:, k]``.
+
+    Parameters
+    ----------
+    levels : numpy.ndarray, shape (k,)
+        Increasing levels in (0, 1) [probability].
+    values : numpy.ndarray, shape (n, k, h)
+        Quantiles at ``levels``, non-decreasing along axis 1 [units per period].
+    u : numpy.ndarray, shape (n, m, h)
+        Levels to evaluate at, in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, m, h)
+
+    Examples
+    --------
+    >>> values = np.array([2.0, 4.0])[None, :, None]        # q(0.5) = 2, q(0.9) = 4
+    >>> u = np.array([0.25, 0.5, 0.7, 0.95, 1.0])[None, :, None]
+    >>> quantile_function(np.array([0.5, 0.9]), values, u)[0, :, 0]
+    array([1.  , 2.  , 3.  , 4.25, 4.5 ])
+    """
+    levels = np.asarray(levels, dtype=float)
+    values = np.asarray(values, dtype=float)
+    u = np.asarray(u, dtype=float)
+    k = len(levels)
+    nodes = np.concatenate([[0.0], levels])
+    vals = np.concatenate([np.minimum(values[:, :1], 0.0), values], axis=1)  # (n, k+1, h)
+    seg = np.clip(np.searchsorted(nodes, u, side="right") - 1, 0, k - 1)
+    lo, hi = np.take_along_axis(vals, seg, axis=1), np.take_along_axis(vals, seg + 1, axis=1)
+    slope = (hi - lo) / (nodes[seg + 1] - nodes[seg])
+    out = lo + (u - nodes[seg]) * slope
+    return np.where(u == nodes[seg + 1], hi, out)
+
+
 # ---------------------------------------------------------------------------
 # the sampler
 # ---------------------------------------------------------------------------
@@ -144,8 +211,9 @@ def _residual_pool(y: np.ndarray, fitted: np.ndarray,
 class PathSampler:
     """Everything needed to draw forecast paths for a panel of series, row by row.
 
-    Build it with :func:`bootstrap_sampler` or :func:`count_sampler` (or
-    :meth:`combine` several). Rows are series; ``count[i]`` chooses the scheme.
+    Build it with :func:`bootstrap_sampler`, :func:`count_sampler` or
+    :func:`quantile_sampler` (or :meth:`combine` several). Rows are series;
+    ``count[i]`` and ``given[i]`` choose the scheme.
 
     Attributes
     ----------
@@ -166,6 +234,12 @@ class PathSampler:
     shape : numpy.ndarray, shape (n,)
         Gamma shape of the Poisson–gamma (negative binomial) ``size − 1``; ``inf``
         for Poisson (count rows).
+    given : numpy.ndarray of bool, shape (n,)
+        True: the model's own quantiles (inverse-CDF paths); default none.
+    levels : numpy.ndarray, shape (k,)
+        Increasing quantile levels of ``qvalues`` [probability] (given rows).
+    qvalues : numpy.ndarray, shape (n, k, h)
+        The model's quantile forecasts at ``levels`` [units per period] (given rows).
     """
 
     mean: np.ndarray
@@ -176,6 +250,18 @@ class PathSampler:
     prob: np.ndarray
     extra_mean: np.ndarray
     shape: np.ndarray
+    given: np.ndarray | None = None
+    levels: np.ndarray | None = None
+    qvalues: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n, h = self.mean.shape
+        if self.given is None:
+            self.given = np.zeros(n, bool)
+        if self.levels is None:
+            self.levels = np.zeros(0)
+        if self.qvalues is None:
+            self.qvalues = np.zeros((n, len(self.levels), h))
 
     @property
     def n_series(self) -> int:
@@ -190,12 +276,20 @@ class PathSampler:
         """One sampler of ``n`` rows from samplers of row subsets ``(rows, sampler)``."""
         h = parts[0][1].horizon
         r = max(max(p.pool.shape[1] for _, p in parts), 1)
+        levels = np.unique(np.concatenate([p.levels for _, p in parts]))
         out = cls(
             mean=np.full((n, h), np.nan), count=np.zeros(n, bool), psi=np.zeros((n, h)),
             pool=np.zeros((n, r), np.float32), n_pool=np.zeros(n, np.int64),
             prob=np.zeros((n, h)), extra_mean=np.zeros(n), shape=np.full(n, np.inf),
+            given=np.zeros(n, bool), levels=levels, qvalues=np.zeros((n, len(levels), h)),
         )
         for rows, part in parts:
+            if part.given.any():
+                # the same piecewise-linear function on the finer grid (exact: the new
+                # nodes lie on its segments and on its continued end segments)
+                u = np.broadcast_to(levels[None, :, None], (part.n_series, len(levels), h))
+                out.qvalues[rows] = quantile_function(part.levels, part.qvalues, u)
+                out.given[rows] = part.given
             out.mean[rows] = part.mean
             out.count[rows] = part.count
             out.psi[rows] = part.psi
@@ -210,8 +304,10 @@ class PathSampler:
         mean = self.mean[rows]
         c, h = mean.shape
         out = np.empty((c, n_paths, h), dtype=np.float32)
-        boot = np.flatnonzero(~self.count[rows])
+        given = self.given[rows]
+        boot = np.flatnonzero(~self.count[rows] & ~given)
         cnt = np.flatnonzero(self.count[rows])
+        own = np.flatnonzero(given)
         if len(boot):
             pool = self.pool[rows][boot]
             n_pool = self.n_pool[rows][boot]
@@ -244,6 +340,9 @@ class PathSampler:
                 )
             sizes = 1.0 + rng.poisson(np.maximum(lam, 0.0))
             out[cnt] = np.where(occurs, sizes, 0.0)
+        if len(own):  # drawn last: the other schemes' draws do not depend on these rows
+            u = rng.random((len(own), n_paths, h))
+            out[own] = quantile_function(self.levels, self.qvalues[rows][own], u)
         return out
 
     def sample(self, n_paths: int, seed: int, rows=None) -> np.ndarray:
@@ -278,15 +377,29 @@ class PathSampler:
 
         Block by block (paths are not kept), with the same draws as :meth:`sample`.
         Count rows use the inverted-CDF sample quantile (a whole number), bootstrap
-        rows linear interpolation (Hyndman & Fan, 1996, definitions 1 and 7).
+        rows linear interpolation (Hyndman & Fan, 1996, definitions 1 and 7). Rows
+        with the model's own quantiles are not sampled: they get
+        :func:`quantile_function` at ``quantiles``, so a fitted level returns the
+        model's forecast exactly.
         """
         n = self.n_series
         out = np.empty((n, len(quantiles), self.horizon))
+        if self.given.all():
+            return self._given_quantiles(quantiles, slice(None))
         for c in range((n + CHUNK - 1) // CHUNK):
             block = slice(c * CHUNK, min((c + 1) * CHUNK, n))
             paths = self._block(block, int(n_paths), np.random.default_rng([int(seed), int(c)]))
             out[block] = quantiles_from_paths(paths, quantiles, discrete=self.count[block])
+        rows = np.flatnonzero(self.given)
+        if len(rows):
+            out[rows] = self._given_quantiles(quantiles, rows)
         return out
+
+    def _given_quantiles(self, quantiles: Sequence[float], rows) -> np.ndarray:
+        qv = self.qvalues[rows]
+        u = np.asarray(quantiles, dtype=float)[None, :, None]
+        return quantile_function(self.levels, qv, np.broadcast_to(
+            u, (qv.shape[0], u.shape[1], self.horizon)))
 
 
 def quantiles_from_paths(paths: np.ndarray, quantiles: Sequence[float],
@@ -356,6 +469,49 @@ def bootstrap_sampler(y: np.ndarray, fit: KernelFit, kernel: Callable[..., Kerne
         mean=np.asarray(fit.mean, dtype=float), count=np.zeros(n, bool), psi=psi, pool=pool,
         n_pool=n_pool, prob=np.zeros((n, h)), extra_mean=np.zeros(n),
         shape=np.full(n, np.inf),
+    )
+
+
+def quantile_sampler(mean: np.ndarray, quantiles: dict[float, np.ndarray]) -> PathSampler:
+    """Inverse-CDF ingredients for a model that forecasts its own quantiles.
+
+    Parameters
+    ----------
+    mean : numpy.ndarray, shape (n, h)
+        The model's point forecasts [units per period].
+    quantiles : dict of float to numpy.ndarray
+        Level to quantile forecasts of shape ``(n, h)`` [units per period]
+        (e.g. :attr:`GlobalFit.quantiles
+        <backorder_analytics.forecast.global_model.GlobalFit>`).
+
+    Returns
+    -------
+    PathSampler
+        Rows whose quantiles are all finite use :func:`quantile_function` (see the
+        module docstring); a row with a missing quantile (a series too short for the
+        model) gets the point forecast as its only path value (0 where that is NaN
+        too).
+
+    Examples
+    --------
+    >>> s = quantile_sampler(np.array([[2.0]]), {0.5: np.array([[2.0]]),
+    ...                                          0.9: np.array([[4.0]])})
+    >>> s.quantiles([0.5, 0.7, 0.9], n_paths=10, seed=0)[0, :, 0]
+    array([2., 3., 4.])
+    """
+    mean = np.asarray(mean, dtype=float)
+    n, h = mean.shape
+    levels = np.array(sorted(float(q) for q in quantiles))
+    qvalues = np.stack([np.asarray(quantiles[q], dtype=float) for q in sorted(quantiles)],
+                       axis=1) if len(levels) else np.zeros((n, 0, h))
+    qvalues = np.sort(qvalues, axis=1)  # never crossing, as a quantile function must
+    given = np.isfinite(qvalues).all(axis=(1, 2)) & (len(levels) > 0)
+    qvalues = np.where(given[:, None, None], qvalues, 0.0)
+    return PathSampler(
+        mean=np.where(given[:, None], mean, np.nan_to_num(mean)), count=np.zeros(n, bool),
+        psi=np.zeros((n, h)), pool=np.zeros((n, 1), np.float32),
+        n_pool=np.zeros(n, np.int64), prob=np.zeros((n, h)), extra_mean=np.zeros(n),
+        shape=np.full(n, np.inf), given=given, levels=levels, qvalues=qvalues,
     )
 
 
