@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["KernelFit", "ModelSpec", "MODELS", "register", "first_valid_index"]
+__all__ = ["KernelFit", "ModelSpec", "MODELS", "register", "first_valid_index", "as_panel",
+           "check_horizon"]
 
 
 @dataclass
@@ -83,5 +84,24 @@ def register(name: str, family: str, description: str):
 
 def first_valid_index(y: np.ndarray) -> np.ndarray:
     """Index of the first non-NaN value of each row (``n_time`` for an all-NaN row)."""
+    if y.shape[1] == 0:
+        return np.zeros(len(y), dtype=np.int64)
     valid = ~np.isnan(y)
     return np.where(valid.any(axis=1), valid.argmax(axis=1), y.shape[1])
+
+
+def as_panel(y) -> np.ndarray:
+    """``y`` as a float64 panel of shape (n_series, n_time); a 1-D series is one row."""
+    y = np.asarray(y, dtype=float)
+    if y.ndim == 1:
+        y = y[None, :]
+    if y.ndim != 2:
+        raise ValueError(f"The panel 'y' must have shape (n_series, n_time). Got {y.shape}.")
+    return y
+
+
+def check_horizon(h) -> int:
+    """The horizon as an int; ``ValueError`` unless a whole number >= 1."""
+    if int(h) != h or h < 1:
+        raise ValueError(f"The horizon 'h' must be a whole number >= 1. Got {h!r}.")
+    return int(h)

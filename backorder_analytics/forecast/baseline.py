@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import KernelFit, first_valid_index, register
+from .base import KernelFit, as_panel, check_horizon, first_valid_index, register
 
 __all__ = ["naive", "seasonal_naive", "moving_average", "historic_average", "zero"]
 
@@ -32,19 +32,6 @@ DEFAULT_WINDOW = 7
 """Default window of :func:`moving_average` [periods]: one week of daily data."""
 
 
-def _as_panel(y) -> np.ndarray:
-    y = np.asarray(y, dtype=float)
-    if y.ndim == 1:
-        y = y[None, :]
-    if y.ndim != 2:
-        raise ValueError(f"The panel 'y' must have shape (n_series, n_time). Got {y.shape}.")
-    return y
-
-
-def _check_h(h: int) -> int:
-    if int(h) != h or h < 1:
-        raise ValueError(f"The horizon 'h' must be a whole number >= 1. Got {h!r}.")
-    return int(h)
 
 
 def _per_series(value, n: int, name: str) -> np.ndarray:
@@ -119,8 +106,8 @@ def naive(y, h: int) -> KernelFit:
     >>> fit.mean, fit.fitted
     (array([[3., 3.]]), array([[nan,  1.,  0.]]))
     """
-    y = _as_panel(y)
-    h = _check_h(h)
+    y = as_panel(y)
+    h = check_horizon(h)
     n, t_len = y.shape
     mean = np.repeat(y[:, -1:], h, axis=1) if t_len else np.full((n, h), np.nan)
     fitted = np.full_like(y, np.nan)
@@ -164,8 +151,8 @@ def seasonal_naive(y, h: int, season_length=DEFAULT_SEASON_LENGTH) -> KernelFit:
     >>> fit.fitted
     array([[nan, nan,  1.,  2.,  3.]])
     """
-    y = _as_panel(y)
-    h = _check_h(h)
+    y = as_panel(y)
+    h = check_horizon(h)
     n, t_len = y.shape
     m = _per_series(season_length, n, "season_length")
     idx = t_len - m[:, None] + (np.arange(h)[None, :] % m[:, None])
@@ -211,8 +198,8 @@ def moving_average(y, h: int, window=DEFAULT_WINDOW) -> KernelFit:
     >>> fit.fitted
     array([[nan, 1. , 1.5, 2.5]])
     """
-    y = _as_panel(y)
-    h = _check_h(h)
+    y = as_panel(y)
+    h = check_horizon(h)
     w = _per_series(window, y.shape[0], "window")
     fitted, last = _window_means(y, w)
     return KernelFit(mean=np.repeat(last[:, None], h, axis=1), fitted=fitted,
@@ -246,8 +233,8 @@ def historic_average(y, h: int) -> KernelFit:
     >>> fit.fitted
     array([[nan, nan,  2.,  1.]])
     """
-    y = _as_panel(y)
-    h = _check_h(h)
+    y = as_panel(y)
+    h = check_horizon(h)
     total, count = _cumulative(y)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(count > 0, total / np.maximum(count, 1), np.nan)
@@ -281,8 +268,8 @@ def zero(y, h: int) -> KernelFit:
     >>> zero([[np.nan, 1.0, 2.0]], h=2).fitted
     array([[nan, nan,  0.]])
     """
-    y = _as_panel(y)
-    h = _check_h(h)
+    y = as_panel(y)
+    h = check_horizon(h)
     n, t_len = y.shape
     started = _started(y)
     fitted = np.full_like(y, np.nan)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .base import KernelFit, first_valid_index, register
+from .base import KernelFit, as_panel, first_valid_index, register
 
 __all__ = [
     "DEFAULT_QUANTILES",
@@ -67,14 +67,6 @@ class GlobalFit(KernelFit):
 
 # --------------------------------------------------------------------------- checks
 
-
-def _as_panel(y) -> np.ndarray:
-    y = np.asarray(y, dtype=float)
-    if y.ndim == 1:
-        y = y[None, :]
-    if y.ndim != 2:
-        raise ValueError(f"The panel 'y' must have shape (n_series, n_time). Got {y.shape}.")
-    return y
 
 
 def _check_int(value, name: str, minimum: int) -> int:
@@ -371,7 +363,7 @@ def global_gbm(
     >>> bool(np.isnan(fit.fitted[:, :46]).all() and np.isfinite(fit.fitted[:, 46:]).all())
     True
     """
-    y = _as_panel(y)
+    y = as_panel(y)
     h = _check_int(h, "h", 1)
     qs = _check_quantiles(quantiles)
     season_length = _check_int(season_length, "season_length", 1)

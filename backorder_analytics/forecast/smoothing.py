@@ -58,7 +58,7 @@ import itertools
 import numpy as np
 
 from ..exceptions import DataError
-from .base import KernelFit, first_valid_index, register
+from .base import KernelFit, as_panel, check_horizon, first_valid_index, register
 
 __all__ = ["BOUNDS", "DEFAULT_SEASON_LENGTH", "ses", "holt", "holt_winters"]
 
@@ -90,12 +90,8 @@ _BLOCK = 32  # periods of Jacobian rows summed together
 # ---------------------------------------------------------------------------- checks
 def _as_panel(y) -> tuple[np.ndarray, np.ndarray]:
     """The panel as float64 (n_series, n_time) and each row's first valid index."""
-    y = np.asarray(y, dtype=float)
-    if y.ndim == 1:
-        y = y[None, :]
-    if y.ndim != 2:
-        raise ValueError(f"The panel 'y' must have shape (n_series, n_time). Got {y.shape}.")
-    first = first_valid_index(y) if y.shape[1] else np.zeros(len(y), dtype=int)
+    y = as_panel(y)
+    first = first_valid_index(y)
     gaps = np.flatnonzero((~np.isnan(y)).sum(axis=1) != y.shape[1] - first)
     if len(gaps):
         raise DataError(f"The panel 'y' has NaN after a series' first value (rows "
@@ -118,11 +114,6 @@ def _transpose(a: np.ndarray, rows: np.ndarray, out: np.ndarray | None = None) -
         out[rows[i:i + block]] = a[:, i:i + block].T
     return out
 
-
-def _check_h(h: int) -> int:
-    if int(h) != h or h < 1:
-        raise ValueError(f"The horizon 'h' must be a whole number >= 1. Got {h!r}.")
-    return int(h)
 
 
 def _param(value, n: int, name: str) -> np.ndarray:
@@ -426,7 +417,7 @@ def ses(y, h: int, alpha=None, initial_level=None) -> KernelFit:
     >>> fit.mean
     array([[6., 6.]])
     """
-    (y, first), h = _as_panel(y), _check_h(h)
+    (y, first), h = _as_panel(y), check_horizon(h)
     init = None if initial_level is None else {
         "level": _state(initial_level, len(y), "initial_level"), "trend": None, "season": None}
     return _ets(y, first, h, None, None, {"alpha": _param(alpha, len(y), "alpha")}, init)
@@ -478,7 +469,7 @@ def holt(y, h: int, alpha=None, beta=None, phi=None, damped: bool = True,
     >>> fit.fitted[0, :3]  # level 12 + phi * trend 2 after the first two values
     array([ nan,  nan, 13.8])
     """
-    (y, first), h = _as_panel(y), _check_h(h)
+    (y, first), h = _as_panel(y), check_horizon(h)
     if not damped and phi is not None:
         raise ValueError("The 'phi' parameter is used only with damped=True. "
                          f"Got phi={phi!r} with damped=False.")
@@ -544,7 +535,7 @@ def holt_winters(y, h: int, season_length: int = DEFAULT_SEASON_LENGTH, alpha=No
     >>> int(np.isnan(fit.fitted).sum())  # the two weeks used to initialise
     14
     """
-    (y, first), h = _as_panel(y), _check_h(h)
+    (y, first), h = _as_panel(y), check_horizon(h)
     if int(season_length) != season_length or season_length < 2:
         raise ValueError("The 'season_length' parameter must be a whole number >= 2. "
                          f"Got {season_length!r}.")
