@@ -6,8 +6,30 @@
 one call of each kernel on the truncated panel, so the work is vectorised across SKUs
 (Tashman, 2000, on rolling-origin evaluation).
 
+Forecast combinations
+---------------------
+A model name ``"combo(a+b+…)"`` is the equal-weight mean of the registered models
+``a, b, …`` (Clemen, 1989; the simple average is hard to beat, Claeskens, Magnus,
+Vasnev & Wang, 2016). Per series and horizon step the combined forecast is the mean
+of the components that forecast that series (NaN only when none does); its in-sample
+one-step fitted values are the mean of the components' fitted values (NaN where one
+of them has none). In a backtest a combination costs no kernel call: at each origin
+its forecasts are averaged from the component fits the backtest makes anyway (a
+component that is not itself scored on a series is fitted there for the
+combination only). Its distribution (:func:`make_sampler`): the count distribution
+on the combined mean when a component is of the intermittent family (the series are
+counts), otherwise a residual bootstrap on the combined fitted values with ψ of the
+combined forecast, which for these linear models is the mean of the components' ψ.
+
 References
 ----------
+Claeskens, G., Magnus, J. R., Vasnev, A. L. & Wang, W. (2016). The forecast
+combination puzzle: a simple theoretical explanation. *International Journal of
+Forecasting*, 32(3), 754–762.
+
+Clemen, R. T. (1989). Combining forecasts: a review and annotated bibliography.
+*International Journal of Forecasting*, 5(4), 559–583.
+
 Tashman, L. J. (2000). Out-of-sample tests of forecasting accuracy: an analysis and
 review. *International Journal of Forecasting*, 16(4), 437–450.
 """
@@ -38,7 +60,8 @@ from .probabilistic import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["backtest", "BacktestResult", "POINT_METRICS"]
+__all__ = ["backtest", "BacktestResult", "POINT_METRICS", "combination_name",
+           "combination_components", "model_spec"]
 
 POINT_METRICS = ("rmsse", "mase", "mae", "bias")
 """Point-forecast scores in every backtest: RMSSE (M5), MASE (Hyndman & Koehler, 2006),
@@ -75,15 +98,129 @@ def check_horizon(horizon, name: str = "horizon") -> int:
 
 
 def check_models(models) -> list[str]:
-    """Model names, each in :data:`MODELS`."""
+    """Model names, each in :data:`MODELS` or a combination ``"combo(a+b+…)"`` of them."""
     if isinstance(models, str):
         models = [models]
     names = list(models)
-    unknown = [m for m in names if m not in MODELS]
+    unknown = [m for m in names if not _known(m)]
     if unknown or not names:
         raise ValueError(f"Unknown model {unknown[0] if unknown else None!r}. The 'model' "
-                         f"parameter must be one of {sorted(MODELS)} (or 'auto').")
+                         f"parameter must be one of {sorted(MODELS)}, a combination such "
+                         "as 'combo(ses+imapa)' of at least two of them, or 'auto'.")
     return list(dict.fromkeys(names))
+
+
+def _known(name) -> bool:
+    if not isinstance(name, str):
+        return False
+    parts = combination_components(name)
+    if parts is None:
+        return name in MODELS
+    return len(parts) >= 2 and len(set(parts)) == len(parts) and all(p in MODELS
+                                                                      for p in parts)
+
+
+# ---------------------------------------------------------------------------
+# forecast combinations (see the module docstring)
+# ---------------------------------------------------------------------------
+
+COMBINATION_FAMILY = "combination"
+"""``ModelSpec.family`` of a combination (:func:`model_spec`)."""
+
+
+def combination_name(components: Sequence[str]) -> str:
+    """The model name of the equal-weight combination of ``components``.
+
+    Examples
+    --------
+    >>> combination_name(["imapa", "ses"])
+    'combo(imapa+ses)'
+    """
+    return "combo(" + "+".join(components) + ")"
+
+
+def combination_components(name: str) -> tuple[str, ...] | None:
+    """The components of a combination name; None for any other name.
+
+    Examples
+    --------
+    >>> combination_components("combo(imapa+ses)"), combination_components("ses")
+    (('imapa', 'ses'), None)
+    """
+    if not (name.startswith("combo(") and name.endswith(")")):
+        return None
+    return tuple(name[len("combo("):-1].split("+"))
+
+
+def combine_fits(fits: dict[str, KernelFit]) -> KernelFit:
+    """Equal-weight mean of component fits on the same rows (see the module docstring).
+
+    The mean of each row averages the components whose forecast of that row is finite
+    at every step; ``fitted`` averages the same components (NaN where one of them has
+    no fitted value); ``params`` are the components' prefixed ``"<name>.<param>"``, so
+    that the combination kernel can be re-run with them held (for ψ).
+    """
+    names = list(fits)
+    means = np.stack([np.asarray(fits[m].mean, dtype=float) for m in names])  # (k, n, h)
+    ok = np.isfinite(means).all(axis=2)                                          # (k, n)
+    count = ok.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(ok[:, :, None], means, 0.0).sum(axis=0) / count[:, None]
+        fitted = sum(np.where(ok[i][:, None], fits[m].fitted, 0.0)
+                     for i, m in enumerate(names)) / count[:, None]
+    mean[count == 0] = np.nan
+    fitted[count == 0] = np.nan
+    params = {f"{m}.{k}": v for m in names for k, v in fits[m].params.items()}
+    return KernelFit(mean=mean, fitted=fitted, params=params)
+
+
+def combination_kernel(y: np.ndarray, h: int, *, components: Sequence[str],
+                       season_length: int | None = None, **params) -> KernelFit:
+    """Kernel of a combination: every component's kernel on ``y``, then
+    :func:`combine_fits`. ``params`` ``"<name>.<param>"`` are passed back to the
+    component ``name`` (held parameters, as :func:`.impulse_response` needs)."""
+    fits = {}
+    for name in components:
+        spec = MODELS[name]
+        extra = ({"season_length": season_length}
+                 if season_length and _accepts(spec.kernel, "season_length") else {})
+        own = {k[len(name) + 1:]: v for k, v in params.items() if k.startswith(name + ".")}
+        try:
+            fits[name] = spec.kernel(y, h, **extra, **own)
+        except TypeError:
+            if not own:
+                raise
+            fits[name] = spec.kernel(y, h, **extra)
+    return combine_fits(fits)
+
+
+@functools.lru_cache(maxsize=64)
+def _combination_spec(name: str) -> ModelSpec:
+    parts = combination_components(name)
+    kernel = functools.partial(combination_kernel, components=parts)
+    return ModelSpec(name, kernel, COMBINATION_FAMILY,
+                     "Equal-weight mean of " + ", ".join(parts) + " (Clemen, 1989)")
+
+
+def model_spec(name: str) -> ModelSpec:
+    """The :class:`ModelSpec` of a registered model or of a combination name.
+
+    Examples
+    --------
+    >>> model_spec("combo(imapa+ses)").family
+    'combination'
+    """
+    if name in MODELS:
+        return MODELS[name]
+    return _combination_spec(check_models(name)[0])
+
+
+def _counts(spec: ModelSpec) -> bool:
+    """True when the model's distribution is the count distribution."""
+    if spec.family == COMBINATION_FAMILY:
+        return any(MODELS[m].family == "intermittent"
+                   for m in combination_components(spec.name))
+    return spec.family == "intermittent"
 
 
 def check_quantiles(quantiles) -> tuple[float, ...]:
@@ -192,15 +329,18 @@ def make_sampler(spec: ModelSpec, values: np.ndarray, fit: KernelFit, h: int,
                  season: int | None = None) -> PathSampler:
     """The forecast distribution of a fit (see :mod:`.probabilistic`).
 
-    Count distribution for the intermittent family; for the global family the model's
+    Count distribution for the intermittent family (and for a combination with an
+    intermittent component, on the combined mean); for the global family the model's
     own quantiles (``fit.quantiles``, inverse-CDF paths), or, for a fit without them, a
     residual bootstrap with ψ = 0 (a direct model: no forecast is fed back, and the
-    kernel is not run again); residual bootstrap with the measured ψ weights otherwise.
+    kernel is not run again); residual bootstrap with the measured ψ weights otherwise
+    (for a combination of continuous models: residuals of the combined fitted values,
+    ψ of the combined forecast, i.e. the mean of the components' ψ).
     Bootstraps use the last :func:`residual_window` periods. The zero forecast is a
     point mass at 0: its paths are 0, consistent with its mean."""
     if spec.name == "zero":
         return _point_mass(values, fit, h)
-    if spec.family == "intermittent":
+    if _counts(spec):
         return count_sampler(values, fit.mean)
     if spec.family == "global":
         own = getattr(fit, "quantiles", None)
@@ -260,17 +400,21 @@ def window_scales(train: np.ndarray) -> dict[str, np.ndarray]:
 def score_window(values: np.ndarray, origin: int, horizon: int, spec: ModelSpec,
                  quantiles: tuple[float, ...], n_paths: int, seed: int,
                  rows: np.ndarray | None = None, season: int | None = None,
-                 scales: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+                 scales: dict[str, np.ndarray] | None = None,
+                 fit: KernelFit | None = None) -> dict[str, np.ndarray]:
     """Scores of one model at one origin, each an array over ``rows``.
 
-    ``scales``: :func:`window_scales` of ``values[:, :origin]`` (all rows)."""
+    ``scales``: :func:`window_scales` of ``values[:, :origin]`` (all rows). ``fit``:
+    the model's fit on ``values[rows, :origin]`` when already made (e.g. a
+    combination averaged from its components' fits); default: fitted here."""
     sub = values if rows is None else values[rows]
     train, test = sub[:, :origin], sub[:, origin:origin + horizon]
     if scales is None:
         scales = window_scales(train)
     elif rows is not None:
         scales = {k: v[rows] for k, v in scales.items()}
-    fit = fit_model(spec, train, horizon, season, quantiles if quantiles else None)
+    if fit is None:
+        fit = fit_model(spec, train, horizon, season, quantiles if quantiles else None)
     out = {
         "rmsse": metrics.rmsse(test, fit.mean, train, scale=scales["rmsse"]),
         "mase": metrics.mase(test, fit.mean, train, scale=scales["mase"]),
@@ -382,29 +526,71 @@ def backtest_panel(panel: Panel, models: Sequence[str], horizon: int, windows: i
                    step: int | None = None, quantiles: Sequence[float] | None = None,
                    n_paths: int = 200, seed: int = 0,
                    rows: dict[str, np.ndarray] | None = None) -> BacktestResult:
-    """:func:`backtest` on a Panel; ``rows`` limits each model to some series."""
+    """:func:`backtest` on a Panel; ``rows`` limits each model to some series.
+
+    Each registered model is fitted once per window, on the series it is scored on
+    together with those of the combinations it is a component of; a combination is
+    scored on the average of those fits (no kernel call of its own)."""
     horizon = check_horizon(horizon)
     windows = check_horizon(windows, "windows")
     step = horizon if step is None else check_horizon(step, "step")
     q = check_quantiles(quantiles)
     values = panel.values
+    season = season_length(panel.freq)
     starts = origins(values.shape[1], horizon, windows, step)
-    pieces = []
-    scales = [window_scales(values[:, :o]) for o in starts]
-    for name in check_models(models):
-        spec = MODELS[name]
-        idx = np.arange(len(panel.skus)) if rows is None else np.asarray(rows.get(name, []))
-        if len(idx) == 0:
-            continue
-        for w, origin in enumerate(starts):
-            sc = score_window(values, int(origin), horizon, spec, q, n_paths, seed + w, idx,
-                              season_length(panel.freq), scales[w])
-            piece = pd.DataFrame({"sku": panel.skus[idx], "model": name, "window": w,
-                                  "origin": panel.dates[int(origin)], **sc})
-            pieces.append(piece)
-    frame = pd.concat(pieces, ignore_index=True)
+    names = check_models(models)
+    everything = np.arange(len(panel.skus))
+    scored = {m: everything if rows is None else np.asarray(rows.get(m, []), dtype=np.int64)
+              for m in names}
+    scored = {m: idx for m, idx in scored.items() if len(idx)}
+    combos = {m: combination_components(m) for m in scored if combination_components(m)}
+    fit_rows: dict[str, np.ndarray] = {}  # registered model -> the rows it is fitted on
+    for m, idx in scored.items():
+        for part in combos.get(m, (m,)):
+            fit_rows[part] = np.union1d(fit_rows.get(part, idx), idx)
+    pieces: dict[str, list[pd.DataFrame]] = {m: [] for m in scored}
+
+    def add(name: str, w: int, origin: int, sc: dict[str, np.ndarray]) -> None:
+        pieces[name].append(pd.DataFrame({
+            "sku": panel.skus[scored[name]], "model": name, "window": w,
+            "origin": panel.dates[origin], **sc}))
+
+    for w, origin in enumerate(int(o) for o in starts):
+        scales = window_scales(values[:, :origin])
+        kept: dict[str, tuple[np.ndarray, KernelFit]] = {}
+        for name, idx in fit_rows.items():
+            spec = MODELS[name]
+            fit = fit_model(spec, values[idx, :origin], horizon, season, q if q else None)
+            if name in scored:
+                own = _take(fit, np.searchsorted(idx, scored[name]))
+                add(name, w, origin, score_window(values, origin, horizon, spec, q, n_paths,
+                                                  seed + w, scored[name], season, scales,
+                                                  fit=own))
+            if any(name in parts for parts in combos.values()):
+                # without quantiles a combination is scored on its mean alone
+                kept[name] = (idx, fit if q else KernelFit(fit.mean, fit.fitted[:, :0]))
+        for name, parts in combos.items():
+            idx = scored[name]
+            fit = combine_fits({p: _take(kept[p][1], np.searchsorted(kept[p][0], idx))
+                                for p in parts})
+            add(name, w, origin, score_window(values, origin, horizon, model_spec(name), q,
+                                              n_paths, seed + w, idx, season, scales,
+                                              fit=fit))
+    frame = pd.concat([p for m in scored for p in pieces[m]], ignore_index=True)
     return BacktestResult(frame=frame, horizon=horizon, windows=windows, step=step,
                           quantiles=q)
+
+
+def _take(fit: KernelFit, pos: np.ndarray) -> KernelFit:
+    """The rows ``pos`` of a fit (every per-series array, the fit's type kept)."""
+    if len(pos) == len(fit.mean) and np.array_equal(pos, np.arange(len(pos))):
+        return fit
+    changes = {"mean": fit.mean[pos], "fitted": fit.fitted[pos],
+               "params": {k: v[pos] for k, v in fit.params.items()}}
+    own = getattr(fit, "quantiles", None)
+    if isinstance(own, dict):
+        changes["quantiles"] = {level: v[pos] for level, v in own.items()}
+    return dataclasses.replace(fit, **changes)
 
 
 def backtest(
