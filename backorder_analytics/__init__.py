@@ -2,7 +2,9 @@
 
 Load and validate order, purchase-order and inventory history; turn it into demand
 series and classify demand; forecast demand per SKU with probabilistic output and
-estimate supplier lead times from purchase orders, open ones included.
+estimate supplier lead times from purchase orders, open ones included; replay the
+backorder queue of the past, simulate it under replenishment policies and recommend
+safety stock.
 
 The forecasting subpackage stays importable as ``backorder_analytics.forecast``
 (``from backorder_analytics.forecast import smoothing``); at the top level
@@ -33,12 +35,36 @@ from .io import (
     write_dataset,
 )
 from .leadtime import LeadTimeModel, fit_lead_times
+from .policy import CycleServiceLevel, FillRate, WaitTime, recommend_safety_stock
+from .replay import ReplayResult, replay
 from .report import build_report
+from .simulate import (
+    BaseStock,
+    MinMax,
+    OrderUpTo,
+    PoissonDemand,
+    ReorderPoint,
+    SimulationResult,
+    simulate,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BackorderAnalyticsError",
+    "BaseStock",
+    "CycleServiceLevel",
+    "FillRate",
+    "MinMax",
+    "OrderUpTo",
+    "PoissonDemand",
+    "ReorderPoint",
+    "ReplayResult",
+    "SimulationResult",
+    "WaitTime",
+    "recommend_safety_stock",
+    "replay",
+    "simulate",
     "BacktestResult",
     "DataError",
     "Dataset",

@@ -135,7 +135,7 @@ def fit_lead_times(
     >>> lt.summary.loc["SUP-E", "distribution"]
     'lognorm'
     >>> lt.quantile([0.5, 0.9], group="SUP-C").round(1)
-    array([19.2, 28.5])
+    array([19.4, 28.5])
     >>> lt.sample(3, group="SUP-A", rng=0).shape
     (3,)
     """

@@ -206,3 +206,115 @@ def plot_forecast(history_dates, history, dates, mean, quantiles, quantile_value
 
 
 __all__ += ["plot_backtest", "plot_forecast"]
+
+
+def plot_replay_waits(waits, ax: Axes | None = None, title: str = "", bins: int = 40) -> Axes:
+    """Histogram of the waits of backordered order lines (from
+    :meth:`backorder_analytics.replay.ReplayResult.plot`).
+
+    Parameters
+    ----------
+    waits : array_like
+        Wait of each backordered, fully shipped line [days].
+    ax : matplotlib Axes, optional
+    title : str
+    bins : int, default 40
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    ax.hist(waits, bins=bins, color="#7570b3")
+    ax.set_xlabel("wait of a backordered line [days]")
+    ax.set_ylabel("order lines")
+    ax.set_title(f"Backorder waits: {title}" if title else "Backorder waits")
+    return ax
+
+
+def plot_replay_ageing(buckets, lines, units, ax: Axes | None = None,
+                       title: str = "") -> Axes:
+    """Open backorders at ``as_of`` per age bucket: lines (bars) with their units as labels.
+
+    Parameters
+    ----------
+    buckets : sequence of str
+        Age bucket labels, in order ("0-3", …) [days].
+    lines, units : array_like
+        Open lines and open units in each bucket.
+    ax : matplotlib Axes, optional
+    title : str
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax, figsize=(6, 3.5))
+    bars = ax.bar(list(buckets), lines, color="#d95f02")
+    ax.bar_label(bars, labels=[f"{int(u):,} u" for u in units], fontsize="small")
+    ax.set_xlabel("age of the open backorder [days]")
+    ax.set_ylabel("open order lines")
+    ax.set_title(f"Open backorders by age: {title}" if title else "Open backorders by age")
+    return ax
+
+
+def plot_replay_timeline(dates, on_hand, backordered, ax: Axes | None = None,
+                         title: str = "") -> Axes:
+    """Stock on hand and backordered units at the end of each day of a replay.
+
+    Parameters
+    ----------
+    dates : array_like of datetime
+    on_hand, backordered : array_like
+        Units on hand and units backordered, end of day.
+    ax : matplotlib Axes, optional
+    title : str
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax, figsize=(8, 4))
+    ax.step(dates, on_hand, where="post", color="#1b9e77", linewidth=1, label="on hand")
+    ax.step(dates, backordered, where="post", color="#d95f02", linewidth=1,
+            label="backordered")
+    ax.set_xlabel("date")
+    ax.set_ylabel("units (end of day)")
+    ax.set_title(f"Replay: {title}" if title else "Replay")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+__all__ += ["plot_replay_waits", "plot_replay_ageing", "plot_replay_timeline"]
+
+
+def plot_wait_survival(t, survival, promise_days=None, title: str | None = None,
+                       ax: Axes | None = None) -> Axes:
+    """Wait-time survival curve of customer lines, P(wait > t), as steps.
+
+    Parameters
+    ----------
+    t, survival : array_like
+        Jump points [days] and the share of lines waiting longer than each (from
+        :meth:`backorder_analytics.simulate.SimulationResult.wait_survival`).
+    promise_days : sequence of float, optional
+        Delivery promises [days], drawn as dotted vertical lines.
+    title : str, optional
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    ax.step(t, survival, where="post", color="#d95f02", linewidth=1.5)
+    for d in promise_days or ():
+        ax.axvline(d, color="#999999", linestyle=":", linewidth=0.8)
+    ax.set_xlabel("wait [days]")
+    ax.set_ylabel("P(wait > t)")
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title or "Wait of customer lines")
+    return ax
+
+
+__all__ += ["plot_wait_survival"]
