@@ -182,3 +182,34 @@ def test_periodic_review_cycle_service_level():
     # time-average backorders lie between those at the start and at the end of a cycle
     eb_start = np.sum(np.maximum(k - S, 0) * stats.poisson.pmf(k, lam * lead))
     assert eb_start < sim.metric("expected_backorders") < eb_end
+
+
+@pytest.mark.parametrize("r", [790, 800])
+def test_normal_rq_loss_function_results(r):
+    """Silver–Pyke–Peterson / Hadley–Whitin normal (r, Q) results, evaluated here from
+    the loss functions with scipy (independently of policy.py), against the simulator.
+    Poisson(λL = 800) lead-time demand is close to N(800, 800): the approximation error
+    of the formulas (skewness 1/√800) is well inside the tolerances, and policy.py's
+    implementation must give the same numbers."""
+    from backorder_analytics.policy import rq_normal_metrics
+
+    lam, lead, Q = 200.0, 4.0, 100
+    mu, sigma = lam * lead, np.sqrt(lam * lead)
+    k = (r - mu) / sigma
+
+    def loss(x):
+        return stats.norm.pdf(x) - x * stats.norm.sf(x)
+
+    def loss2(x):
+        return 0.5 * ((x**2 + 1) * stats.norm.sf(x) - x * stats.norm.pdf(x))
+
+    fill = 1 - sigma * loss(k) / Q
+    backorders = sigma**2 / Q * (loss2(k) - loss2(k + Q / sigma))
+    ours = rq_normal_metrics(r, Q, mu, sigma)
+    assert (ours.fill_rate, ours.backorders) == pytest.approx((fill, backorders), rel=1e-9)
+    sim = simulate(ReorderPoint(r, Q), PoissonDemand(lam), lead, days=1000, n_reps=REPS,
+                   seed=3, warmup=10.0)
+    assert sim.per_rep["lines"].sum() > 3_900_000
+    check(sim, "fill_rate", fill, 0.01)
+    check(sim, "expected_backorders", backorders, 0.05)
+    check(sim, "expected_wait", backorders / lam, 0.05)
