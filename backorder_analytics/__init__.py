@@ -35,9 +35,10 @@ from .io import (
     write_dataset,
 )
 from .leadtime import LeadTimeModel, fit_lead_times
-from .policy import CycleServiceLevel, FillRate, WaitTime, recommend_safety_stock
+from .policy import CycleServiceLevel, FillRate, WaitTime
 from .replay import ReplayResult, replay
 from .report import build_report
+from .safety_stock import recommend_safety_stock
 from .simulate import (
     BaseStock,
     MinMax,

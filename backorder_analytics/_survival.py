@@ -200,7 +200,7 @@ class Mixture:
     """A finite mixture of frozen scipy.stats distributions: ``F = sum_k w_k F_k``.
 
     Quacks like a frozen scipy distribution for ``cdf``, ``sf``, ``pdf``, ``ppf``,
-    ``rvs``, ``mean`` and ``median`` (all in days). ``ppf`` solves ``F(x) = q`` by
+    ``rvs``, ``mean``, ``var``, ``std`` and ``median`` (in days). ``ppf`` solves ``F(x) = q`` by
     bisection, vectorised over ``q``, inside the bracket formed by the components'
     own quantiles (a mixture quantile lies between the smallest and largest of them).
 
@@ -258,6 +258,18 @@ class Mixture:
         """Mixture mean [days]."""
         return float(sum(w * d.mean() for w, d in zip(self.weights, self.components,
                                                       strict=True)))
+
+    def var(self) -> float:
+        """Mixture variance [days²]: ``sum_k w_k (σ_k² + μ_k²) − μ²`` (floored at 0)."""
+        m1 = sum(w * float(d.mean()) for w, d in zip(self.weights, self.components,
+                                                       strict=True))
+        m2 = sum(w * (float(d.var()) + float(d.mean()) ** 2)
+                 for w, d in zip(self.weights, self.components, strict=True))
+        return max(m2 - m1 * m1, 0.0)
+
+    def std(self) -> float:
+        """Mixture standard deviation [days]."""
+        return float(np.sqrt(self.var()))
 
     def median(self) -> float:
         """Mixture median [days]."""

@@ -21,11 +21,11 @@ CATEGORY_COLORS = {
 }
 
 
-def _axes(ax: Axes | None, figsize=(7, 4)) -> Axes:
+def _axes(ax: Axes | None, figsize=(7, 4), layout: str | None = "constrained") -> Axes:
     if ax is None:
         import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+        _, ax = plt.subplots(figsize=figsize, layout=layout)
     return ax
 
 
@@ -318,3 +318,49 @@ def plot_wait_survival(t, survival, promise_days=None, title: str | None = None,
 
 
 __all__ += ["plot_wait_survival"]
+
+
+def plot_safety_stock_tradeoff(safety_stock, service, mean_wait, *, chosen, analytic,
+                               target_level=None, service_label: str = "fill rate",
+                               title: str = "", ax: Axes | None = None) -> Axes:
+    """Service (left axis) and mean wait (right axis) against safety stock for one SKU
+    (from :meth:`backorder_analytics.safety_stock.SafetyStockRecommendation.plot`).
+
+    Parameters
+    ----------
+    safety_stock : array_like
+        Safety stock of each level searched [units].
+    service : array_like
+        Service achieved at each level (fill rate or cycle service level).
+    mean_wait : array_like
+        Mean wait per unit at each level [days], drawn on a second y axis.
+    chosen, analytic : float
+        The simulated choice and the analytic answer [units], as vertical lines.
+    target_level : float, optional
+        The service target, as a horizontal line (None for a wait target).
+    service_label : str, default "fill rate"
+    title : str
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The service axes (the wait axes is its twin).
+    """
+    ax = _axes(ax, figsize=None, layout=None)
+    ax.plot(safety_stock, service, marker=".", label=service_label)
+    if target_level is not None:
+        ax.axhline(target_level, color="gray", lw=0.8, ls=":", label="target")
+    ax.axvline(chosen, color="C2", label="simulated")
+    ax.axvline(analytic, color="C3", ls="--", label="analytic")
+    ax.set_xlabel("safety stock [units]")
+    ax.set_ylabel("service")
+    ax.set_title(title)
+    twin = ax.twinx()
+    twin.plot(safety_stock, mean_wait, color="C1", alpha=0.6)
+    twin.set_ylabel("mean wait per unit [days]")
+    ax.legend(loc="lower right")
+    return ax
+
+
+__all__ += ["plot_safety_stock_tradeoff"]
