@@ -106,16 +106,19 @@ def main() -> None:
         ("SBA, α = 0.1", lambda: sba(y, H, alpha=0.1), CrostonSBA(), 5),
         ("TSB, α = 0.1, 0.1", lambda: tsb(y, H, alpha_d=0.1, alpha_p=0.1),
          TSB(alpha_d=0.1, alpha_p=0.1), 5),
+        # fitted-parameter models: statsforecast's fitted values re-fit the model at every
+        # in-sample origin (minutes here), so only its forecast-only time is compared
         ("SES, α fitted", lambda: ses(y, H), SimpleExponentialSmoothingOptimized(), 2),
         ("Croston, optimised", lambda: croston_opt(y, H), CrostonOptimized(), 2),
         ("ADIDA", lambda: adida(y, H), ADIDA(), 2),
         ("IMAPA", lambda: imapa(y, H), IMAPA(), 2),
     ]
     rows = []
-    for name, ours, peer, repeat in cases:
+    for i, (name, ours, peer, repeat) in enumerate(cases):
         ours()  # warm-up
         t_ours = best_of(ours, repeat)
-        t_peer = statsforecast_time(peer, frame, repeat, fitted=True)
+        t_peer = (statsforecast_time(peer, frame, repeat, fitted=True) if i < 4
+                  else float("nan"))
         t_peer_bare = statsforecast_time(peer, frame, repeat, fitted=False)
         rows.append((name, t_ours, t_peer, t_peer_bare))
         print(f"{name}: ours {t_ours * 1e3:.0f} ms, statsforecast {t_peer * 1e3:.0f} ms "
@@ -137,14 +140,17 @@ def main() -> None:
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"numpy {np.__version__}, statsforecast {statsforecast.__version__} with n_jobs=1; "
         f"run {time.strftime('%Y-%m-%d')}. Best of repeated runs after a warm-up. Both sides "
-        "compute forecasts and in-sample fitted values (statsforecast `forecast(fitted=True)`); "
-        "statsforecast's forecast-only time is shown for reference.", "",
+        "compute forecasts and in-sample fitted values (statsforecast `forecast(fitted=True)`) "
+        "for the fixed-parameter methods; for the fitted-parameter ones statsforecast's "
+        "fitted values re-fit at every origin (minutes), so only its forecast-only time is "
+        "shown. Targets: SES / Croston / SBA / TSB ≥ 10× (like for like).", "",
         "| method | ours [ms] | statsforecast, fitted [ms] | statsforecast / ours | "
         "statsforecast, forecast only [ms] | forecast only / ours |",
         "|---|---|---|---|---|---|",
     ]
-    lines += [f"| {n} | {a * 1e3:.0f} | {b * 1e3:.0f} | {b / a:.1f} | {c * 1e3:.0f} | "
-              f"{c / a:.1f} |" for n, a, b, c in rows]
+    lines += [f"| {n} | {a * 1e3:.0f} | "
+              + (f"{b * 1e3:.0f} | {b / a:.1f}" if b == b else "— | —")
+              + f" | {c * 1e3:.0f} | {c / a:.1f} |" for n, a, b, c in rows]
     lines += [
         "",
         f"`forecast(model=\"auto\")` over the full model set with q50/q80/q90/q95 from 1,000 "

@@ -421,3 +421,23 @@ def test_errors():
     gap[0, 5] = np.nan
     with pytest.raises(DataError, match=r"NaN after a series' first value \(rows 0\)"):
         ses(gap, 1)
+
+
+def test_ses_given_alpha_fast_path_equals_the_general_recursion():
+    """With every alpha given and the default initial level, ses() takes a lean path;
+    it must give exactly what the general state-space recursion gives (which the
+    statsmodels tests above pin down), padding, one-value and empty rows included."""
+    from backorder_analytics.forecast.smoothing import _as_panel, _ets, _param
+
+    rng = np.random.default_rng(7)
+    y = rng.poisson(4.0, size=(40, 60)).astype(float)
+    y[:10, :25] = np.nan
+    y[20, :] = np.nan
+    y[21, :59] = np.nan
+    alpha = np.linspace(0.05, 0.95, 40)
+    fast = ses(y, 5, alpha=alpha)
+    panel, first = _as_panel(y)
+    general = _ets(panel, first, 5, None, None, {"alpha": _param(alpha, 40, "alpha")}, None)
+    np.testing.assert_allclose(fast.mean, general.mean, rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(fast.fitted, general.fitted, rtol=1e-12, equal_nan=True)
+    np.testing.assert_array_equal(fast.params["alpha"], alpha)

@@ -418,9 +418,44 @@ def ses(y, h: int, alpha=None, initial_level=None) -> KernelFit:
     array([[6., 6.]])
     """
     (y, first), h = _as_panel(y), check_horizon(h)
+    alpha = _param(alpha, len(y), "alpha")
+    if initial_level is None and not np.isnan(alpha).any() and y.shape[1]:
+        return _ses_given(y, first, h, alpha)
     init = None if initial_level is None else {
         "level": _state(initial_level, len(y), "initial_level"), "trend": None, "season": None}
-    return _ets(y, first, h, None, None, {"alpha": _param(alpha, len(y), "alpha")}, init)
+    return _ets(y, first, h, None, None, {"alpha": alpha}, init)
+
+
+def _ses_given(y: np.ndarray, first: np.ndarray, h: int, alpha: np.ndarray) -> KernelFit:
+    """SES with every alpha given and the default initial level: the same numbers as
+    :func:`_ets`, on a lean path (one pass over time, time-major, no fitting state).
+
+    The left padding is filled with each series' first value, so the level sits at that
+    value until the series starts (the default initial level) and is unchanged by it."""
+    n, t_len = y.shape
+    starts = np.minimum(first, t_len - 1)
+    start_value = y[np.arange(n), starts]
+    yt = _transpose(y, np.arange(n))
+    late = np.flatnonzero(first > 0)  # series with left padding (or all NaN)
+    before = np.arange(t_len)[:, None] < first[late][None, :]  # (t_len, n_late)
+    if late.size:
+        yt[:, late] = np.where(before, start_value[late], yt[:, late])
+    fitted_t = np.empty_like(yt)
+    level = yt[0].copy()
+    step = np.empty(n)
+    fitted_t[0] = np.nan
+    for t in range(1, t_len):
+        fitted_t[t] = level
+        np.subtract(yt[t], level, out=step)
+        step *= alpha
+        level += step
+    if late.size:  # no forecast before, and at, a series' first value
+        at_start = np.arange(t_len)[:, None] <= first[late][None, :]
+        fitted_t[:, late] = np.where(at_start, np.nan, fitted_t[:, late])
+    fitted = fitted_t.T
+    level[first >= t_len] = np.nan  # all-NaN rows
+    return KernelFit(mean=np.repeat(level[:, None], h, axis=1), fitted=fitted,
+                     params={"alpha": alpha})
 
 
 @register("holt", "smoothing", "Holt's linear trend, damped, alpha beta phi fitted by least "
