@@ -81,7 +81,7 @@ from .replay_result import (  # re-exported: the result types live in replay_res
     ShipmentComparison,
 )
 from .replay_result import WAIT_QUANTILES as WAIT_QUANTILES  # re-exported
-from .simulate.base import ALLOCATIONS, SHIPPING
+from .simulate.base import check_options
 
 if TYPE_CHECKING:
     from .dataset import Dataset
@@ -248,12 +248,7 @@ def replay(
     >>> rep.compare_shipments().share_identical
     1.0
     """
-    if allocation not in ALLOCATIONS:
-        raise ValueError(f"The 'allocation' parameter must be one of {ALLOCATIONS}. "
-                         f"Got {allocation!r} instead.")
-    if shipping not in SHIPPING:
-        raise ValueError(f"The 'shipping' parameter must be one of {SHIPPING}. "
-                         f"Got {shipping!r} instead.")
+    check_options(allocation, shipping)
     if max_wait_days is not None and not (float(max_wait_days) >= 0):
         raise ValueError("The 'max_wait_days' parameter must be a number of days >= 0 or "
                          f"None. Got {max_wait_days!r} instead.")

@@ -72,8 +72,6 @@ from heapq import heappop, heappush
 import numpy as np
 
 from .base import (
-    ALLOCATIONS,
-    SHIPPING,
     BaseStock,
     DemandStream,
     EngineResult,
@@ -81,6 +79,7 @@ from .base import (
     OrderUpTo,
     Policy,
     ReorderPoint,
+    check_options,
 )
 
 __all__ = ["run_events"]
@@ -160,15 +159,7 @@ def run_events(
     >>> res.order_received.tolist()
     [2.5, 3.5, 4.5]
     """
-    if allocation not in ALLOCATIONS:
-        raise ValueError(
-            f"The 'allocation' parameter must be one of {ALLOCATIONS}. Got {allocation!r} "
-            "instead."
-        )
-    if shipping not in SHIPPING:
-        raise ValueError(
-            f"The 'shipping' parameter must be one of {SHIPPING}. Got {shipping!r} instead."
-        )
+    check_options(allocation, shipping)
     kind, p1, p2, review = _policy_params(policy)
     mw = _INF if max_wait_days is None else float(max_wait_days)
     if not mw >= 0:

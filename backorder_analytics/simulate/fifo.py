@@ -49,8 +49,6 @@ from __future__ import annotations
 import numpy as np
 
 from .base import (
-    ALLOCATIONS,
-    SHIPPING,
     BaseStock,
     DemandStream,
     EngineResult,
@@ -58,6 +56,7 @@ from .base import (
     OrderUpTo,
     Policy,
     ReorderPoint,
+    check_options,
 )
 
 __all__ = ["run_fifo", "fifo_applies", "order_rows", "max_orders"]
@@ -172,12 +171,7 @@ def fifo_applies(demand: DemandStream, policy: Policy, *, initial_on_hand=None,
     str or None
         A sentence naming the feature that needs the event engine.
     """
-    if allocation not in ALLOCATIONS:
-        raise ValueError(f"The 'allocation' parameter must be one of {ALLOCATIONS}. "
-                         f"Got {allocation!r} instead.")
-    if shipping not in SHIPPING:
-        raise ValueError(f"The 'shipping' parameter must be one of {SHIPPING}. "
-                         f"Got {shipping!r} instead.")
+    check_options(allocation, shipping)
     if allocation != "fifo":
         return f"allocation={allocation!r} (the FIFO engine serves the queue in order)"
     if shipping != "partial":
