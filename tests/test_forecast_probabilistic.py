@@ -9,11 +9,11 @@ import pytest
 from scipy import stats
 
 from backorder_analytics.forecast.baseline import historic_average, naive, zero
+from backorder_analytics.forecast.lead_time_demand import lead_time_demand
 from backorder_analytics.forecast.probabilistic import (
     PathSampler,
     bootstrap_sampler,
     count_sampler,
-    lead_time_demand,
     quantile_function,
     quantile_sampler,
     quantiles_from_paths,

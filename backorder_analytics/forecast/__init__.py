@@ -20,7 +20,7 @@ from . import (  # noqa: F401  (register the kernels)
 from .backtest import BacktestResult, backtest
 from .base import MODELS, KernelFit, ModelSpec, register
 from .core import Forecast, forecast
-from .probabilistic import LeadTimeDemand, lead_time_demand
+from .lead_time_demand import LeadTimeDemand, lead_time_demand
 
 __all__ = [
     "MODELS",
