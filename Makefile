@@ -36,6 +36,7 @@ data: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/io_bench.py
 	$(BIN)/python benchmarks/forecast_bench.py
+	$(BIN)/python benchmarks/sim_bench.py
 
 clean:
 	rm -rf $(VENV) report .pytest_cache
