@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -166,10 +164,8 @@ def test_periodic_review_agrees_with_order_up_to_formula(mixed_ds):
                                     pol.WaitTime(3.0, 0.95)])
 def test_targets_met_on_example_dataset(example, target):
     skus = ["SKU-0001", "SKU-0002", "SKU-0003", "SKU-0010", "SKU-0036"]
-    t0 = time.perf_counter()
     rec = pol.recommend_safety_stock(example, target=target, skus=skus, n_reps=100,
                                      progress=False)
-    assert time.perf_counter() - t0 < 10
     s = rec.summary
     assert list(s.index) == skus
     if isinstance(target, pol.FillRate):

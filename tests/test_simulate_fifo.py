@@ -257,16 +257,12 @@ def test_max_orders_bounds_the_orders_placed():
             assert per_rep.max(initial=0) <= max_orders(demand, policy)
 
 
-def test_one_million_orders_are_fast():
-    import time
-
+def test_one_million_orders_one_per_line():
+    """Base stock places one order per unit line (speed: benchmarks/sim_bench.py)."""
     demand = PoissonDemand(5.0).generate(20, 10_000.0, np.random.default_rng(0))
     lead = np.full((20, max_orders(demand, BaseStock(25))), 4.0)
-    start = time.perf_counter()
     res = run_fifo(demand, BaseStock(25), lead)
-    elapsed = time.perf_counter() - start
-    assert len(res.order_qty) > 990_000
-    assert elapsed < 3.0  # about 0.4 s on one core; generous for loaded CI machines
+    assert len(res.order_qty) == demand.n_lines > 990_000
 
 
 def test_deterministic_with_seed():
