@@ -367,11 +367,10 @@ def select_models(bt: BacktestResult, classes: pd.Series, bias_weight: float = B
     class_mean = finite.groupby(cls).transform("mean")
     blended = (1 - shrink) * finite + shrink * class_mean
     blended = blended.where(finite.notna())
-    chosen = blended.idxmin(axis=1, skipna=True) if blended.notna().any().any() else None
     out = pd.Series("zero", index=table.index, name="model", dtype=object)
-    if chosen is not None:
-        ok = blended.notna().any(axis=1)
-        out[ok] = chosen[ok]
+    scored = blended.notna().any(axis=1)  # idxmin of an all-NaN row is an error
+    if scored.any():
+        out[scored] = blended[scored].idxmin(axis=1, skipna=True)
     return out
 
 
