@@ -299,3 +299,41 @@ def test_combine_regrids_given_rows_exactly_and_keeps_other_schemes():
     np.testing.assert_allclose(got[2, :, 0], [0.4, 1.0, 2.0, 3.0, 4.0, 4.25])
     # the bootstrap row resamples the history (residuals of the zero forecast)
     assert set(np.unique(both.sample(500, seed=0)[1])) <= {3.0, 2.0, 4.0}
+
+
+class _TwoSuppliers:
+    """A stand-in lead-time model: 2 periods from "FAST", 4 from "SLOW"."""
+
+    days = {"FAST": 2.0, "SLOW": 4.0}
+
+    def sample(self, n, group=None, rng=None):
+        return np.full(n, self.days[group])
+
+
+def test_lead_time_demand_draws_each_sku_from_its_group():
+    rng = np.random.default_rng(3)
+    paths = rng.poisson(2.0, size=(3, 4000, 6)).astype(float)
+    ltd = lead_time_demand(paths, _TwoSuppliers(), skus=["A", "B", "C"],
+                           groups={"A": "FAST", "B": "SLOW", "C": "FAST"})
+    # E[D] = μ·L per SKU: 4 for the fast supplier's SKUs, 8 for the slow one's
+    np.testing.assert_allclose(ltd.draws.mean(axis=1), [4.0, 8.0, 4.0], rtol=0.03)
+    assert ltd.lead_times.shape == (3, 4000)
+    with pytest.raises(ValueError, match="no group for SKU"):
+        lead_time_demand(paths, _TwoSuppliers(), skus=["A", "B", "C"], groups={"A": "FAST"})
+    with pytest.raises(TypeError, match="needs a lead-time model"):
+        lead_time_demand(paths, 3.0, skus=["A", "B", "C"], groups={"A": "FAST"})
+
+
+def test_lead_time_demand_with_a_fitted_model_by_supplier():
+    from backorder_analytics import fit_lead_times
+    from backorder_analytics.datasets import example_dataset
+
+    ds = example_dataset(seed=0)
+    lt = fit_lead_times(ds.purchase_orders, as_of=ds.as_of)
+    supplier = ds.items.set_index("sku")["supplier_id"]
+    skus = ["SKU-0001", "SKU-0002"]
+    paths = np.ones((2, 3000, 600))  # one unit a day: demand over L is L itself
+    ltd = lead_time_demand(paths, lt, skus=skus, groups=supplier, seed=1)
+    for row, sku in enumerate(skus):
+        expected = lt.distribution(supplier[sku]).mean()
+        assert ltd.draws[row].mean() == pytest.approx(expected, rel=0.05)

@@ -76,6 +76,30 @@ class LeadTimeDemand:
         return head + self.summary.head(20).to_html(float_format=lambda v: f"{v:.4g}")
 
 
+def _grouped_draws(lead_time: Any, n: int, labels: pd.Index, groups: Any,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Draws (n_sku, n): each SKU's from its group's distribution, one ``.sample`` call
+    per group (not per SKU)."""
+    if not (hasattr(lead_time, "sample") and callable(lead_time.sample)):
+        raise TypeError("The 'groups' parameter needs a lead-time model with "
+                        ".sample(n, group=..., rng=...), e.g. fit_lead_times(...). "
+                        f"Got {lead_time!r:.60}.")
+    of_sku = pd.Series(groups).reindex(labels)
+    missing = labels[of_sku.isna().to_numpy()]
+    if len(missing):
+        raise ValueError(f"The 'groups' mapping has no group for SKU(s) "
+                         f"{', '.join(map(str, missing[:5]))}. Expected one group (e.g. "
+                         "supplier_id) per forecast SKU, e.g. "
+                         "ds.items.set_index('sku')['supplier_id'].")
+    codes, unique = pd.factorize(of_sku)
+    draws = np.empty((len(labels), n))
+    for g, group in enumerate(unique):
+        rows = np.flatnonzero(codes == g)
+        sample = np.asarray(lead_time.sample(n * len(rows), group=group, rng=rng), dtype=float)
+        draws[rows] = sample.reshape(len(rows), n)
+    return draws
+
+
 def _lead_time_draws(lead_time: Any, n: int, n_sku: int,
                      rng: np.random.Generator) -> np.ndarray:
     if np.isscalar(lead_time) and isinstance(lead_time, int | float | np.number):
@@ -120,6 +144,7 @@ def lead_time_demand(
     quantiles: Sequence[float] = (0.5, 0.9, 0.95, 0.99),
     seed: int = 0,
     skus: Sequence | None = None,
+    groups: Any = None,
 ) -> LeadTimeDemand:
     """Distribution of total demand over a lead time that may itself be random.
 
@@ -154,6 +179,12 @@ def lead_time_demand(
         Seed for the lead times, the path picks and a Forecast's paths.
     skus : sequence, optional
         Labels of the rows of array paths (default 0, 1, …).
+    groups : mapping or pandas.Series, optional
+        The lead-time group of every SKU, e.g. its supplier:
+        ``ds.items.set_index("sku")["supplier_id"]``. With a lead-time model (an object
+        with ``.sample(n, group=..., rng=...)``, such as a
+        :class:`~backorder_analytics.leadtime.LeadTimeModel` fitted by supplier), each
+        SKU's lead times are drawn from its own group's distribution.
 
     Returns
     -------
@@ -194,7 +225,12 @@ def lead_time_demand(
     n = n_paths if n is None else int(n)
     if n < 1:
         raise ValueError(f"The 'n' parameter must be >= 1. Got {n}.")
-    lt = _lead_time_draws(lead_time, n, n_sku, rng)
+    if groups is None:
+        lt = _lead_time_draws(lead_time, n, n_sku, rng)
+    else:
+        lt = _grouped_draws(lead_time, n, labels, groups, rng)
+        if (~np.isfinite(lt)).any() or (lt < 0).any():
+            raise ValueError("Lead times must be finite and >= 0 periods.")
     whole = np.floor(lt).astype(np.int64)
     frac = lt - whole
     need = np.where(frac > 0, whole + 1, whole)
