@@ -222,7 +222,7 @@ def _evaluate_sku(inp: dict, target, review: str, review_period: float, n_reps: 
     units = max(run.units, 1)
     trade = {"reorder_point": pick, "safety_stock": pick - inp["lead_time_demand"],
              "fill_rate": fill[k], "cycle_service_level": csl[k],
-             "mean_wait": back[k] * n_reps * days / units,
+             "mean_wait_per_unit": back[k] * n_reps * days / units,
              "avg_on_hand": on_hand[k], "avg_backorders": back[k]}
     return row, trade
 
@@ -307,8 +307,10 @@ class SafetyStockRecommendation:
         One row per SKU (index ``sku``); see :func:`recommend_safety_stock`.
     tradeoff : pandas.DataFrame
         Long frame ``sku, reorder_point, safety_stock, fill_rate, cycle_service_level,
-        mean_wait, avg_on_hand, avg_backorders``: service and wait against safety stock
-        on the searched grid of levels.
+        mean_wait_per_unit, avg_on_hand, avg_backorders``: service and wait against
+        safety stock on the searched grid of levels. ``mean_wait_per_unit`` [days] is the
+        mean wait of an ordered unit (Little: backorders / demand rate), unlike the
+        summary's ``mean_wait``, which is over order lines.
     target : FillRate, CycleServiceLevel or WaitTime
     settings : dict
         ``review``, ``review_period``, ``n_reps``, ``days``, ``seed``, ``cover_days``.
@@ -340,7 +342,7 @@ class SafetyStockRecommendation:
         col = ("cycle_service_level" if isinstance(self.target, CycleServiceLevel)
                else "fill_rate")
         return plot_safety_stock_tradeoff(
-            tr["safety_stock"], tr[col], tr["mean_wait"],
+            tr["safety_stock"], tr[col], tr["mean_wait_per_unit"],
             chosen=row["safety_stock"], analytic=row["safety_stock_analytic"],
             target_level=None if isinstance(self.target, WaitTime) else self.target.level,
             service_label=col.replace("_", " "), title=f"{sku} — {row['category']}", ax=ax)
@@ -541,7 +543,8 @@ def recommend_safety_stock(
     summary["disagree"] = ((r_a - r_s).abs() > tol).fillna(False).astype(bool)
     tradeoff = (pd.concat(trades, ignore_index=True) if trades else
                 pd.DataFrame(columns=["sku", "reorder_point", "safety_stock", "fill_rate",
-                                      "cycle_service_level", "mean_wait", "avg_on_hand",
+                                      "cycle_service_level", "mean_wait_per_unit",
+                                      "avg_on_hand",
                                       "avg_backorders"]))
     settings = {"review": review, "review_period": review_period if review == "periodic"
                 else None, "n_reps": int(n_reps), "days": int(days), "seed": int(seed),

@@ -185,11 +185,11 @@ def test_tradeoff_is_monotone_and_complete(example):
                                      progress=False)
     tr = rec.tradeoff
     assert set(tr.columns) >= {"sku", "reorder_point", "safety_stock", "fill_rate",
-                               "cycle_service_level", "mean_wait", "avg_on_hand"}
+                               "cycle_service_level", "mean_wait_per_unit", "avg_on_hand"}
     for _, g in tr.groupby("sku"):
         assert (np.diff(g["fill_rate"]) >= -1e-12).all()
         assert (np.diff(g["cycle_service_level"]) >= -1e-12).all()
-        assert (np.diff(g["mean_wait"]) <= 1e-12).all()
+        assert (np.diff(g["mean_wait_per_unit"]) <= 1e-12).all()
         assert (np.diff(g["avg_on_hand"]) >= -1e-9).all()
         assert g["fill_rate"].iloc[-1] == 1.0
     for sku, row in rec.summary.iterrows():
