@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine:
-#   make demo   builds the report on the bundled example data (report/index.html)
+#   make demo   builds the report on the bundled example data, as data/planning.toml
+#               says: report/index.html, report/report.xlsx, report/tables/*.csv
 #   make test   runs the test suite
 # Both create .venv and install the project into it on first use.
 
@@ -8,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-fast lint data bench clean
+.PHONY: demo test test-fast lint data gallery bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/backorder-analytics demo --data data --out report
+	$(BIN)/backorder-analytics report --config data/planning.toml --out report
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -32,6 +33,10 @@ lint: $(STAMP)
 # Regenerate the bundled example dataset (data/*.csv) from example_dataset(seed=0).
 data: $(STAMP)
 	$(BIN)/backorder-analytics example-data --out data
+
+# Redraw the README's chart gallery (docs/gallery/*.png) from the example report.
+gallery: $(STAMP)
+	$(BIN)/python docs/make_gallery.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/io_bench.py

@@ -3,10 +3,13 @@
 Subcommands
 -----------
 ``validate``      load the files, print a summary of the tables and every problem
-``demo``          write the report (HTML) for a folder of files or the example data
+``report``        write the report (HTML, Excel, CSV) as a ``planning.toml`` describes
+``demo``          write the report for a folder of files or the example data
 ``example-data``  write the example dataset as CSV files
 
-Exit status: 0 on success, 1 when the data has problems, 2 on a usage error.
+Exit status: 0 on success; 1 when the data has problems (rows rejected on load, a
+table that cannot be read, a report section the data cannot support: the report is
+still written when it can be); 2 on a usage or configuration error, with the message.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -94,10 +98,73 @@ def _example_dataset(seed: int):
     return example_dataset(seed=seed)
 
 
+DEMO_CONFIG = {"policy": {"allocation": "priority", "shipping": "partial",
+                          "max_wait_days": 30},
+               "service": {"target": "fill_rate", "level": 0.95}}
+"""Settings of ``demo`` when the folder has no ``planning.toml`` (those of the example)."""
+
+
+def _usage_error(command: str, err: Exception) -> int:
+    print(f"backorder-analytics {command}: error: {err}", file=sys.stderr)
+    return 2
+
+
+def _write_report(ds, out: str, config, progress: bool) -> int:
+    """Build the report; print where it is and any problem; return the exit status."""
+    from .report import ReportWarning, build_report
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ReportWarning)
+        path = build_report(ds, out, config, progress=progress)
+    problems = [str(w.message) for w in caught if issubclass(w.category, ReportWarning)]
+    for w in caught:
+        if not issubclass(w.category, ReportWarning):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    folder = path.parent if path.suffix == ".html" else path
+    outputs = config.report.outputs
+    written = [name for fmt, name in (("html", "index.html"), ("xlsx", "report.xlsx"),
+                                      ("csv", "tables/*.csv")) if fmt in outputs]
+    print(f"Report written to {folder / 'index.html' if 'html' in outputs else folder} "
+          f"({', '.join(written)} in {folder})")
+    for text in problems:
+        print(f"warning: {text}", file=sys.stderr)
+    n = len(ds.rejected)
+    if n:
+        rows = f"{n:,} rows were" if n != 1 else "1 row was"
+        print(f"warning: {rows} rejected on load; see the report's Data health section.",
+              file=sys.stderr)
+    return 1 if problems or len(ds.rejected) else 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import ConfigError, load_config, read_configured_dataset
+
+    formats = args.format.split(",") if args.format else None
+    try:
+        config = load_config(args.config).with_overrides(as_of=args.as_of, outputs=formats,
+                                                         title=args.title)
+        ds = read_configured_dataset(config)
+    except ConfigError as err:
+        return _usage_error("report", err)
+    except (DataError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    try:
+        return _write_report(ds, args.out, config, progress=not args.no_progress)
+    except ConfigError as err:
+        return _usage_error("report", err)
+
+
 def _demo(args: argparse.Namespace) -> int:
-    from .report import build_report
+    from .report import ConfigError, load_config
 
     args.folder = args.folder or args.data
+    config_file = Path(args.folder) / "planning.toml" if args.folder else None
+    try:
+        config = load_config(config_file if config_file and config_file.is_file()
+                             else DEMO_CONFIG)
+    except ConfigError as err:
+        return _usage_error("demo", err)
     if args.folder:
         try:
             ds = _load(args, errors="report")
@@ -106,9 +173,7 @@ def _demo(args: argparse.Namespace) -> int:
             return 1
     else:
         ds = _example_dataset(args.seed)
-    path = build_report(ds, args.out, progress=not args.quiet)
-    print(f"Report written to {path}")
-    return 0
+    return _write_report(ds, args.out, config, progress=not args.quiet)
 
 
 def _write_example(args: argparse.Namespace) -> int:
@@ -134,8 +199,45 @@ def build_parser() -> argparse.ArgumentParser:
                           help="also write the rejected rows to this CSV file")
     validate.set_defaults(run=_validate)
 
-    demo = sub.add_parser("demo", help="write the HTML report",
-                          description="Write the report for a folder of files, or for the "
+    report = sub.add_parser(
+        "report", help="write the report (HTML, Excel, CSV) from a planning.toml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Load the data a planning.toml names and write the report:\n"
+                    "index.html (self-contained), report.xlsx (one sheet per table) and "
+                    "tables/*.csv.",
+        epilog="The config file (TOML; every key optional, paths relative to it):\n"
+               "  title, as_of\n"
+               "  [data]     folder, orders, purchase_orders, inventory, items, shipments,\n"
+               "             column_map, errors, date_format, dayfirst, thousands,\n"
+               "             encoding, sheet_name, query\n"
+               "  [service]  target (fill_rate | cycle_service_level | wait_time), level,\n"
+               "             days, quantile\n"
+               "  [policy]   allocation (fifo | priority), shipping (partial | complete),\n"
+               "             max_wait_days, review (continuous | periodic), review_period\n"
+               "  [forecast] horizon, freq (D | W), model, quantiles\n"
+               "  [risk]     horizon\n"
+               "  [alerts]   warn_days, update_every_days\n"
+               "  [report]   outputs, n_reps, seed, charts\n"
+               "Example: data/planning.toml.\n\n"
+               "Exit status: 0 done; 1 data problems (rows rejected, a section the data\n"
+               "cannot support: the report is still written when it can be); 2 usage or\n"
+               "config error.")
+    report.add_argument("--config", required=True, metavar="FILE",
+                        help="the planning.toml to run")
+    report.add_argument("--out", default="report", metavar="DIR",
+                        help="output folder (default: report)")
+    report.add_argument("--as-of", metavar="DATE",
+                        help="the date 'today' is (YYYY-MM-DD[THH:MM]); overrides the config")
+    report.add_argument("--format", metavar="LIST",
+                        help="outputs, comma-separated: html,xlsx,csv (default: the "
+                             "config's, else all three)")
+    report.add_argument("--title", metavar="TEXT", help="page title (overrides the config)")
+    report.add_argument("--no-progress", action="store_true", help="no progress bar")
+    report.set_defaults(run=_report)
+
+    demo = sub.add_parser("demo", help="write the report for a folder or the example data",
+                          description="Write the report for a folder of files (with its "
+                                      "planning.toml when there is one), or for the "
                                       "built-in example data when no folder is given.")
     _add_source_arguments(demo, folder_required=False)
     demo.add_argument("--data", metavar="FOLDER", help="same as FOLDER")

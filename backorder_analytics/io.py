@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from .dataset import REJECTED_COLUMNS, Dataset
+from .dataset import REJECTED_COLUMNS, Dataset, end_of_day_if_date
 from .exceptions import DataError
 from .problems import Source, format_problems, raise_or_split
 from .schemas import INVENTORY, ITEMS, ORDERS, PURCHASE_ORDERS, SCHEMAS, SHIPMENTS, TableSchema
@@ -366,8 +366,11 @@ def _check_shared_map(column_map: Mapping[str, str],
 
 
 def _date_text(when: pd.Timestamp) -> str:
-    """``YYYY-MM-DD``, with the time of day only when there is one."""
-    return when.strftime("%Y-%m-%d") if when == when.normalize() else when.isoformat()
+    """``YYYY-MM-DD`` for the end of a day (how a date ``as_of`` is read back), else the
+    timestamp in ISO format."""
+    if when == end_of_day_if_date(when.normalize()):
+        return when.strftime("%Y-%m-%d")
+    return when.isoformat()
 
 
 def write_dataset(ds: Dataset, directory: str | os.PathLike, format: str = "csv") -> Path:

@@ -364,3 +364,151 @@ def plot_safety_stock_tradeoff(safety_stock, service, mean_wait, *, chosen, anal
 
 
 __all__ += ["plot_safety_stock_tradeoff"]
+
+
+SEVERITY_COLORS = {"high": "#d62728", "medium": "#ff7f0e", "low": "#999999"}
+
+
+def plot_alert_counts(summary: pd.DataFrame, ax: Axes | None = None,
+                      title: str = "Alerts") -> Axes:
+    """Alert counts by kind (rows) and severity (stacked horizontal bars), from
+    :attr:`backorder_analytics.alerts.Alerts.summary`.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        Index: alert kinds; columns ``high``, ``medium``, ``low`` (counts).
+    ax : matplotlib Axes, optional
+    title : str
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    kinds = [str(k).replace("_", " ") for k in summary.index]
+    left = [0] * len(kinds)
+    for sev in ("high", "medium", "low"):
+        counts = summary[sev].tolist()
+        ax.barh(kinds, counts, left=left, color=SEVERITY_COLORS[sev], label=sev)
+        left = [a + b for a, b in zip(left, counts, strict=True)]
+    ax.invert_yaxis()
+    ax.set_xlabel("alerts")
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize="small", title="severity")
+    return ax
+
+
+__all__ += ["plot_alert_counts"]
+
+
+def plot_backorder_risk(skus, p_backorder, expected_units, ax: Axes | None = None,
+                        title: str = "Backorder risk") -> Axes:
+    """Horizontal bars of P(new backorder) per SKU, riskiest at the top, each labelled
+    with its expected backordered units (from
+    :meth:`backorder_analytics.risk.BackorderRisk.plot`).
+
+    Parameters
+    ----------
+    skus : sequence
+        SKU labels, riskiest first.
+    p_backorder : array_like
+        Probability of at least one new backorder within the horizon.
+    expected_units : array_like
+        Expected backordered units within the horizon [units].
+    ax : matplotlib Axes, optional
+    title : str
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    labels = [str(s) for s in skus]
+    ax = _axes(ax, figsize=(7, max(2.5, 0.3 * len(labels) + 1)))
+    pos = list(range(len(labels)))[::-1]
+    bars = ax.barh(pos, list(p_backorder), color="#d95f02", alpha=0.8)
+    ax.bar_label(bars, labels=[f"{u:,.0f} u" for u in expected_units], padding=3,
+                 fontsize="small")
+    ax.set_yticks(pos, labels)
+    ax.set_xlim(0, 1.15)
+    ax.set_xlabel("P(new backorder within the horizon); label: expected units backordered")
+    ax.set_title(title)
+    return ax
+
+
+__all__ += ["plot_backorder_risk"]
+
+
+def plot_eta(frame: pd.DataFrame, ax: Axes | None = None, *, as_of=None,
+             low: str = "eta_p50", mid: str = "eta_p80", high: str = "eta_p95",
+             title: str = "") -> Axes:
+    """Ship-date ranges of open backorder lines as horizontal bars (from
+    :meth:`backorder_analytics.eta.BackorderETA.plot`).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per line, drawn top to bottom: ``order_id``, optional ``line_id``,
+        ``sku``, the ``low`` / ``mid`` / ``high`` ETA columns and ``limit_date``
+        (timestamps; NaT ETAs lie beyond the horizon and are drawn to the edge).
+    ax : matplotlib Axes, optional
+    as_of : pandas.Timestamp, optional
+        "Today", a dotted vertical line.
+    low, mid, high : str
+        Columns for the bar's ends and its marker.
+    title : str
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax, figsize=(8, max(2.5, 0.22 * len(frame) + 1)))
+    y = list(range(len(frame)))[::-1]
+    end = pd.concat([frame[c] for c in (low, mid, high, "limit_date")]).max()
+    hi = frame[high].fillna(end)
+    ax.hlines(y, frame[low].fillna(end), hi, color="#1f77b4", linewidth=4, alpha=0.6,
+              label=f"{low[4:]}–{high[4:]}")
+    ax.plot(frame[mid].fillna(end), y, "|", color="#08306b", markersize=10, label=mid[4:])
+    ax.plot(frame["limit_date"], y, "x", color="#d62728", label="limit")
+    if as_of is not None:
+        ax.axvline(as_of, color="#999999", linestyle=":", linewidth=1)
+    tag = frame["order_id"].astype(str)
+    if "line_id" in frame:
+        tag = tag + "/" + frame["line_id"].astype(str)
+    ax.set_yticks(y, (tag + " " + frame["sku"].astype(str)).tolist(), fontsize="small")
+    ax.tick_params(axis="x", labelrotation=30)
+    ax.set_xlabel("ship date of the last unit")
+    ax.set_title(title or "Open backorders: ETA")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
+    return ax
+
+
+def plot_eta_coverage(nominal, coverage, ax: Axes | None = None,
+                      n_lines: int | None = None) -> Axes:
+    """Backtest calibration of ETA quantiles: observed coverage against nominal level
+    (from :meth:`backorder_analytics.eta.ETABacktest.plot`).
+
+    Parameters
+    ----------
+    nominal, coverage : array_like
+        Quantile levels and the share of lines that shipped by each.
+    ax : matplotlib Axes, optional
+    n_lines : int, optional
+        Lines behind the figures, shown in the title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax, figsize=(4.5, 4.5))
+    ax.plot([0, 1], [0, 1], color="#999999", linestyle=":", linewidth=1)
+    ax.plot(nominal, coverage, "o-", color="#d95f02")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("nominal quantile")
+    ax.set_ylabel("share shipped by the ETA")
+    ax.set_title("ETA calibration" + (f" ({n_lines:,} lines)" if n_lines else ""))
+    return ax
+
+
+__all__ += ["plot_eta", "plot_eta_coverage"]

@@ -234,7 +234,7 @@ def test_read_dataset_per_table_column_map():
     assert pd.isna(ds.purchase_orders["received_date"].iloc[1])
     assert ds.inventory["on_hand"].tolist() == [3, 0]
     assert ds.inventory["on_hand"].dtype == "int64"
-    assert ds.as_of == pd.Timestamp("2024-03-04")  # the latest date in the data
+    assert ds.as_of == pd.Timestamp("2024-03-04 23:59:59.999999999")  # end of the latest date
     assert ds.rejected.empty
 
 
@@ -290,7 +290,7 @@ def _write_folder(folder, as_of="2024-03-10"):
 
 def test_read_dataset_folder_with_as_of(tmp_path):
     ds = ba.read_dataset(_write_folder(tmp_path / "shop"))
-    assert ds.as_of == pd.Timestamp("2024-03-10")
+    assert ds.as_of == pd.Timestamp("2024-03-10 23:59:59.999999999")  # the end of that day
     pd.testing.assert_frame_equal(ds.orders, EXPECTED)
     assert ds.inventory["sku"].tolist() == ["00123", "A-7"]
     assert len(ds.open_purchase_orders) == 1
@@ -300,7 +300,7 @@ def test_read_dataset_folder_with_as_of(tmp_path):
 
 def test_read_dataset_as_of_argument_wins(tmp_path):
     ds = ba.read_dataset(_write_folder(tmp_path / "shop"), as_of="2024-04-01")
-    assert ds.as_of == pd.Timestamp("2024-04-01")
+    assert ds.as_of == pd.Timestamp("2024-04-01 23:59:59.999999999")  # the end of that day
 
 
 def test_read_dataset_argument_overrides_folder_file(tmp_path):

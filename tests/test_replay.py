@@ -265,7 +265,7 @@ def test_received_quantity_is_used_when_present():
 def test_ageing_buckets_by_hand():
     # open lines aged (days) → buckets 0-3, 4-7, 8-14, 15-21, 22-30, 31+: two each
     ages = [0.5, 3.99, 4.0, 7.5, 8.0, 14.2, 15.0, 21.9, 22.0, 30.5, 31.0, 100.0]
-    as_of = at(120)
+    as_of = at(120, 12)
     lines = [{"id": f"O{i}", "qty": i + 1, "when": as_of - pd.Timedelta(days=a)}
              for i, a in enumerate(ages)]
     rep = replay(make_ds(lines, counts=[("A", 0, 0)], as_of=as_of))

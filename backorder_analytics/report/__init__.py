@@ -1,5 +1,12 @@
-"""The planner's report: self-contained HTML (and, later, Excel and CSV)."""
+"""The planner's report: self-contained HTML, an Excel workbook and CSV files.
 
-from .build import build_report
+:func:`build_report` writes it for a dataset; :func:`load_config` reads its settings
+from TOML (``backorder-analytics report --config planning.toml``).
+"""
 
-__all__ = ["build_report"]
+from .build import ReportWarning, build_report
+from .config import ConfigError, ReportConfig, load_config, read_configured_dataset
+from .export import neutralise_formulas
+
+__all__ = ["build_report", "ReportWarning", "ConfigError", "ReportConfig", "load_config",
+           "read_configured_dataset", "neutralise_formulas"]

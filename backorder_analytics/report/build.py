@@ -1,163 +1,172 @@
-"""``build_report``: the planner's report as one self-contained HTML page.
+"""``build_report``: the planner's report as HTML, an Excel workbook and CSV files.
 
-Sections so far: overview, data health (rows rejected on load), the tables loaded,
-demand classification with charts. Later sections (forecasts, lead times, the
-backorder queue, safety stock, ETAs, risk, alerts) are added as those parts land.
+The page puts first what a planner acts on (alerts, open-backorder ETAs, SKUs at risk,
+safety stock), then the history and the models behind it. Each section is a function of
+:mod:`backorder_analytics.report.sections` that returns its HTML and its tables; every
+table a section shows is exported in full.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .. import plotting
 from ..dataset import Dataset
-from ..demand import classify_demand, demand_series
-from .html import (
-    Section,
-    figure_html,
-    new_axes,
-    new_axes_grid,
-    paragraph,
-    render_page,
-    table_html,
-)
+from ..exceptions import BackorderAnalyticsError
+from .config import ReportConfig, apply_as_of, load_config
+from .context import Context, Part, Table
+from .export import write_csv, write_xlsx
+from .html import Section, paragraph, render_page
+from .sections import SECTIONS
 
-__all__ = ["build_report"]
+__all__ = ["build_report", "ReportWarning"]
 
 
-def _overview(ds: Dataset, classes: pd.DataFrame) -> Section:
-    orders = ds.orders
-    facts = pd.DataFrame(
-        {
-            "value": [
-                str(ds.as_of.date()),
-                f"{len(ds.skus):,}",
-                f"{len(orders):,}",
-                f"{int(orders['quantity'].sum()):,}",
-                f"{orders['order_date'].min().date()} to {orders['order_date'].max().date()}",
-                f"{len(ds.purchase_orders):,}",
-                f"{len(ds.open_purchase_orders):,}",
-                f"{len(ds.rejected):,}",
-            ]
-        },
-        index=[
-            "as of",
-            "SKUs",
-            "order lines",
-            "units ordered",
-            "orders placed",
-            "purchase-order lines",
-            "open at as of",
-            "rows rejected on load",
-        ],
-    )
-    return Section("overview", "Overview", table_html(facts))
+class ReportWarning(UserWarning):
+    """A section of the report could not be computed (the rest was written)."""
 
 
-def _data_health(ds: Dataset) -> Section:
-    if ds.rejected.empty:
-        body = paragraph("Every row loaded: no row was rejected.")
-    else:
-        by_reason = (ds.rejected.assign(reason=ds.rejected["reason"].str.split("; "))
-                     .explode("reason").groupby(["table", "reason"]).size()
-                     .rename("rows").reset_index())
-        n = len(ds.rejected)
-        rows = f"{n:,} rows were" if n != 1 else "1 row was"
-        body = (paragraph(f"{rows} set aside on load and are not in any figure below. "
-                          "Fix them at the source and run again.")
-                + table_html(by_reason, index=False)
-                + "<h3>First rejected rows</h3>"
-                + table_html(ds.rejected[["table", "source", "row", "reason"]], max_rows=20,
-                             index=False))
-    return Section("data-health", "Data health", body)
+def _failed(title: str, anchor: str, err: str) -> Part:
+    body = paragraph(f"This section could not be computed from this data: {err}", "note")
+    warnings.warn(f"report section {title!r} could not be computed: {err}", ReportWarning,
+                  stacklevel=3)
+    return Part(Section(anchor, title, body))
 
 
-def _tables(ds: Dataset) -> Section:
-    summary = ds.summary.copy()
-    for col in ("first_date", "last_date"):
-        summary[col] = summary[col].dt.strftime("%Y-%m-%d")
-    return Section("tables", "Tables loaded", table_html(summary))
+def build_report(ds: Dataset, out_dir: str | os.PathLike,
+                 config: ReportConfig | Mapping | str | os.PathLike | None = None, *,
+                 title: str | None = None, progress: bool = True) -> Path:
+    """Write the report for a dataset: ``index.html``, ``report.xlsx``, ``tables/*.csv``.
 
-
-def _demand(ds: Dataset, weekly: pd.DataFrame, classes: pd.DataFrame) -> Section:
-    counts = classes["category"].value_counts().rename_axis("category").rename("SKUs")
-    volume = weekly.groupby("sku")["demand"].sum()
-    examples = (classes.assign(volume=volume).sort_values("volume", ascending=False)
-                .groupby("category", observed=True).head(1))
-    scatter = figure_html(plotting.plot_demand_classes(classes, ax=new_axes(6, 4.5)).figure,
-                          "ADI against CV² per SKU")
-    bars = figure_html(plotting.plot_category_counts(classes, ax=new_axes(5, 3)).figure,
-                       "SKUs per category")
-    if len(examples):
-        axes = new_axes_grid(len(examples), width=10, height_each=2.2)
-        for ax, (sku, row) in zip(axes, examples.iterrows(), strict=True):
-            plotting.plot_demand(weekly, skus=[sku], ax=ax, title=f"{sku}: {row['category']}")
-        lines = figure_html(axes[0].figure, "weekly demand of the busiest SKU in each category")
-    else:
-        lines = paragraph("No complete week of demand yet.")
-    table = classes.reset_index()[["sku", "category", "mean_demand", "adi", "cv2", "nonzero",
-                                   "periods"]].sort_values(["category", "sku"])
-    body = (paragraph("Demand is classified per SKU on its weekly series (Syntetos, Boylan "
-                      "and Croston, 2005): ADI is the average interval between weeks with "
-                      "demand, CV² the squared variation of the non-zero weekly sizes; "
-                      "cut-offs 1.32 and 0.49.")
-            + f'<div class="figures">{scatter}{bars}</div>'
-            + table_html(counts.to_frame())
-            + "<h3>Weekly demand, busiest SKU of each category</h3>" + lines
-            + paragraph("Complete weeks only: a week still under way at as_of is left out.",
-                        "note")
-            + "<h3>Every SKU</h3>" + table_html(table, max_rows=500, index=False))
-    return Section("demand", "Demand and its classes", body)
-
-
-def build_report(ds: Dataset, out_dir: str | os.PathLike, *, title: str = "Backorder report",
-                 progress: bool = True) -> Path:
-    """Write the report for a dataset as ``out_dir/index.html`` (self-contained).
+    Sections, in page order: overview, data health (rows rejected on load), alerts,
+    open-backorder ETAs, SKUs at risk, safety stock (with trade-off curves), the
+    replayed backorder history (waits, ageing, timeline), the demand forecast (fan
+    charts), demand classes, lead times, the tables loaded. A section the data cannot
+    support (say, lead times with no received PO) says why, and a
+    :class:`ReportWarning` is issued; the rest is written.
 
     Parameters
     ----------
     ds : Dataset
         The validated data (see :func:`read_dataset` or :func:`example_dataset`).
     out_dir : str or path
-        Folder to write into; created if missing.
-    title : str
-        Page title.
-    progress : bool
+        Folder to write into; created if missing. Files already there with the same
+        names are replaced.
+    config : ReportConfig, dict, path to a TOML file, or None
+        Settings (see :mod:`backorder_analytics.report.config`); None: the defaults.
+        Its ``[data]`` section is not used here (``ds`` is the data). Its ``as_of``,
+        when set, replaces the data's: an earlier one gives the report as it would
+        have been on that day (:meth:`Dataset.as_at`).
+    title : str, optional
+        Page title; overrides the config's.
+    progress : bool, default True
         Show a progress bar over the report's steps.
 
     Returns
     -------
     pathlib.Path
-        Path of ``index.html``.
+        ``out_dir/index.html``, or ``out_dir`` itself when no HTML was asked for.
+
+    Raises
+    ------
+    ConfigError
+        A bad config.
+
+    Examples
+    --------
+    >>> import backorder_analytics as ba
+    >>> ds = ba.example_dataset(seed=0)
+    >>> path = ba.build_report(ds, "report", {"report": {"n_reps": 20}},
+    ...                        progress=False)                       # doctest: +SKIP
+    >>> path.name                                                    # doctest: +SKIP
+    'index.html'
     """
+    config = load_config(config)
+    if title is not None:
+        config = replace(config, title=title)
+    ds = apply_as_of(ds, config.as_of)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    state: dict[str, pd.DataFrame] = {}
+    ctx = Context(ds, config)
+    parts: dict[str, Part] = {}
+    written: dict[str, Path] = {}
 
-    def prepare() -> None:
-        state["weekly"] = demand_series(ds, freq="W", complete_periods=True)
-        state["classes"] = classify_demand(state["weekly"])
+    def shared(name: str) -> Callable[[], None]:
+        def step() -> None:         # a failure here: the sections that need it say why
+            with contextlib.suppress(BackorderAnalyticsError, ValueError):
+                getattr(ctx, name)
+        return step
+
+    def write(fmt: str) -> Callable[[], None]:
+        def step() -> None:
+            ordered = [parts[s.anchor] for s in sorted(SECTIONS, key=lambda s: s.position)]
+            tables = _tables(ordered)
+            if fmt == "csv":
+                written[fmt] = out / "tables"
+                write_csv({t.name: t.frame for t in tables}, written[fmt])
+            elif fmt == "xlsx":
+                written[fmt] = write_xlsx({t.name: t.frame for t in tables},
+                                          out / "report.xlsx", _contents(tables, ordered))
+            else:
+                page = render_page(config.title, _subtitle(ds, config),
+                                   [p.section for p in ordered])
+                written[fmt] = out / "index.html"
+                written[fmt].write_text(page, encoding="utf-8")
+        return step
 
     steps: list[tuple[str, Callable[[], object]]] = [
-        ("demand series", prepare),
-        ("overview", lambda: _overview(ds, state["classes"])),
-        ("data health", lambda: _data_health(ds)),
-        ("tables", lambda: _tables(ds)),
-        ("demand", lambda: _demand(ds, state["weekly"], state["classes"])),
-    ]
-    sections = []
+        ("lead times", shared("lead_times")), ("replay", shared("replay"))]
+    steps += [(spec.title.lower(), lambda spec=spec: _run(spec, ctx, parts))
+              for spec in SECTIONS]
+    steps += [(f"write {fmt}", write(fmt)) for fmt in config.report.outputs]
+    import matplotlib
+
     bar = tqdm(steps, desc="report", disable=not progress, unit="step")
-    for name, step in bar:
-        bar.set_postfix_str(name)
-        result = step()
-        if isinstance(result, Section):
-            sections.append(result)
-    page = render_page(title, f"Data as of {ds.as_of.date()}", sections)
-    path = out / "index.html"
-    path.write_text(page, encoding="utf-8")
-    return path
+    # names are data, not TeX: a SKU like "A$\\B$" must not be parsed as mathtext
+    with matplotlib.rc_context({"text.parse_math": False}):
+        for name, step in bar:
+            bar.set_postfix_str(name)
+            step()
+    return written.get("html", out)
+
+
+def _run(spec, ctx: Context, parts: dict[str, Part]) -> None:
+    """Build one section; a failure costs that section only (a nightly run still
+    delivers the rest), is shown in its place and issued as a :class:`ReportWarning`."""
+    try:
+        parts[spec.anchor] = spec.build(ctx)
+    except (BackorderAnalyticsError, ValueError) as err:      # the data cannot support it
+        parts[spec.anchor] = _failed(spec.title, spec.anchor, str(err))
+    except Exception as err:                                  # noqa: BLE001  (a bug)
+        parts[spec.anchor] = _failed(spec.title, spec.anchor,
+                                     f"unexpected {type(err).__name__}: {err}")
+
+
+def _tables(parts: list[Part]) -> list[Table]:
+    tables = [t for p in parts for t in p.tables]
+    names = [t.name for t in tables]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise RuntimeError(f"Two report tables share the name(s) {dupes}.")
+    return tables
+
+
+def _contents(tables: list[Table], parts: list[Part]) -> pd.DataFrame:
+    section_of = {t.name: p.section.title for p in parts for t in p.tables}
+    return pd.DataFrame({"table": [t.name for t in tables],
+                         "section": [section_of[t.name] for t in tables],
+                         "rows": [len(t.frame) for t in tables],
+                         "description": [t.description for t in tables]})
+
+
+def _subtitle(ds: Dataset, config: ReportConfig) -> str:
+    when = ds.as_of.strftime("%Y-%m-%d %H:%M")
+    return (f"Data as of {when} · {config.service.describe()} · "
+            f"{config.policy.describe()}")

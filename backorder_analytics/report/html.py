@@ -33,9 +33,13 @@ nav a { margin-right: 1.2em; color: #1f3a5f; }
 main { padding: 0 2em 2em; max-width: 1200px; }
 section { background: white; border: 1px solid #ddd; border-radius: 6px;
           padding: 0.5em 1.5em 1em; margin-top: 1.2em; }
+.table-wrap { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }
-th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
+th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right;
+         white-space: nowrap; }
 th { background: #f0f3f7; }
+table.prose td:nth-last-child(-n+2) { white-space: normal; text-align: left;
+                                      min-width: 14em; }
 img { max-width: 100%; height: auto; }
 .note { color: #555; font-size: 0.9em; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
@@ -68,12 +72,18 @@ def new_axes(width: float, height: float):
     return Figure(figsize=(width, height), layout="constrained").add_subplot()
 
 
-def new_axes_grid(n: int, width: float, height_each: float):
-    """``n`` stacked Axes sharing the x axis, on a new figure outside pyplot."""
+def new_axes_grid(n: int, width: float, height_each: float, ncols: int = 1,
+                  sharex: bool = True):
+    """``n`` Axes in ``ncols`` columns (stacked by default, sharing the x axis), on a
+    new figure outside pyplot; unused cells of the last row are removed."""
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(width, height_each * n), layout="constrained")
-    return list(figure.subplots(n, 1, sharex=True, squeeze=False)[:, 0])
+    nrows = -(-n // ncols)
+    figure = Figure(figsize=(width, height_each * nrows), layout="constrained")
+    axes = list(figure.subplots(nrows, ncols, sharex=sharex, squeeze=False).ravel())
+    for ax in axes[n:]:
+        ax.remove()
+    return axes[:n]
 
 
 def figure_html(fig, alt: str) -> str:
@@ -84,14 +94,34 @@ def figure_html(fig, alt: str) -> str:
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
 
 
-def table_html(frame: pd.DataFrame, max_rows: int = 50, index: bool = True) -> str:
-    """A DataFrame as an escaped HTML table, cut to ``max_rows`` with a note."""
-    shown = frame.head(max_rows)
+def table_html(frame: pd.DataFrame, max_rows: int = 50, index: bool = True,
+               prose: bool = False) -> str:
+    """A DataFrame as an escaped HTML table, cut to ``max_rows`` with a note.
+
+    Missing values show as blanks, date-times to the minute (dates alone when every
+    one is midnight). ``prose``: the last two columns are sentences (wrapped, left).
+    """
+    shown = frame.head(max_rows).copy()
+    for col in shown.columns:
+        s = shown[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            whole = bool((s.dropna() == s.dropna().dt.normalize()).all())
+            shown[col] = s.dt.strftime("%Y-%m-%d" if whole else "%Y-%m-%d %H:%M").fillna("")
+        elif s.dtype == object:
+            shown[col] = s.where(s.notna(), "")
     out = shown.to_html(index=index, escape=True, border=0, na_rep="",
-                        float_format=lambda v: f"{v:,.3g}")
+                        float_format=_number, classes="prose" if prose else None)
+    out = f'<div class="table-wrap">{out}</div>'
     if len(frame) > max_rows:
         out += f'<p class="note">First {max_rows:,} of {len(frame):,} rows.</p>'
     return out
+
+
+def _number(v: float) -> str:
+    """Floats for people: 3 significant digits, thousands separated, no exponents."""
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.3g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.1e}"
 
 
 def paragraph(text: str, css_class: str | None = None) -> str:

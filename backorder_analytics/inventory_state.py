@@ -1,0 +1,91 @@
+"""Each SKU's stock position at a moment: :func:`inventory_state`.
+
+On hand, units backordered, open purchase orders and inventory position, from a replay
+of the history up to ``as_of``; shared by :mod:`~backorder_analytics.risk` and
+:mod:`~backorder_analytics.risk_classifier`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .dataset import Dataset
+from .replay import replay
+
+__all__ = ["inventory_state", "open_pos_at"]
+
+
+def inventory_state(ds: Dataset, as_of: Any = None, allocation: str = "fifo") -> pd.DataFrame:
+    """Stock, backorders and open POs of every SKU at ``as_of``.
+
+    Parameters
+    ----------
+    ds : Dataset
+    as_of : date-like, optional
+        Default ``ds.as_of``; a date without a time of day means the end of that day.
+    allocation : {"fifo", "priority"}, default "fifo"
+        Rule of the :func:`~backorder_analytics.replay` that rebuilds the stock.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``sku`` (every SKU of the dataset); ``supplier_id`` (from ``items``, else
+        the supplier of most of its POs), ``on_hand``, ``on_order``,
+        ``backordered_now`` [units], ``backordered_lines_now``, ``inventory_position``
+        (on hand + on order − backordered) [units], ``mean_line_size`` [units per order
+        line in the history; 1 without history].
+
+    Examples
+    --------
+    >>> from backorder_analytics import example_dataset
+    >>> state = inventory_state(example_dataset(seed=0), allocation="priority")
+    >>> int(state["on_order"].sum()) > 0, list(state.columns[:3])
+    (True, ['supplier_id', 'on_hand', 'on_order'])
+    """
+    as_of = ds.moment(as_of)
+    skus = pd.Index(ds.skus, name="sku")
+    out = pd.DataFrame(index=skus)
+    orders = ds.orders[ds.orders["order_date"] <= as_of]
+    if len(orders) or ("received_date" in ds.purchase_orders
+                       and (ds.purchase_orders["received_date"] <= as_of).any()):
+        rep = replay(replace(ds, as_of=as_of), allocation=allocation)
+        lines = rep.lines
+        shipped = lines.groupby("sku")["shipped"].sum()
+        end = (rep.stock["opening_stock"] + rep.stock["received_units"]
+               - shipped.reindex(rep.stock.index, fill_value=0))
+        on_hand = end.reindex(skus)
+        waiting = lines[lines["open"] > 0].groupby("sku")["open"].agg(["sum", "size"])
+    else:
+        on_hand = pd.Series(np.nan, index=skus)
+        waiting = pd.DataFrame(columns=["sum", "size"])
+    inv = ds.inventory[ds.inventory["date"] <= as_of].sort_values("date", kind="stable")
+    last_count = inv.groupby("sku")["on_hand"].last().reindex(skus)
+    out["on_hand"] = on_hand.fillna(last_count).fillna(0).astype(np.int64)
+    po = open_pos_at(ds, as_of)
+    out["on_order"] = po.groupby("sku")["quantity"].sum().reindex(skus, fill_value=0)
+    out["backordered_now"] = waiting["sum"].reindex(skus, fill_value=0).astype(np.int64)
+    out["backordered_lines_now"] = waiting["size"].reindex(skus, fill_value=0).astype(np.int64)
+    out["inventory_position"] = out["on_hand"] + out["on_order"] - out["backordered_now"]
+    size = orders.groupby("sku")["quantity"].mean()
+    out["mean_line_size"] = size.reindex(skus).fillna(1.0).astype(float)
+    supplier = pd.Series(None, index=skus, dtype=object)
+    if ds.items is not None and "supplier_id" in ds.items:
+        supplier = ds.items.set_index("sku")["supplier_id"].reindex(skus).astype(object)
+    if "supplier_id" in ds.purchase_orders:
+        mode = ds.purchase_orders.groupby("sku")["supplier_id"].agg(
+            lambda s: s.mode().iloc[0] if s.notna().any() else None)
+        supplier = supplier.where(supplier.notna(), mode.reindex(skus))
+    out.insert(0, "supplier_id", supplier)
+    return out
+
+
+def open_pos_at(ds: Dataset, as_of: pd.Timestamp) -> pd.DataFrame:
+    po = ds.purchase_orders
+    open_ = po["order_date"] <= as_of
+    if "received_date" in po:
+        open_ &= po["received_date"].isna() | (po["received_date"] > as_of)
+    return po[open_.to_numpy()]

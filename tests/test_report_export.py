@@ -1,0 +1,155 @@
+"""Report exports: formula injection neutralised in text cells only; CSV and Excel
+round trips keep numbers as numbers and dates as dates."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from backorder_analytics.report.export import (
+    FORMULA_STARTS,
+    neutralise_formulas,
+    sheet_names,
+    write_csv,
+    write_xlsx,
+)
+
+DANGEROUS = ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1",
+             '=HYPERLINK("http://evil.example","click")']
+SAFE = ["A-1", "SKU 0001", "", " =1", "1=1", "x@y"]
+
+
+@pytest.mark.parametrize("text", DANGEROUS)
+def test_dangerous_text_gets_a_quote(text):
+    out = neutralise_formulas(pd.DataFrame({"sku": [text]}))
+    assert out.loc[0, "sku"] == "'" + text
+
+
+@pytest.mark.parametrize("text", SAFE)
+def test_safe_text_is_unchanged(text):
+    assert neutralise_formulas(pd.DataFrame({"sku": [text]})).loc[0, "sku"] == text
+
+
+def test_numbers_dates_and_missing_values_are_untouched():
+    frame = pd.DataFrame({
+        "int": [-3, 4], "float": [-0.5, np.nan], "bool": [True, False],
+        "date": pd.to_datetime(["2024-01-01", None]),
+        "mixed": pd.Series([-2, "-2"], dtype=object),
+        "text": pd.Series([None, "=x"], dtype=object),
+        "string": pd.Series(["-y", pd.NA], dtype="string"),
+        "cat": pd.Categorical(["=a", "b"]),
+    })
+    out = neutralise_formulas(frame)
+    pd.testing.assert_frame_equal(out[["int", "float", "bool", "date"]],
+                                  frame[["int", "float", "bool", "date"]])
+    assert out["mixed"].tolist() == [-2, "'-2"]               # a number stays a number
+    assert out.loc[0, "text"] is None
+    assert out.loc[1, "text"] == "'=x"
+    assert out.loc[0, "string"] == "'-y"
+    assert out.loc[1, "string"] is pd.NA
+    assert list(out["cat"].cat.categories) == ["'=a", "b"]
+    assert frame.loc[1, "text"] == "=x"                       # the input is not changed
+
+
+def test_labels_are_neutralised():
+    frame = pd.DataFrame({"=col": [1]}, index=pd.Index(["@row"], name="sku"))
+    out = neutralise_formulas(frame)
+    assert list(out.columns) == ["'=col"]
+    assert list(out.index) == ["'@row"]
+
+
+def test_formula_starts_are_the_owasp_list():
+    assert set(FORMULA_STARTS) == {"=", "+", "-", "@", "\t", "\r"}
+
+
+def test_sheet_names_are_valid_and_unique():
+    names = ["safety_stock_tradeoff_per_sku_and_level", "safety_stock_tradeoff_per_sku_and_x",
+             "a/b", "[x]", "SHEET", "sheet", "'quoted'"]
+    out = sheet_names(names)
+    assert all(len(n) <= 31 for n in out)
+    assert len({n.lower() for n in out}) == len(out)
+    assert not any(set(n) & set("[]:*?/\\") for n in out)
+    assert out[2] == "a_b"
+    assert out[6] == "quoted"
+
+
+@pytest.fixture
+def tables() -> dict[str, pd.DataFrame]:
+    evil = '=HYPERLINK("http://evil.example","click")'
+    return {
+        "lines": pd.DataFrame({
+            "sku": [evil, "-SKU", "B"],
+            "customer_id": ["@me", "c2", "+c3"],
+            "quantity": [3, -2, 0],
+            "wait_days": [1.5, -0.25, np.nan],
+            "order_date": pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-04"]),
+            "ship_date": pd.to_datetime(["2024-01-02 10:30", None, "2024-01-05 08:00"]),
+            "late": [True, False, True],
+        }),
+        "by_sku": pd.DataFrame({"units": [1, 2]}, index=pd.Index(["=A", "B"], name="sku")),
+        "empty": pd.DataFrame(columns=["sku", "units"]),
+    }
+
+
+def test_csv_round_trip(tables, tmp_path):
+    paths = write_csv(tables, tmp_path)
+    assert [p.name for p in paths] == ["lines.csv", "by_sku.csv", "empty.csv"]
+    with open(tmp_path / "lines.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["sku", "customer_id", "quantity", "wait_days", "order_date",
+                       "ship_date", "late"]
+    assert rows[1][:2] == ["'" + tables["lines"].loc[0, "sku"], "'@me"]
+    assert rows[2][:4] == ["'-SKU", "c2", "-2", "-0.25"]      # negative numbers stay numbers
+    assert rows[3][1] == "'+c3"
+    assert rows[1][4:6] == ["2024-01-02 00:00:00", "2024-01-02 10:30:00"]
+    back = pd.read_csv(tmp_path / "lines.csv", parse_dates=["order_date", "ship_date"])
+    pd.testing.assert_series_equal(back["quantity"], tables["lines"]["quantity"])
+    pd.testing.assert_series_equal(back["ship_date"], tables["lines"]["ship_date"])
+    by_sku = pd.read_csv(tmp_path / "by_sku.csv")
+    assert by_sku.to_dict("list") == {"sku": ["'=A", "B"], "units": [1, 2]}
+    assert pd.read_csv(tmp_path / "empty.csv").columns.tolist() == ["sku", "units"]
+
+
+def test_xlsx_round_trip(tables, tmp_path):
+    contents = pd.DataFrame({"table": list(tables), "rows": [len(t) for t in tables.values()]})
+    path = write_xlsx(tables, tmp_path / "report.xlsx", contents=contents)
+    wb = load_workbook(path)                       # formulas as written, not evaluated
+    assert wb.sheetnames == ["contents", "lines", "by_sku", "empty"]
+    ws = wb["lines"]
+    header = [c.value for c in ws[1]]
+    assert header == ["sku", "customer_id", "quantity", "wait_days", "order_date",
+                      "ship_date", "late"]
+    first, second, third = ([c for c in ws[r]] for r in (2, 3, 4))
+    # text cells: strings with a leading quote, never formulas
+    assert first[0].data_type == "s"
+    assert first[0].value == "'" + tables["lines"].loc[0, "sku"]
+    assert first[1].value == "'@me"
+    assert third[1].value == "'+c3"
+    assert second[0].value == "'-SKU"
+    # numbers are numbers, negative ones too
+    assert second[2].data_type == "n"
+    assert second[2].value == -2
+    assert second[3].value == -0.25
+    assert third[3].value is None
+    # dates are Excel dates, with a date format (and a time where there is one)
+    assert first[4].is_date
+    assert first[4].value == dt.datetime(2024, 1, 2)
+    assert first[4].number_format == "yyyy-mm-dd"
+    assert first[5].value == dt.datetime(2024, 1, 2, 10, 30)
+    assert first[5].number_format == "yyyy-mm-dd hh:mm"
+    assert second[5].value is None
+    assert first[6].value is True
+    for sheet in wb.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+    assert [[c.value for c in r] for r in wb["by_sku"].iter_rows()] == [
+        ["sku", "units"], ["'=A", 1], ["B", 2]]
+    assert [c.value for c in wb["empty"][1]] == ["sku", "units"]
+    assert [c.value for c in wb["contents"][1]] == ["table", "rows", "sheet"]
+    assert [c.value for c in wb["contents"]["C"]][1:] == ["lines", "by_sku", "empty"]
