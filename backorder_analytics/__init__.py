@@ -27,7 +27,7 @@ from .forecast import (
     forecast,
     lead_time_demand,
 )
-from .inventory_state import inventory_state
+from .inventory_state import historical_reorder_points, inventory_state
 from .io import (
     Loaded,
     read_dataset,
@@ -74,6 +74,7 @@ __all__ = [
     "backorder_eta",
     "backorder_risk",
     "eta_backtest",
+    "historical_reorder_points",
     "inventory_state",
     "load_config",
     "read_backorder_snapshots",

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._survival import kaplan_meier, km_survival_at
+from .inventory_state import reorder_rule
 from .leadtime import LeadTimeModel
 
 DAY = pd.Timedelta(days=1)
@@ -22,8 +23,6 @@ ON_HAND, NEW_ORDER, BEYOND = "on hand", "new order", "beyond horizon"
 MIN_LATENESS_POS = 10
 """Fewest received POs of a supplier later than an open PO already is, for its arrival
 to be resampled from the supplier's lateness (else the lead-time model)."""
-POLICY_WINDOW_DAYS = 365
-"""History [days] from which a SKU's reorder point and quantity are estimated."""
 DEMAND_WINDOW_DAYS = 91
 """History [days] whose line rate and sizes drive the simulated future demand."""
 HORIZON_DAYS = 365
@@ -127,7 +126,7 @@ def _inputs(ds, rep, lines, lt, fut: bool, rng, R: int) -> dict[str, Any]:
     open_po = po[po["sku"].isin(skus).to_numpy()]
     if "received_date" in open_po:
         open_po = open_po[open_po["received_date"].isna().to_numpy()]
-    r_hat, q_hat = _reorder_rule(rep, po, skus, now)
+    r_hat, q_hat = reorder_rule(rep, po, skus, now)
     notes = []
     if np.isnan(r_hat).any():
         notes.append(f"{int(np.isnan(r_hat).sum())} SKU(s) without PO history: only "
@@ -228,34 +227,6 @@ def _po_arrivals(po, open_po, g, tab, now, rng, R) -> np.ndarray:
         rows = np.repeat(m, R)
         out[m] = (_cond_lt(tab, g[rows], age[rows], rng) - age[rows]).reshape(len(m), R)
     return np.maximum(out, 0.0)
-
-
-def _reorder_rule(rep, po, skus, now) -> tuple[np.ndarray, np.ndarray]:
-    """Per SKU: ``r``, the median inventory position just before its recent POs were
-    placed (NaN without any), and ``Q``, their median quantity (1 without any)."""
-    L = rep.lines[rep.lines["sku"].isin(skus).to_numpy()]
-    p = po[po["sku"].isin(skus).to_numpy()]
-    if "received_date" in p:  # received before the replay began: in its opening stock
-        p = p[(p["received_date"].isna() | (p["received_date"] >= rep.origin)).to_numpy()]
-    can = L[L["cancelled"] > 0]
-    ns = lambda d: d.to_numpy("datetime64[ns]").astype(np.int64)  # noqa: E731
-    recent = (p["order_date"] > now - POLICY_WINDOW_DAYS * DAY).to_numpy()
-    ev = pd.DataFrame({  # at one instant: demand, then cancellations, then the PO
-        "sku": np.r_[L["sku"], can["sku"], p["sku"]],
-        "t": np.r_[ns(L["order_date"]), ns(can["cancel_date"]),
-                   np.maximum(ns(p["order_date"]), rep.origin.value)],
-        "kind": np.r_[np.zeros(len(L)), np.ones(len(can)), np.full(len(p), 2)],
-        "flow": np.r_[-L["quantity"], can["cancelled"], p["quantity"]].astype(float),
-        "recent": np.r_[np.zeros(len(L) + len(can), bool), recent]})
-    ev = ev.sort_values(["sku", "t", "kind"], kind="stable")
-    x0 = ev["sku"].map(rep.stock["opening_stock"]).fillna(0)
-    ev["ip"] = x0 + ev.groupby("sku")["flow"].cumsum() - ev["flow"]
-    pos = ev[ev["kind"] == 2]
-    pos = pos[pos["recent"]] if pos["recent"].any() else pos
-    r = pos.groupby("sku")["ip"].median().reindex(skus)
-    q = p[recent].groupby("sku")["quantity"].median().reindex(skus).fillna(
-        p.groupby("sku")["quantity"].median().reindex(skus))
-    return r.to_numpy(float), q.fillna(1.0).clip(lower=1).to_numpy(float)
 
 
 def _demand_inputs(L, skus, now) -> dict[str, Any]:

@@ -82,7 +82,6 @@ from ._eta_sim import (  # noqa: F401  (constants re-exported for the documentat
     MIN_LATENESS_POS,
     NEW_ORDER,
     ON_HAND,
-    POLICY_WINDOW_DAYS,
     _frame,
     _inputs,
     _names,
@@ -91,6 +90,7 @@ from ._eta_sim import (  # noqa: F401  (constants re-exported for the documentat
     _ship_times,
 )
 from .dataset import Dataset
+from .inventory_state import POLICY_WINDOW_DAYS  # noqa: F401  (named in the docs)
 from .leadtime import LeadTimeModel, fit_lead_times
 from .replay import replay
 from .simulate.base import check_options

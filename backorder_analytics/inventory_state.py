@@ -16,7 +16,12 @@ import pandas as pd
 from .dataset import Dataset
 from .replay import replay
 
-__all__ = ["inventory_state", "open_pos_at"]
+__all__ = ["inventory_state", "open_pos_at", "historical_reorder_points", "reorder_rule",
+           "POLICY_WINDOW_DAYS"]
+
+DAY = pd.Timedelta(days=1)
+POLICY_WINDOW_DAYS = 365
+"""History [days] from which a SKU's reorder point and quantity are estimated."""
 
 
 def inventory_state(ds: Dataset, as_of: Any = None, allocation: str = "fifo") -> pd.DataFrame:
@@ -89,3 +94,66 @@ def open_pos_at(ds: Dataset, as_of: pd.Timestamp) -> pd.DataFrame:
     if "received_date" in po:
         open_ &= po["received_date"].isna() | (po["received_date"] > as_of)
     return po[open_.to_numpy()]
+
+
+def reorder_rule(rep, po, skus, now) -> tuple[np.ndarray, np.ndarray]:
+    """The reorder rule a SKU's history shows: per SKU of ``skus``, ``r``, the median
+    inventory position (on hand + on order − backordered, from the replay ``rep``)
+    just before its POs of the last :data:`POLICY_WINDOW_DAYS` days were placed (all
+    its POs when none are that recent; NaN without any), and ``Q``, their median
+    quantity (1 without any)."""
+    L = rep.lines[rep.lines["sku"].isin(skus).to_numpy()]
+    p = po[po["sku"].isin(skus).to_numpy()]
+    if "received_date" in p:  # received before the replay began: in its opening stock
+        p = p[(p["received_date"].isna() | (p["received_date"] >= rep.origin)).to_numpy()]
+    can = L[L["cancelled"] > 0]
+    ns = lambda d: d.to_numpy("datetime64[ns]").astype(np.int64)  # noqa: E731
+    recent = (p["order_date"] > now - POLICY_WINDOW_DAYS * DAY).to_numpy()
+    ev = pd.DataFrame({  # at one instant: demand, then cancellations, then the PO
+        "sku": np.r_[L["sku"], can["sku"], p["sku"]],
+        "t": np.r_[ns(L["order_date"]), ns(can["cancel_date"]),
+                   np.maximum(ns(p["order_date"]), rep.origin.value)],
+        "kind": np.r_[np.zeros(len(L)), np.ones(len(can)), np.full(len(p), 2)],
+        "flow": np.r_[-L["quantity"], can["cancelled"], p["quantity"]].astype(float),
+        "recent": np.r_[np.zeros(len(L) + len(can), bool), recent]})
+    ev = ev.sort_values(["sku", "t", "kind"], kind="stable")
+    x0 = ev["sku"].map(rep.stock["opening_stock"]).fillna(0)
+    ev["ip"] = x0 + ev.groupby("sku")["flow"].cumsum() - ev["flow"]
+    pos = ev[ev["kind"] == 2]
+    pos = pos[pos["recent"]] if pos["recent"].any() else pos
+    r = pos.groupby("sku")["ip"].median().reindex(skus)
+    q = p[recent].groupby("sku")["quantity"].median().reindex(skus).fillna(
+        p.groupby("sku")["quantity"].median().reindex(skus))
+    return r.to_numpy(float), q.fillna(1.0).clip(lower=1).to_numpy(float)
+
+
+def historical_reorder_points(ds: Dataset, as_of: Any = None,
+                              allocation: str = "fifo") -> pd.DataFrame:
+    """Reorder point and quantity per SKU as its purchase history shows them.
+
+    The rule of :func:`reorder_rule` on a replay of the history up to ``as_of``: ``r``
+    the median inventory position just before a PO was placed, ``Q`` the median PO
+    quantity (both over the last :data:`POLICY_WINDOW_DAYS` days). SKUs never
+    reordered are left out. The default replenishment of
+    :func:`~backorder_analytics.backorder_risk`; :func:`~backorder_analytics.backorder_eta`
+    uses the same rule.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sku``, ``r``, ``Q`` [units].
+
+    Examples
+    --------
+    >>> from backorder_analytics import example_dataset
+    >>> rp = historical_reorder_points(example_dataset(seed=0), allocation="priority")
+    >>> list(rp.columns), len(rp)
+    (['sku', 'r', 'Q'], 60)
+    """
+    as_of = ds.moment(as_of)
+    past = ds.as_at(as_of) if as_of < ds.as_of else ds
+    rep = replay(past, allocation=allocation)
+    skus = pd.Index(past.skus)
+    r, q = reorder_rule(rep, past.purchase_orders, skus, as_of)
+    known = ~np.isnan(r)
+    return pd.DataFrame({"sku": skus[known], "r": r[known], "Q": q[known]})

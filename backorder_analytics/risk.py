@@ -38,7 +38,9 @@ Open purchase orders
     default). ``lead_times="expected"`` uses ``expected_date`` instead, a number a fixed
     lead time; a PO that should already have arrived arrives on day 1.
 Replenishment
-    None unless ``reorder_points`` is given: then at the end of each day a SKU whose
+    By default each SKU reorders by the rule its purchase history shows
+    (``reorder_points="history"``); ``reorder_points=None`` places no new order (the
+    risk if nothing more is ordered). At the end of each day a SKU whose
     inventory position (net stock + on order) is at or below ``r`` orders the smallest
     multiple of ``Q`` that lifts it above ``r`` (the policy of
     :func:`~backorder_analytics.example_dataset`), arriving after a lead time drawn
@@ -60,8 +62,9 @@ from .dataset import Dataset
 from .demand import demand_series
 from .exceptions import DataError
 from .forecast.backtest import check_horizon
-from .inventory_state import inventory_state, open_pos_at
+from .inventory_state import historical_reorder_points, inventory_state, open_pos_at
 from .leadtime import LeadTimeModel, fit_lead_times
+from .safety_stock import SafetyStockRecommendation
 from .simulate.sources import PoissonDemand, _round_units
 
 __all__ = ["backorder_risk", "BackorderRisk", "RISK_BANDS"]
@@ -309,7 +312,7 @@ def _lines_hit(units, short, size):
 
 def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
                    lead_times: Any = None, as_of: Any = None, n_reps: int = 1000,
-                   seed: int = 0, reorder_points: Any = None,
+                   seed: int = 0, reorder_points: Any = "history",
                    allocation: str = "fifo") -> BackorderRisk:
     """Per SKU: the chance of a new backorder within ``horizon`` days, and how bad it is.
 
@@ -338,9 +341,15 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
     n_reps : int, default 1000
         Replications.
     seed : int, default 0
-    reorder_points : pandas.DataFrame or mapping, optional
-        Columns ``sku, r, Q`` [units] (e.g. ``ds.truth["policy"]``) or ``{sku: (r, Q)}``;
-        SKUs not listed do not reorder. Default: no new orders within the horizon.
+    reorder_points : "history", pandas.DataFrame, mapping, SafetyStockRecommendation or None
+        The replenishment during the horizon. ``"history"`` (default): each SKU
+        reorders by the rule its purchase history shows
+        (:func:`~backorder_analytics.inventory_state.historical_reorder_points`, the
+        rule :func:`~backorder_analytics.backorder_eta` uses too). A frame with columns
+        ``sku, r, Q`` [units] (e.g. ``ds.truth["policy"]``), ``{sku: (r, Q)}``, or a
+        :class:`~backorder_analytics.safety_stock.SafetyStockRecommendation` (its
+        ``reorder_point`` and ``order_quantity``): the policy to test. ``None``: no new
+        orders — the risk if nothing more is ordered. SKUs not listed do not reorder.
     allocation : {"fifo", "priority"}, default "fifo"
         Replay rule that rebuilds the state at ``as_of`` (see
         :func:`inventory_state`).
@@ -376,6 +385,14 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
     rows_in_demand = demand.skus.get_indexer(skus)
     po = open_pos_at(ds, as_of)
     po = po[po["sku"].isin(skus)]
+    replenishment = ("history" if isinstance(reorder_points, str)
+                     else "none" if reorder_points is None else "given")
+    if isinstance(reorder_points, str):
+        if reorder_points != "history":
+            raise ValueError("The 'reorder_points' parameter must be 'history', a frame "
+                             "(sku, r, Q), a mapping, a SafetyStockRecommendation or None. "
+                             f"Got {reorder_points!r} instead.")
+        reorder_points = historical_reorder_points(ds, as_of, allocation)
     rp = _reorder_points(reorder_points, skus)
     needs_lt = len(po) or np.isfinite(rp[0]).any()
     lt = _lead_model(lead_times, ds, as_of) if needs_lt else lead_times
@@ -422,7 +439,7 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
     receipts = _receipts(po, arrive, start, h)
     params = {"horizon": h, "n_reps": n, "seed": seed, "as_of": as_of, "start": start,
               "forecast": demand.describe, "lead_times": _describe_lt(lt),
-              "reorder_points": reorder_points is not None, "allocation": allocation}
+              "reorder_points": replenishment, "allocation": allocation}
     return BackorderRisk(table=table, receipts=receipts, params=params)
 
 
@@ -431,6 +448,10 @@ def _reorder_points(spec, skus: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     q = np.ones(len(skus))
     if spec is None:
         return r, q
+    if isinstance(spec, SafetyStockRecommendation):
+        rec = spec.to_frame()
+        spec = pd.DataFrame({"sku": rec["sku"], "r": rec["reorder_point"],
+                             "Q": rec["order_quantity"]})
     if isinstance(spec, pd.DataFrame):
         missing = [c for c in ("sku", "r", "Q") if c not in spec.columns]
         if missing:
@@ -438,8 +459,9 @@ def _reorder_points(spec, skus: pd.Index) -> tuple[np.ndarray, np.ndarray]:
                             f"and Q [units]. Found: {list(spec.columns)}.")
         spec = {s: (a, b) for s, a, b in zip(spec["sku"], spec["r"], spec["Q"], strict=True)}
     elif not isinstance(spec, Mapping):
-        raise TypeError("The 'reorder_points' parameter must be a DataFrame (sku, r, Q) or a "
-                        f"mapping {{sku: (r, Q)}}. Got {type(spec).__name__} instead.")
+        raise TypeError("The 'reorder_points' parameter must be 'history', a DataFrame (sku, "
+                        "r, Q), a mapping {sku: (r, Q)}, a SafetyStockRecommendation or None. "
+                        f"Got {type(spec).__name__} instead.")
     for sku, (a, b) in spec.items():
         if not b >= 1:
             raise ValueError(f"reorder_points: the order quantity Q of {sku!r} must be >= 1 "

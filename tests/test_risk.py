@@ -13,7 +13,7 @@ from scipy import stats
 from backorder_analytics import PoissonDemand, example_dataset, fit_lead_times, replay
 from backorder_analytics.dataset import Dataset
 from backorder_analytics.exceptions import DataError
-from backorder_analytics.inventory_state import inventory_state
+from backorder_analytics.inventory_state import historical_reorder_points, inventory_state
 from backorder_analytics.risk import BackorderRisk, backorder_risk
 from backorder_analytics.schemas import INVENTORY, ORDERS, PURCHASE_ORDERS, conform
 
@@ -60,7 +60,7 @@ def within(value, expected, se, k=4.0):
 def test_poisson_no_po_closed_form(s, rate, h):
     n = 20_000
     row = backorder_risk(tiny_ds(s), h, forecast=PoissonDemand(rate), n_reps=n,
-                         seed=1).to_frame().iloc[0]
+                         seed=1, reorder_points=None).to_frame().iloc[0]
     mu = rate * h
     p = stats.poisson.sf(s, mu)  # P(D_h > s)
     assert within(row["p_backorder"], p, np.sqrt(p * (1 - p) / n))
@@ -100,7 +100,7 @@ def test_poisson_one_po_mid_horizon(s, q, t, rate):
     h, n = 28, 50_000
     ds = tiny_ds(s, open_pos=[(q, START + pd.Timedelta(days=t - 1, hours=9))])
     res = backorder_risk(ds, h, forecast=PoissonDemand(rate), lead_times="expected",
-                         n_reps=n, seed=3)
+                         n_reps=n, seed=3, reorder_points=None)
     row = res.to_frame().iloc[0]
     m1, m2 = rate * (t - 1), rate * (h - t + 1)
     j = np.arange(0, s + 1)
@@ -122,7 +122,8 @@ def test_deterministic_paths_split_into_lines():
     days = pd.date_range(START, periods=5)
     paths = pd.DataFrame({"sku": "A", "path": np.repeat(np.arange(3), 5),
                           "date": np.tile(days, 3), "demand": 4})
-    res = backorder_risk(ds, 5, forecast=paths, lead_times="expected", n_reps=3, seed=0)
+    res = backorder_risk(ds, 5, forecast=paths, lead_times="expected", n_reps=3, seed=0,
+                         reorder_points=None)
     row = res.to_frame().iloc[0]
     assert row["p_backorder"] == 1.0
     assert row["expected_backordered_units"] == 10
@@ -148,7 +149,8 @@ def test_reorder_point_by_hand():
     assert row["expected_customers_affected"] == 1
     assert row["first_backorder_p50"] == START + pd.Timedelta(days=3)
     assert row["expected_receipts"] == 20
-    none = backorder_risk(ds, 8, forecast=paths, lead_times=2.0, n_reps=1).to_frame()
+    none = backorder_risk(ds, 8, forecast=paths, lead_times=2.0, n_reps=1,
+                          reorder_points=None).to_frame()
     assert none["expected_backordered_units"].iloc[0] == 24 - 10
 
 
@@ -156,7 +158,8 @@ def test_open_po_arrivals_follow_the_conditional_lead_time():
     ds = example_dataset(seed=0)
     lt = fit_lead_times(ds.purchase_orders, as_of=ds.as_of)
     n, h = 4000, 28
-    res = backorder_risk(ds, h, forecast=PoissonDemand(1.0), lead_times=lt, n_reps=n, seed=4)
+    res = backorder_risk(ds, h, forecast=PoissonDemand(1.0), lead_times=lt, n_reps=n, seed=4,
+                         reorder_points=None)
     rc = res.receipts
     assert len(rc) == len(ds.open_purchase_orders)
     for _, po in rc.iterrows():
@@ -252,10 +255,10 @@ def test_example_backtest_against_what_happened(example):
 
 
 def test_reorder_kernel_without_orders_equals_the_plain_kernel(example):
-    kw = {"forecast": "historic_average", "n_reps": 200, "seed": 5}
+    kw = {"forecast": "historic_average", "n_reps": 200, "seed": 5, "reorder_points": None}
     never = {s: (-10**9, 1) for s in example.skus}
     a = backorder_risk(example, 28, **kw).to_frame()
-    b = backorder_risk(example, 28, reorder_points=never, **kw).to_frame()
+    b = backorder_risk(example, 28, **{**kw, "reorder_points": never}).to_frame()
     pd.testing.assert_frame_equal(a, b)
 
 
@@ -317,3 +320,30 @@ def test_paths_must_cover_the_horizon():
         backorder_risk(tiny_ds(5), 5, forecast=paths, n_reps=1)
     with pytest.raises(ValueError, match="fewer than n_reps=2"):
         backorder_risk(tiny_ds(5), 3, forecast=paths, n_reps=2)
+
+
+def test_history_reorder_rule_recovers_the_true_policy(example):
+    # example_dataset orders Q (the smallest multiple of Q lifting the position above r)
+    # at a daily review, so every PO's position just before it is at or below r, by
+    # what that day's demand took: the median PO is Q, the median position is below r
+    # by about half a day of demand (lumpy SKUs undershoot by more).
+    rp = historical_reorder_points(example, allocation="priority").set_index("sku")
+    truth = example.truth["policy"].set_index("sku").loc[rp.index]
+    daily = example.truth["demand_rate"].groupby("sku")["expected_units"].mean()
+    assert len(rp) == 60
+    assert (rp["Q"] == truth["Q"]).all()
+    gap_days = (truth["r"] - rp["r"]) / daily.loc[rp.index]
+    assert (gap_days >= 0).all()
+    assert gap_days.median() < 1.0
+
+
+def test_default_replenishment_is_the_history_rule(example):
+    kw = {"forecast": "historic_average", "n_reps": 200, "seed": 5, "allocation": "priority"}
+    a = backorder_risk(example, 28, **kw)
+    rp = historical_reorder_points(example, allocation="priority")
+    b = backorder_risk(example, 28, reorder_points=rp, **kw)
+    pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
+    none = backorder_risk(example, 28, reorder_points=None, **kw).to_frame()
+    # reordering can only help: fewer units backordered in total
+    assert a.to_frame()["expected_backordered_units"].sum() \
+        < none["expected_backordered_units"].sum()
