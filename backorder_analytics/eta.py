@@ -73,6 +73,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from ._eta_sim import (  # noqa: F401  (constants re-exported for the documentation)
     BEYOND,
@@ -197,7 +198,8 @@ def backorder_eta(
                         inp["notes"])
 
 
-def eta_backtest(ds: Dataset, cutoffs: Sequence[Any], **kwargs: Any) -> ETABacktest:
+def eta_backtest(ds: Dataset, cutoffs: Sequence[Any], *, progress: bool = False,
+                 **kwargs: Any) -> ETABacktest:
     """Calibration of :func:`backorder_eta` on history: predict at each cutoff from
     ``ds.as_at(cutoff)``, then compare with what happened.
 
@@ -213,6 +215,8 @@ def eta_backtest(ds: Dataset, cutoffs: Sequence[Any], **kwargs: Any) -> ETABackt
     ds : Dataset
     cutoffs : sequence of date-like
         Moments at or before ``ds.as_of``.
+    progress : bool, default False
+        Show a progress bar over the cutoffs (tqdm).
     **kwargs
         Passed to :func:`backorder_eta`. Leave ``lead_times`` out: it is then fitted at
         each cutoff; a model fitted on the full data would leak later receipts.
@@ -237,7 +241,7 @@ def eta_backtest(ds: Dataset, cutoffs: Sequence[Any], **kwargs: Any) -> ETABackt
     full = replay(ds, allocation=kwargs.get("allocation", "fifo"),
                   shipping=kwargs.get("shipping", "partial")).lines
     parts = []
-    for cut in cutoffs:
+    for cut in tqdm(cutoffs, desc="ETA backtest", unit="cutoff", disable=not progress):
         res = backorder_eta(ds, as_of=cut, **kwargs)
         pred, seen = res.to_frame(), full.loc[res.lines.index]
         pred.insert(0, "cutoff", res.as_of)
@@ -306,16 +310,45 @@ class BackorderETA:
         out["lines_likely_late"] = (f["p_ship_within_limit"] < 0.5).groupby(f["sku"]).sum()
         return out
 
+    @property
+    def by_po(self) -> pd.DataFrame:
+        """What each supply source will release: the expedite view.
+
+        One row per ``expected_po`` (a PO id, "on hand", "new order" or "beyond
+        horizon"): ``sku``, ``lines`` and ``units`` (open lines it is expected to
+        complete and their open units), ``customers`` (distinct, when ``customer_id`` is
+        known), ``lines_likely_late`` (``p_ship_within_limit < 0.5``),
+        ``earliest_limit`` (the first limit date among its lines) and the median of the
+        lines' middle ETA quantile; most lines first. Expediting the PO at the top
+        brings the most waiting lines forward.
+        """
+        f, mid = self.lines, self._mid()
+        g = f.groupby("expected_po", sort=False)
+        out = pd.DataFrame({
+            "sku": g["sku"].agg(lambda s: ", ".join(sorted(s.astype(str).unique()))),
+            "lines": g.size(), "units": g["open_quantity"].sum()})
+        if "customer_id" in f:
+            out["customers"] = g["customer_id"].nunique()
+        out["lines_likely_late"] = (f["p_ship_within_limit"] < 0.5).groupby(
+            f["expected_po"], sort=False).sum()
+        out["earliest_limit"] = g["limit_date"].min()
+        out[f"median_{mid}"] = g[mid].median()
+        return out.sort_values(["lines", "units"], ascending=False).rename_axis("expected_po")
+
     def plot(self, ax=None, max_lines: int = 40):
         """The ``max_lines`` lines with the latest middle ETA: each one's range from the
         first to the last quantile against its limit date; see
-        :func:`backorder_analytics.plotting.plot_eta`. Returns the Axes."""
+        :func:`backorder_analytics.plotting.plot_eta`. The title says when lines are
+        left out. Returns the Axes."""
         from .plotting import plot_eta
 
         names = _names(self.params["quantiles"])
         shown = self.lines.sort_values(self._mid(), na_position="first").tail(max_lines)
+        title = "Open backorders: ETA"
+        if len(shown) < len(self.lines):
+            title += f" (the {len(shown):,} latest of {len(self.lines):,} lines)"
         return plot_eta(shown, ax=ax, as_of=self.as_of, low=names[0], mid=self._mid(),
-                        high=names[-1])
+                        high=names[-1], title=title)
 
     def __repr__(self) -> str:
         f, p, mid = self.lines, self.params, self._mid()

@@ -93,6 +93,25 @@ def test_deterministic_queue(lead_times):
     np.testing.assert_allclose(f["age_days"], [10, 9, 8])
 
 
+def test_by_po_is_the_expedite_view(lead_times):
+    # hand-computed queue: P0 (day 3) completes the 3-unit line, P1 (day 7) the 4- and
+    # 2-unit lines; all limits (days 20-22) are met
+    res = backorder_eta(make_ds(QUEUE, POS), lead_times, n_reps=200)
+    v = res.by_po
+    assert list(v.index) == ["P1", "P0"]
+    assert list(v["lines"]) == [2, 1]
+    assert list(v["units"]) == [6, 3]
+    assert list(v["lines_likely_late"]) == [0, 0]
+    assert list(v["earliest_limit"]) == [days(21), days(20)]
+    assert list(v["median_eta_p80"]) == [days(7), days(3)]
+
+
+def test_plot_title_says_when_lines_are_left_out(lead_times):
+    res = backorder_eta(make_ds(QUEUE, POS), lead_times, n_reps=50)
+    assert res.plot(max_lines=2).get_title() == "Open backorders: ETA (the 2 latest of 3 lines)"
+    assert res.plot().get_title() == "Open backorders: ETA"
+
+
 @pytest.mark.parametrize("by", [(), ("sku",), ("supplier_id", "sku")])
 def test_deterministic_queue_with_other_groupings(by):
     ds = make_ds(QUEUE, POS)

@@ -178,6 +178,10 @@ def test_overview_and_history_agree_with_the_data(built, ds):
     assert total["lines"] == len(ds.orders)
     eta = pd.read_csv(out / "tables" / "backorder_eta.csv")
     assert int(facts["open backorder lines at as of"]) == len(eta)
+    by_po = pd.read_csv(out / "tables" / "backorder_eta_by_po.csv").set_index("expected_po")
+    per_po = eta.groupby("expected_po")["open_quantity"].agg(["size", "sum"])
+    assert by_po["lines"].sort_index().tolist() == per_po["size"].sort_index().tolist()
+    assert by_po["units"].sort_index().tolist() == per_po["sum"].sort_index().tolist()
     assert int(facts["lines cancelled (replayed)"]) == total["cancelled_lines"]
 
 

@@ -67,7 +67,11 @@ def etas(ctx: Context) -> Part:
                                             "quantiles (ETA), the chance it ships within "
                                             "the time limit, and the PO expected to fill it."),
               Table("backorder_eta_by_sku", by_sku, "Open backorders per SKU: lines, units, "
-                                                    "median days to each ETA quantile.")]
+                                                    "median days to each ETA quantile."),
+              Table("backorder_eta_by_po", _by_po(eta, ctx.ds),
+                    "The supply each waiting line depends on (the PO that most often "
+                    "completes it): lines, units and customers it releases; most lines "
+                    "first, the first to expedite.")]
     params = eta.params
     if not len(frame):
         body = paragraph(f"No open backorder at {eta.as_of.date()}.")
@@ -89,8 +93,20 @@ def etas(ctx: Context) -> Part:
                           "ETA range of the open backorder lines")
             + "<h3>Lines most at risk of missing their limit first</h3>"
             + table_block(Table("backorder_eta", shown, ""), max_rows=25)
+            + "<h3>What to expedite: the POs the waiting lines depend on</h3>"
+            + table_block(tables[2], max_rows=20, index=False)
             + "<h3>Per SKU</h3>" + table_block(tables[1], max_rows=20))
     return Part(Section("eta", "Open backorders: when they ship", body), tables)
+
+
+def _by_po(eta, ds) -> pd.DataFrame:
+    """``BackorderETA.by_po`` with each PO's supplier and promised date."""
+    view = eta.by_po.reset_index()
+    po = ds.purchase_orders
+    keep = [c for c in ("po_id", "supplier_id", "expected_date") if c in po]
+    info = po[keep].drop_duplicates("po_id")
+    return view.merge(info, left_on="expected_po", right_on="po_id", how="left").drop(
+        columns="po_id")
 
 
 def _reorder_points(ctx: Context) -> pd.DataFrame | None:
