@@ -93,6 +93,28 @@ def test_deterministic_queue(lead_times):
     np.testing.assert_allclose(f["age_days"], [10, 9, 8])
 
 
+def test_censored_coverage_by_hand():
+    # ship date − ETA [days]: shipped −3, −1, +2; cancelled +1 (after its ETA: a known
+    # miss) and −2 (before its ETA: censored). Kaplan–Meier: S = 4/5 after −3, the
+    # censoring at −2 leaves 3 at risk, S = 4/5 · 2/3 = 8/15 after −1, so the
+    # censoring-aware coverage is 1 − 8/15 = 7/15; shipped lines alone give 2/3.
+    eta = pd.Timestamp("2025-06-10")
+    gaps = [-3, -1, 2, 1, -2]
+    outcome = ["shipped"] * 3 + ["cancelled"] * 2
+    when = [eta + pd.Timedelta(days=g) for g in gaps]
+    lines = pd.DataFrame({
+        "cutoff": pd.Timestamp("2025-06-01"), "eta_p50": eta, "outcome": outcome,
+        "actual_ship_date": [w if o == "shipped" else pd.NaT
+                             for w, o in zip(when, outcome, strict=True)],
+        "actual_cancel_date": [w if o == "cancelled" else pd.NaT
+                               for w, o in zip(when, outcome, strict=True)],
+        "covered_p50": [1.0, 1.0, 0.0, np.nan, np.nan]})
+    cov = ETABacktest(lines, (0.5,)).coverage.iloc[0]
+    assert cov["coverage"] == pytest.approx(2 / 3)
+    assert cov["coverage_censored"] == pytest.approx(7 / 15)
+    assert (cov["n_lines"], cov["n_cancelled"]) == (3, 2)
+
+
 def test_by_po_is_the_expedite_view(lead_times):
     # hand-computed queue: P0 (day 3) completes the 3-unit line, P1 (day 7) the 4- and
     # 2-unit lines; all limits (days 20-22) are met
@@ -388,15 +410,19 @@ def test_backtest_structure(lead_times):
 def test_calibration_on_the_example(example):
     """Weekly cutoffs over the second year, the dataset's own rules (priority,
     partial shipping, customers cancel within 30 days): the p80 ETA covers 75–85% of
-    the lines that shipped (lines cancelled later are left out)."""
+    the lines that shipped, and also with the lines cancelled later kept as censored."""
     cutoffs = pd.date_range("2025-01-01", "2025-12-20", freq="7D") + pd.Timedelta(
         "23:59:59")
     bt = eta_backtest(example, cutoffs, allocation="priority", shipping="partial",
                       max_wait_days=30, n_reps=1000, seed=0)
     cov = bt.coverage.set_index("nominal")["coverage"]
+    censored = bt.coverage.set_index("nominal")["coverage_censored"]
     n = int(bt.coverage["n_lines"].iloc[0])
     print(f"\nETA calibration: {n} shipped lines; coverage p50 {cov[0.5]:.3f}, "
-          f"p80 {cov[0.8]:.3f}, p95 {cov[0.95]:.3f}; {bt.summary.to_dict()}")
+          f"p80 {cov[0.8]:.3f}, p95 {cov[0.95]:.3f}; censored p50 {censored[0.5]:.3f}, "
+          f"p80 {censored[0.8]:.3f}, p95 {censored[0.95]:.3f}; {bt.summary.to_dict()}")
     assert n > 3000
     assert 0.75 <= cov[0.8] <= 0.85
+    assert 0.75 <= censored[0.8] <= 0.85
+    assert censored[0.8] <= cov[0.8]  # keeping the slow (cancelled) lines lowers it
     assert cov[0.5] < cov[0.8] < cov[0.95]
