@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._survival import kaplan_meier, km_survival_at
-from .inventory_state import reorder_rule
+from .inventory_state import reorder_rule, state_from_replay
 from .leadtime import LeadTimeModel
 
 DAY = pd.Timedelta(days=1)
@@ -113,16 +113,11 @@ def _inputs(ds, rep, lines, lt, fut: bool, rng, R: int) -> dict[str, Any]:
     """Per-SKU supply and demand inputs, and the open-PO arrival draws."""
     now = ds.as_of
     skus = pd.Index(lines["sku"].unique())
-    shipped = rep.lines.groupby("sku")["shipped"].sum().reindex(skus).fillna(0)
-    st = rep.stock.reindex(skus).fillna(0)
-    on_hand = (st["opening_stock"] + st["received_units"] - shipped).to_numpy(float)
+    state = state_from_replay(ds, rep).reindex(skus)
+    on_hand = state["on_hand"].to_numpy(float)
+    supplier = state["supplier_id"]
     po = ds.purchase_orders[(ds.purchase_orders["order_date"] <= now).to_numpy()]
     has_sup = "supplier_id" in po
-    supplier = pd.Series(None, index=skus, dtype=object)
-    if has_sup and len(po):
-        supplier.update(po.groupby("sku")["supplier_id"].agg(lambda s: s.mode().iloc[0]))
-    if ds.items is not None and "supplier_id" in ds.items:
-        supplier.update(ds.items.dropna(subset=["supplier_id"]).set_index("sku")["supplier_id"])
     open_po = po[po["sku"].isin(skus).to_numpy()]
     if "received_date" in open_po:
         open_po = open_po[open_po["received_date"].isna().to_numpy()]

@@ -152,9 +152,10 @@ class Alerts:
 
 def _state(ds, as_of, rep, lt_model, q, reorder_points, window, notes) -> tuple:
     """The open lines, open POs and per-SKU state at ``as_of``."""
-    from .safety_stock import _sku_lead_times, _supplier_map
+    from .inventory_state import state_from_replay
+    from .safety_stock import _sku_lead_times
 
-    supplier_of = _supplier_map(ds)
+    supplier_of = ds.suppliers
     po = ds.purchase_orders[ds.purchase_orders["order_date"] <= as_of]
     po_sup = (po["supplier_id"] if "supplier_id" in po else pd.Series(np.nan, index=po.index)
               ).fillna(po["sku"].map(supplier_of))
@@ -183,14 +184,10 @@ def _state(ds, as_of, rep, lt_model, q, reorder_points, window, notes) -> tuple:
             qcache[id(lt)] = (lt.mean if lt.dist is None else float(lt.dist.ppf(q)))
     s = pd.DataFrame(index=skus)
     s["sku"] = skus
-    s["supplier_id"] = skus.map(supplier_of)
+    state = state_from_replay(ds, rep).reindex(skus)
+    s["supplier_id"] = state["supplier_id"]
     s["supplier_late_days"] = s["supplier_id"].map(late)
-    shipped = L.groupby("sku")["shipped"].sum()
-    on_hand = rep.stock["opening_stock"] + rep.stock["received_units"] - shipped.reindex(
-        rep.stock.index, fill_value=0)
-    inv = ds.inventory[ds.inventory["date"] <= as_of].sort_values("date", kind="stable")
-    counted = inv.groupby("sku")["on_hand"].last()  # SKUs the replay has no events of
-    s["on_hand"] = on_hand.reindex(skus).fillna(counted).fillna(0).astype(np.int64)
+    s["on_hand"] = state["on_hand"]
     s["lead_time_days"] = [qcache[id(lt)] for lt in lts]
     s["lead_time_mean"] = [lt.mean for lt in lts]
     s["lead_time_sd"] = [lt.sd for lt in lts]

@@ -184,6 +184,28 @@ class Dataset:
         return pd.Index(sorted(found.unique()), name="sku")
 
     @property
+    def suppliers(self) -> pd.Series:
+        """The supplier of each SKU (index ``sku``, every SKU of :attr:`skus`): its
+        ``supplier_id`` in ``items``, else the one on most of its purchase orders;
+        missing when neither says.
+
+        >>> from backorder_analytics import example_dataset
+        >>> example_dataset(seed=0).suppliers.head(2).to_dict()
+        {'SKU-0001': 'SUP-A', 'SKU-0002': 'SUP-E'}
+        """
+        skus = self.skus
+        out = pd.Series(None, index=skus, dtype=object, name="supplier_id")
+        if self.items is not None and "supplier_id" in self.items:
+            listed = self.items.dropna(subset=["supplier_id"]).drop_duplicates("sku")
+            out = listed.set_index("sku")["supplier_id"].reindex(skus).astype(object)
+        po = self.purchase_orders
+        if "supplier_id" in po and out.isna().any():
+            usual = po.dropna(subset=["supplier_id"]).groupby("sku")["supplier_id"].agg(
+                lambda s: s.mode().iloc[0])
+            out = out.where(out.notna(), usual.reindex(skus))
+        return out.rename("supplier_id")
+
+    @property
     def open_purchase_orders(self) -> pd.DataFrame:
         """PO lines not received by ``as_of``."""
         po = self.purchase_orders

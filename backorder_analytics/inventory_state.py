@@ -7,7 +7,6 @@ of the history up to ``as_of``; shared by :mod:`~backorder_analytics.risk` and
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -15,8 +14,10 @@ import pandas as pd
 
 from .dataset import Dataset
 from .replay import replay
+from .replay_result import ReplayResult
 
-__all__ = ["inventory_state", "open_pos_at", "historical_reorder_points", "reorder_rule",
+__all__ = ["inventory_state", "state_from_replay", "replay_at", "open_pos_at",
+           "historical_reorder_points", "reorder_points_from_replay", "reorder_rule",
            "POLICY_WINDOW_DAYS"]
 
 DAY = pd.Timedelta(days=1)
@@ -52,12 +53,27 @@ def inventory_state(ds: Dataset, as_of: Any = None, allocation: str = "fifo") ->
     (True, ['supplier_id', 'on_hand', 'on_order'])
     """
     as_of = ds.moment(as_of)
+    past, rep = replay_at(ds, as_of, allocation)
+    return state_from_replay(past, rep)
+
+
+def replay_at(ds: Dataset, as_of: pd.Timestamp, allocation: str = "fifo"
+              ) -> tuple[Dataset, ReplayResult | None]:
+    """The data as known at ``as_of`` (:meth:`Dataset.as_at`) and its replay, or None
+    when nothing had happened yet (no order line and no receipt)."""
+    past = ds.as_at(as_of) if as_of < ds.as_of else ds
+    received = ("received_date" in past.purchase_orders
+                and past.purchase_orders["received_date"].notna().any())
+    if not len(past.orders) and not received:
+        return past, None
+    return past, replay(past, allocation=allocation)
+
+
+def state_from_replay(ds: Dataset, rep: ReplayResult | None) -> pd.DataFrame:
+    """:func:`inventory_state` of ``ds`` at its ``as_of`` from its replay ``rep``."""
     skus = pd.Index(ds.skus, name="sku")
     out = pd.DataFrame(index=skus)
-    orders = ds.orders[ds.orders["order_date"] <= as_of]
-    if len(orders) or ("received_date" in ds.purchase_orders
-                       and (ds.purchase_orders["received_date"] <= as_of).any()):
-        rep = replay(replace(ds, as_of=as_of), allocation=allocation)
+    if rep is not None:
         lines = rep.lines
         shipped = lines.groupby("sku")["shipped"].sum()
         end = (rep.stock["opening_stock"] + rep.stock["received_units"]
@@ -67,24 +83,17 @@ def inventory_state(ds: Dataset, as_of: Any = None, allocation: str = "fifo") ->
     else:
         on_hand = pd.Series(np.nan, index=skus)
         waiting = pd.DataFrame(columns=["sum", "size"])
-    inv = ds.inventory[ds.inventory["date"] <= as_of].sort_values("date", kind="stable")
+    inv = ds.inventory.sort_values("date", kind="stable")
     last_count = inv.groupby("sku")["on_hand"].last().reindex(skus)
     out["on_hand"] = on_hand.fillna(last_count).fillna(0).astype(np.int64)
-    po = open_pos_at(ds, as_of)
+    po = open_pos_at(ds, ds.as_of)
     out["on_order"] = po.groupby("sku")["quantity"].sum().reindex(skus, fill_value=0)
     out["backordered_now"] = waiting["sum"].reindex(skus, fill_value=0).astype(np.int64)
     out["backordered_lines_now"] = waiting["size"].reindex(skus, fill_value=0).astype(np.int64)
     out["inventory_position"] = out["on_hand"] + out["on_order"] - out["backordered_now"]
-    size = orders.groupby("sku")["quantity"].mean()
+    size = ds.orders.groupby("sku")["quantity"].mean()
     out["mean_line_size"] = size.reindex(skus).fillna(1.0).astype(float)
-    supplier = pd.Series(None, index=skus, dtype=object)
-    if ds.items is not None and "supplier_id" in ds.items:
-        supplier = ds.items.set_index("sku")["supplier_id"].reindex(skus).astype(object)
-    if "supplier_id" in ds.purchase_orders:
-        mode = ds.purchase_orders.groupby("sku")["supplier_id"].agg(
-            lambda s: s.mode().iloc[0] if s.notna().any() else None)
-        supplier = supplier.where(supplier.notna(), mode.reindex(skus))
-    out.insert(0, "supplier_id", supplier)
+    out.insert(0, "supplier_id", ds.suppliers.reindex(skus))
     return out
 
 
@@ -151,9 +160,15 @@ def historical_reorder_points(ds: Dataset, as_of: Any = None,
     (['sku', 'r', 'Q'], 60)
     """
     as_of = ds.moment(as_of)
-    past = ds.as_at(as_of) if as_of < ds.as_of else ds
-    rep = replay(past, allocation=allocation)
-    skus = pd.Index(past.skus)
-    r, q = reorder_rule(rep, past.purchase_orders, skus, as_of)
+    return reorder_points_from_replay(*replay_at(ds, as_of, allocation))
+
+
+def reorder_points_from_replay(ds: Dataset, rep: ReplayResult | None) -> pd.DataFrame:
+    """:func:`historical_reorder_points` of ``ds`` at its ``as_of`` from its replay."""
+    if rep is None:
+        return pd.DataFrame({"sku": pd.Series(dtype=object), "r": pd.Series(dtype=float),
+                             "Q": pd.Series(dtype=float)})
+    skus = pd.Index(ds.skus)
+    r, q = reorder_rule(rep, ds.purchase_orders, skus, ds.as_of)
     known = ~np.isnan(r)
     return pd.DataFrame({"sku": skus[known], "r": r[known], "Q": q[known]})

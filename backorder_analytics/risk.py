@@ -62,7 +62,12 @@ from .dataset import Dataset
 from .demand import demand_series
 from .exceptions import DataError
 from .forecast.backtest import check_horizon
-from .inventory_state import historical_reorder_points, inventory_state, open_pos_at
+from .inventory_state import (
+    open_pos_at,
+    reorder_points_from_replay,
+    replay_at,
+    state_from_replay,
+)
 from .leadtime import LeadTimeModel, fit_lead_times
 from .safety_stock import SafetyStockRecommendation
 from .simulate.sources import PoissonDemand, _round_units
@@ -352,7 +357,7 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
         orders — the risk if nothing more is ordered. SKUs not listed do not reorder.
     allocation : {"fifo", "priority"}, default "fifo"
         Replay rule that rebuilds the state at ``as_of`` (see
-        :func:`inventory_state`).
+        :func:`~backorder_analytics.inventory_state.inventory_state`).
 
     Returns
     -------
@@ -370,9 +375,14 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
     True
     """
     h, n = check_horizon(horizon, "horizon"), check_horizon(n_reps, "n_reps")
+    if isinstance(reorder_points, str) and reorder_points != "history":
+        raise ValueError("The 'reorder_points' parameter must be 'history', a frame "
+                         "(sku, r, Q), a mapping, a SafetyStockRecommendation or None. "
+                         f"Got {reorder_points!r} instead.")
     as_of = ds.moment(as_of)
     start = as_of.normalize() + DAY
-    state = inventory_state(ds, as_of, allocation)
+    past, rep = replay_at(ds, as_of, allocation)
+    state = state_from_replay(past, rep)
     demand = _demand(forecast, ds, as_of, start, h, seed)
     unknown = demand.skus.difference(state.index)
     if len(unknown):
@@ -388,11 +398,7 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
     replenishment = ("history" if isinstance(reorder_points, str)
                      else "none" if reorder_points is None else "given")
     if isinstance(reorder_points, str):
-        if reorder_points != "history":
-            raise ValueError("The 'reorder_points' parameter must be 'history', a frame "
-                             "(sku, r, Q), a mapping, a SafetyStockRecommendation or None. "
-                             f"Got {reorder_points!r} instead.")
-        reorder_points = historical_reorder_points(ds, as_of, allocation)
+        reorder_points = reorder_points_from_replay(past, rep)
     rp = _reorder_points(reorder_points, skus)
     needs_lt = len(po) or np.isfinite(rp[0]).any()
     lt = _lead_model(lead_times, ds, as_of) if needs_lt else lead_times

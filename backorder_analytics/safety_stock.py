@@ -126,15 +126,7 @@ def _sku_lead_times(skus, lead_times, ds) -> tuple[list[_LeadTime], list[Any]]:
 
 
 def _supplier_map(ds) -> dict:
-    if ds is None:
-        return {}
-    items = ds.items
-    if items is not None and "supplier_id" in items:
-        return dict(zip(items["sku"], items["supplier_id"], strict=True))
-    po = ds.purchase_orders
-    if "supplier_id" in po:
-        return po.groupby("sku")["supplier_id"].agg(lambda s: s.mode().iloc[0]).to_dict()
-    return {}
+    return {} if ds is None else ds.suppliers.dropna().to_dict()
 
 
 def _sku_seed(seed: int, sku) -> np.random.Generator:
