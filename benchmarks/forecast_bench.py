@@ -131,7 +131,7 @@ def main() -> None:
     fc = forecast(demand, horizon=H, model="auto", quantiles=(0.5, 0.8, 0.9, 0.95), seed=0)
     t_auto = time.perf_counter() - start
     picks = fc.model_.value_counts()
-    print(f"auto: {t_auto:.1f} s; picks {picks.to_dict()}")
+    print(f"auto: {t_auto:.1f} s; picks {picks.to_dict()}; {fc.reconciliation_}")
 
     lines = [
         SECTION, "",
@@ -155,7 +155,8 @@ def main() -> None:
         "",
         f"`forecast(model=\"auto\")` over the full model set with q50/q80/q90/q95 from 1,000 "
         f"paths: **{t_auto:.1f} s** (target ≤ 30 s). Picks: "
-        + ", ".join(f"{k} {v:,}" for k, v in picks.items()) + ".",
+        + ", ".join(f"{k} {v:,}" for k, v in picks.items()) + ". Top-down "
+        f"reconciliation (chosen by the same backtest): `{fc.reconciliation_}`.",
         "",
     ]
     old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"

@@ -194,9 +194,16 @@ def test_forecast_auto_uses_class_candidates(mixed):
 def test_forecast_list_of_models_picks_best_by_backtest():
     """A trend the naive forecast follows and the historic mean cannot."""
     y = long_frame(np.arange(1, 61, dtype=float)[None, :] * [[1.0], [2.0]])
-    fc = forecast(y, horizon=3, model=["naive", "historic_average"], windows=2)
+    fc = forecast(y, horizon=3, model=["naive", "historic_average"], windows=2,
+                  reconcile=False)
     assert (fc.model_ == "naive").all()
     np.testing.assert_allclose(fc.mean, [[60] * 3, [120] * 3])
+    # By default the backtest also tries scaling both to the total's forecast (a
+    # trend model sees the rise): better here, so taken, and closer to 61, 62, 63.
+    rec = forecast(y, horizon=3, model=["naive", "historic_average"], windows=2)
+    assert rec.reconciliation_.applied
+    truth = np.array([[61, 62, 63], [122, 124, 126]])
+    assert np.abs(rec.mean - truth).sum() < np.abs(fc.mean - truth).sum()
 
 
 # ---------------------------------------------------------------------------
@@ -283,7 +290,8 @@ def test_forecast_refits_combination_components_only_where_chosen(mixed, counted
     combination chosen fits its components once on the SKUs that chose it (a
     continuous one once more for ψ); a combination nobody chose is not refitted."""
     names = ["combo(ses+moving_average)", "combo(sba_opt+imapa)"]
-    fc = forecast(mixed, horizon=7, model=names, windows=3, quantiles=(0.5,), n_paths=50)
+    fc = forecast(mixed, horizon=7, model=names, windows=3, quantiles=(0.5,), n_paths=50,
+                  reconcile=False)  # the total's own fits are not counted here
     chosen = fc.model_.value_counts()
     assert set(chosen.index) <= set(names)
     for m in names:
@@ -432,15 +440,30 @@ def test_carparts_auto(carparts, capsys):
         print(f"  scaled pinball: auto {spl:.4f}, empirical last-12 {spl_empirical:.4f}")
 
     assert auto <= 0.49
-    # The acceptance criterion is auto <= the best single method except "zero". With
-    # the class combinations (defaults chosen on origins 33 and 39 only) auto reaches
-    # 0.4856 here against IMAPA's 0.4844; the test asserts what is true: within that
-    # measured gap of 0.0012 (rounded up to 0.0015).
+    # The acceptance criterion: auto at least as good as the best single method (the
+    # zero forecast is not a method a planner can stock to). Auto gets there by
+    # top-down reconciliation to the forecast of the total, which its own backtest
+    # chose: the parts' demand falls by about a third a year and no per-SKU method sees
+    # it. Per-SKU selection alone (reconcile=False) is within noise of IMAPA: printed.
     non_zero_methods = {k: v for k, v in single.items() if k != "zero"}
     best = min(non_zero_methods.values())
+    rec = fc.reconciliation_
+    raw = forecast(train_frame, horizon=HORIZON, model="auto", quantiles=(), reconcile=False)
+    raw_rmsse = np.nanmean(metrics.rmsse(test, raw.mean, train))
     with capsys.disabled():
         print(f"  auto − best single (not zero): {auto - best:+.4f}")
-    assert auto <= best + 0.0015
+        print(f"  {rec}")
+        print(f"  auto without reconciliation: {raw_rmsse:.4f}")
+    assert rec is not None
+    assert rec.applied
+    assert auto <= best
+    # shared/data/README.md's reference figures (IMAPA 0.491, SES 0.494, …) scale by
+    # the whole training window rather than from the first sale (M5): 0.49 on both.
+    whole_window = metrics.naive_scale(train, power=2, from_first_nonzero=False)
+    auto_readme = np.nanmean(metrics.rmsse(test, fc.mean, train, scale=whole_window))
+    with capsys.disabled():
+        print(f"  auto RMSSE on the README's whole-window scale: {auto_readme:.4f}")
+    assert auto_readme <= 0.49
     assert picks.index.str.startswith("combo(").any()
     # Calibration band: |share above q − (1 − q)| <= 0.05. Sampling error alone is
     # about ±0.012 (2 s.e. for 6,276 outcomes, q = 0.5) but the outcomes are

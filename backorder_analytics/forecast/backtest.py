@@ -40,7 +40,7 @@ import dataclasses
 import functools
 import inspect
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -453,6 +453,12 @@ class BacktestResult:
     horizon, windows, step : int
         Design of the backtest [periods].
     quantiles : tuple of float
+    means : dict or None
+        With ``keep_means=True``: per model, ``(rows, forecasts)``, the panel rows it
+        was scored on and its point forecasts at every origin, shape
+        ``(windows, len(rows), horizon)`` [units per period].
+    starts : numpy.ndarray or None
+        The origins as numbers of training periods (with ``means``).
     """
 
     frame: pd.DataFrame
@@ -460,6 +466,8 @@ class BacktestResult:
     windows: int
     step: int
     quantiles: tuple[float, ...] = ()
+    means: dict[str, tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False)
+    starts: np.ndarray | None = field(default=None, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         """The tidy frame (a copy)."""
@@ -525,8 +533,10 @@ class BacktestResult:
 def backtest_panel(panel: Panel, models: Sequence[str], horizon: int, windows: int = 3,
                    step: int | None = None, quantiles: Sequence[float] | None = None,
                    n_paths: int = 200, seed: int = 0,
-                   rows: dict[str, np.ndarray] | None = None) -> BacktestResult:
-    """:func:`backtest` on a Panel; ``rows`` limits each model to some series.
+                   rows: dict[str, np.ndarray] | None = None,
+                   keep_means: bool = False) -> BacktestResult:
+    """:func:`backtest` on a Panel; ``rows`` limits each model to some series;
+    ``keep_means`` keeps every model's forecasts (``BacktestResult.means``).
 
     Each registered model is fitted once per window, on the series it is scored on
     together with those of the combinations it is a component of; a combination is
@@ -549,11 +559,15 @@ def backtest_panel(panel: Panel, models: Sequence[str], horizon: int, windows: i
         for part in combos.get(m, (m,)):
             fit_rows[part] = np.union1d(fit_rows.get(part, idx), idx)
     pieces: dict[str, list[pd.DataFrame]] = {m: [] for m in scored}
+    means: dict[str, list[np.ndarray]] = {m: [] for m in scored}
 
-    def add(name: str, w: int, origin: int, sc: dict[str, np.ndarray]) -> None:
+    def add(name: str, w: int, origin: int, sc: dict[str, np.ndarray],
+            fit: KernelFit) -> None:
         pieces[name].append(pd.DataFrame({
             "sku": panel.skus[scored[name]], "model": name, "window": w,
             "origin": panel.dates[origin], **sc}))
+        if keep_means:
+            means[name].append(fit.mean)
 
     for w, origin in enumerate(int(o) for o in starts):
         scales = window_scales(values[:, :origin])
@@ -565,7 +579,7 @@ def backtest_panel(panel: Panel, models: Sequence[str], horizon: int, windows: i
                 own = _take(fit, np.searchsorted(idx, scored[name]))
                 add(name, w, origin, score_window(values, origin, horizon, spec, q, n_paths,
                                                   seed + w, scored[name], season, scales,
-                                                  fit=own))
+                                                  fit=own), own)
             if any(name in parts for parts in combos.values()):
                 # without quantiles a combination is scored on its mean alone
                 kept[name] = (idx, fit if q else KernelFit(fit.mean, fit.fitted[:, :0]))
@@ -575,10 +589,13 @@ def backtest_panel(panel: Panel, models: Sequence[str], horizon: int, windows: i
                                 for p in parts})
             add(name, w, origin, score_window(values, origin, horizon, model_spec(name), q,
                                               n_paths, seed + w, idx, season, scales,
-                                              fit=fit))
+                                              fit=fit), fit)
     frame = pd.concat([p for m in scored for p in pieces[m]], ignore_index=True)
+    kept_means = ({m: (scored[m], np.stack(means[m])) for m in scored} if keep_means
+                  else None)
     return BacktestResult(frame=frame, horizon=horizon, windows=windows, step=step,
-                          quantiles=q)
+                          quantiles=q, means=kept_means,
+                          starts=starts if keep_means else None)
 
 
 def _take(fit: KernelFit, pos: np.ndarray) -> KernelFit:

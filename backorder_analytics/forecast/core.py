@@ -44,6 +44,18 @@ Automatic selection (``model="auto"``)
 The chosen model is then refitted on all the data of the SKUs that chose it (for a
 combination: each of its components, on those SKUs only).
 
+5. **Top-down reconciliation** (``reconcile="auto"``): the SKUs' forecasts are scaled
+   by one factor to add up to a forecast of their total, when the same backtest
+   scores the reconciled forecasts better (see
+   :mod:`~backorder_analytics.forecast.reconcile`). On the carparts data (1,046 series,
+   train 45 months, test 6) per-SKU selection alone gets mean RMSSE 0.4856 against
+   0.4844 for IMAPA, the best single method, a tie within noise (paired standard
+   error 0.0011); the parts' demand falls by about a third a year, which the total
+   shows and no sparse series does, and reconciled auto gets 0.4555. At the validation
+   origins 33 and 39 (training data only) reconciliation was chosen by the inner
+   backtest and lowered RMSSE from 0.5797 / 0.5637 to 0.5732 / 0.5549; at 21 and 27
+   the inner backtest (windows of 9–21 months of history) declined it.
+
 References
 ----------
 Fildes, R. & Petropoulos, F. (2015). Simple versus complex selection rules for
@@ -83,6 +95,14 @@ from .base import MODELS
 from .metrics import _nanmean
 from .panel import Panel, future_dates
 from .probabilistic import PathSampler
+from .reconcile import (
+    Reconciliation,
+    backtest_reconciliation,
+    check_reconcile,
+    forecast_total,
+    reconciliation_factor,
+    scale_fit,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -213,6 +233,9 @@ class Forecast:
         The selection backtest when models were chosen automatically.
     classes_ : pandas.DataFrame or None
         Demand classes used to pick candidates (``model="auto"``).
+    reconciliation_ : Reconciliation or None
+        Top-down reconciliation to the forecast of the total SKUs' demand, when it
+        was considered (:mod:`~backorder_analytics.forecast.reconcile`).
     """
 
     skus: pd.Index
@@ -227,6 +250,7 @@ class Forecast:
     sampler: PathSampler = field(repr=False)
     backtest_: BacktestResult | None = None
     classes_: pd.DataFrame | None = None
+    reconciliation_: Reconciliation | None = None
 
     @property
     def horizon(self) -> int:
@@ -320,9 +344,12 @@ class Forecast:
         counts = self.model_.value_counts()
         used = ", ".join(f"{m} ×{c}" for m, c in counts.head(6).items())
         more = f", … ({len(counts)} models)" if len(counts) > 6 else ""
+        rec = self.reconciliation_
+        scaled = (f"; reconciled to the total ×{rec.factor:.3f}" if rec is not None
+                  and rec.applied else "")
         return (f"Forecast({len(self.skus)} SKUs × {self.horizon} periods from "
                 f"{self.dates[0].date() if len(self.dates) else '-'}; quantiles "
-                f"{list(self.quantiles)}; models: {used}{more})")
+                f"{list(self.quantiles)}; models: {used}{more}{scaled})")
 
     def _repr_html_(self) -> str:
         head = f"<p><b>{self.__repr__()}</b></p>"
@@ -392,6 +419,7 @@ def forecast(
     bias_weight: float = BIAS_WEIGHT,
     shrink: float = SHRINK,
     combine: bool = COMBINE,
+    reconcile: str | bool = "auto",
 ) -> Forecast:
     """Forecast every SKU's demand: point forecasts, quantiles and sample paths.
 
@@ -436,6 +464,14 @@ def forecast(
         chooses it gets the mean of the components' forecasts and ``model_``
         ``"combo(a+b+…)"``; any combination can also be named directly, e.g.
         ``model="combo(imapa+ses)"`` or in ``models=[...]``.
+    reconcile : {"auto", True, False}, default "auto"
+        Top-down reconciliation: scale every SKU's forecast by one factor so that they
+        add up to a forecast of the SKUs' total demand, which shows the trend a
+        sparse series cannot (:mod:`~backorder_analytics.forecast.reconcile`).
+        "auto": when models are chosen by backtest (``model="auto"`` or a list),
+        reconcile if that backtest scores the reconciled forecasts better; with one
+        named model, do not. True: always reconcile. False: never. What was done is
+        in ``.reconciliation_``.
 
     Returns
     -------
@@ -469,6 +505,7 @@ def forecast(
     n_paths = check_horizon(n_paths, "n_paths")
     if not 0 <= shrink <= 1:
         raise ValueError(f"The 'shrink' parameter must lie in [0, 1]. Got {shrink!r}.")
+    reconcile = check_reconcile(reconcile)
     n = len(panel.skus)
     bt = None
     classes = None
@@ -491,25 +528,79 @@ def forecast(
         else:
             names = check_models(model)
             rows = {m: np.arange(n) for m in names}
-        bt = backtest_panel(panel, list(rows), h, windows, step, None, rows=rows)
+        bt = backtest_panel(panel, list(rows), h, windows, step, None, rows=rows,
+                            keep_means=reconcile == "auto")
         chosen = select_models(bt, category, bias_weight, shrink).reindex(panel.skus)
         chosen = chosen.fillna("zero")
+    season = season_length(panel.freq)
     mean = np.full((n, h), np.nan)
-    parts = []
+    fits = {}
     for name in pd.unique(chosen.to_numpy()):
         idx = np.flatnonzero(chosen.to_numpy() == name)
         spec = model_spec(name)  # a combination fits only its components, here
         sub = panel.values[idx]
-        fit = fit_model(spec, sub, h, season_length(panel.freq), quantiles=q)
+        fit = fit_model(spec, sub, h, season, quantiles=q)
         if np.isnan(fit.mean).any():  # too short to fit: the mean of what there is, or 0
             fallback = np.nan_to_num(_nanmean(sub, axis=1))[:, None]
             fit.mean = np.where(np.isnan(fit.mean), fallback, fit.mean)
         mean[idx] = fit.mean
-        parts.append((idx, make_sampler(spec, sub, fit, h, season_length(panel.freq))))
+        fits[name] = (idx, spec, fit)
+    rec = _reconciliation(panel, mean, chosen, bt, reconcile, windows, step)
+    if rec is not None and rec.applied:
+        mean = mean * rec.factor
+    parts = []
+    for idx, spec, fit in fits.values():
+        if rec is not None and rec.applied:
+            fit = scale_fit(fit, rec.factor)
+        sub = panel.values[idx]
+        parts.append((idx, make_sampler(spec, sub, fit, h, season)))
     sampler = PathSampler.combine(parts, n)
     qv = sampler.quantiles(q, n_paths, seed) if q else np.empty((n, 0, h))
     return Forecast(
         skus=panel.skus, dates=future_dates(panel, h), mean=mean, quantiles=q,
         quantile_values=qv, model_=chosen.rename("model"), seed=int(seed), n_paths=n_paths,
         history=panel, sampler=sampler, backtest_=bt, classes_=classes,
+        reconciliation_=rec,
     )
+
+
+def _reconciliation(panel: Panel, mean: np.ndarray, chosen: pd.Series,
+                    bt: BacktestResult | None, reconcile: str | bool, windows: int,
+                    step: int | None) -> Reconciliation | None:
+    """Whether and by how much to scale ``mean`` to the forecast of the total (see
+    :mod:`~backorder_analytics.forecast.reconcile`); None when not considered."""
+    if reconcile is False or len(panel.skus) < 2:
+        return None
+    if reconcile == "auto" and (bt is None or bt.means is None):
+        return None  # one named model: nothing to judge reconciliation by
+    h = mean.shape[1]
+    total, total_model = forecast_total(panel, h, windows, step)
+    factor = reconciliation_factor(total, mean)
+    if reconcile is True:
+        return Reconciliation(True, factor, total_model, total, "reconcile=True")
+    table = backtest_reconciliation(panel, bt.starts, _chosen_means(bt, chosen, h), h,
+                                    windows, step)
+    scored = table[table["n"] > 0]
+    if scored.empty:
+        return Reconciliation(False, factor, total_model, total,
+                              "no backtest window scored a SKU", table)
+    raw = float(np.average(scored["rmsse_raw"], weights=scored["n"]))
+    rec = float(np.average(scored["rmsse_reconciled"], weights=scored["n"]))
+    applied = rec < raw
+    verdict = "better" if applied else "not better"
+    reason = (f"backtest RMSSE {rec:.4f} reconciled against {raw:.4f} raw: {verdict}")
+    return Reconciliation(applied, factor, total_model, total, reason, table)
+
+
+def _chosen_means(bt: BacktestResult, chosen: pd.Series, h: int) -> list[np.ndarray]:
+    """The backtest forecasts of each SKU's chosen model, one (n_sku, h) array per
+    window (NaN for a SKU whose model was not scored there)."""
+    n = len(chosen)
+    out = np.full((bt.windows, n, h), np.nan)
+    names = chosen.to_numpy()
+    for name, (rows, arr) in bt.means.items():
+        idx = np.flatnonzero(names == name)
+        pos = np.searchsorted(rows, idx)
+        ok = (pos < len(rows)) & (rows[np.minimum(pos, len(rows) - 1)] == idx)
+        out[:, idx[ok]] = arr[:, pos[ok]]
+    return list(out)

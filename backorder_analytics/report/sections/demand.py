@@ -83,5 +83,20 @@ def demand_forecast(ctx: Context) -> Part:
                       " quantiles of the forecast's sample paths.")
             + "<h3>Busiest SKUs</h3>" + charts
             + "<h3>Models used</h3>" + table_html(used)
+            + reconciliation_note(fc)
             + "<h3>Per SKU</h3>" + table_block(tables[1], max_rows=15))
     return Part(Section("forecast", "Demand forecast", body), tables)
+
+
+def reconciliation_note(fc) -> str:
+    """One sentence on top-down reconciliation, when the forecast considered it."""
+    rec = fc.reconciliation_
+    if rec is None:
+        return ""
+    if rec.applied:
+        what = (f"Every SKU's forecast was scaled by {rec.factor:.3f} so that they add up "
+                f"to the forecast of their total ({rec.total_model})")
+    else:
+        what = (f"Scaling the SKUs to the forecast of their total ({rec.total_model}, "
+                f"factor {rec.factor:.3f}) was considered and not applied")
+    return paragraph(f"{what}: {rec.reason}.", "note")
