@@ -21,6 +21,7 @@ from .backtest import BacktestResult, backtest
 from .base import MODELS, KernelFit, ModelSpec, register
 from .core import Forecast, forecast
 from .lead_time_demand import LeadTimeDemand, lead_time_demand
+from .reconcile import Reconciliation
 
 __all__ = [
     "MODELS",
@@ -29,6 +30,7 @@ __all__ = [
     "KernelFit",
     "LeadTimeDemand",
     "ModelSpec",
+    "Reconciliation",
     "backtest",
     "forecast",
     "lead_time_demand",

@@ -585,10 +585,10 @@ def _reconciliation(panel: Panel, mean: np.ndarray, chosen: pd.Series,
         return Reconciliation(False, factor, total_model, total,
                               "no backtest window scored a SKU", table)
     raw = float(np.average(scored["rmsse_raw"], weights=scored["n"]))
-    rec = float(np.average(scored["rmsse_reconciled"], weights=scored["n"]))
-    applied = rec < raw
+    reconciled = float(np.average(scored["rmsse_reconciled"], weights=scored["n"]))
+    applied = reconciled < raw
     verdict = "better" if applied else "not better"
-    reason = (f"backtest RMSSE {rec:.4f} reconciled against {raw:.4f} raw: {verdict}")
+    reason = f"backtest RMSSE {reconciled:.4f} reconciled against {raw:.4f} raw: {verdict}"
     return Reconciliation(applied, factor, total_model, total, reason, table)
 
 
