@@ -102,6 +102,18 @@ def test_forecast_total_is_the_chosen_model_on_the_total():
     np.testing.assert_allclose(total, np.maximum(ref.mean[0], 0))
 
 
+def test_forecast_total_of_the_first_periods_only():
+    frame, _ = declining(n_sku=50)
+    p = to_panel(frame)
+    head = Panel(skus=p.skus, dates=p.dates[:40], values=p.values[:, :40], freq=p.freq)
+    np.testing.assert_array_equal(forecast_total(p, H, upto=40)[0], forecast_total(head, H)[0])
+
+
+def test_forecast_total_rejects_bad_windows():
+    with pytest.raises(ValueError, match="windows"):
+        forecast_total(panel_of([[1, 2, 3, 4] * 10]), H, windows=0)
+
+
 def test_forecast_total_falls_back_on_short_history():
     total, name = forecast_total(panel_of([[1, 2, 3, 4], [0, 1, 0, 1]]), H)
     assert name == "ses"

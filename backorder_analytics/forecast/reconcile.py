@@ -39,7 +39,14 @@ import numpy as np
 import pandas as pd
 
 from . import metrics
-from .backtest import backtest_panel, combination_name, fit_model, model_spec, season_length
+from .backtest import (
+    backtest_panel,
+    check_horizon,
+    combination_name,
+    fit_model,
+    model_spec,
+    season_length,
+)
 from .base import KernelFit
 from .panel import Panel
 
@@ -73,22 +80,25 @@ def total_panel(panel: Panel, upto: int | None = None) -> Panel:
                  values=total[None, :], freq=panel.freq)
 
 
-def forecast_total(panel: Panel, h: int, windows: int = 3,
-                   step: int | None = None) -> tuple[np.ndarray, str]:
-    """Forecast of the sum of ``panel``'s SKUs: the :data:`TOTAL_MODELS` candidate with
-    the lowest mean RMSSE over a rolling-origin backtest on the total (or
-    :data:`TOTAL_FALLBACK` when the total is too short for one), clipped at zero.
+def forecast_total(panel: Panel, h: int, windows: int = 3, step: int | None = None,
+                   upto: int | None = None) -> tuple[np.ndarray, str]:
+    """Forecast of the sum of ``panel``'s SKUs (their first ``upto`` periods, default
+    all): the :data:`TOTAL_MODELS` candidate with the lowest mean RMSSE over a
+    rolling-origin backtest on the total (or :data:`TOTAL_FALLBACK` when the total is
+    too short for one), clipped at zero.
 
     Returns
     -------
     (numpy.ndarray of shape (h,), str)
         The forecast [units per period] and the model that made it.
     """
-    total = total_panel(panel)
+    windows = check_horizon(windows, "windows")
+    step = h if step is None else check_horizon(step, "step")
+    total = total_panel(panel, upto)
     name = TOTAL_FALLBACK
     try:
         bt = backtest_panel(total, TOTAL_MODELS, h, windows, step)
-    except ValueError:  # too short for the backtest
+    except ValueError:  # too short for the backtest (the only error left after the checks)
         bt = None
     if bt is not None:
         score = bt.frame.groupby("model", sort=False)["rmsse"].mean()
@@ -170,15 +180,13 @@ def backtest_reconciliation(panel: Panel, origins: np.ndarray, means: list[np.nd
 
     ``means[w]``: the forecasts (n_sku, h) made at ``origins[w]`` (NaN where a SKU was
     not forecast). The total at each origin is forecast from the data before it, with
-    its own model choice (:func:`forecast_total` on the truncated panel)."""
+    its own model choice (:func:`forecast_total` on the periods before it)."""
     rows = []
     for origin, mean in zip(origins, means, strict=True):
         origin = int(origin)
         train = panel.values[:, :origin]
         test = panel.values[:, origin:origin + h]
-        past = Panel(skus=panel.skus, dates=panel.dates[:origin], values=train,
-                     freq=panel.freq)
-        total, name = forecast_total(past, h, windows, step)
+        total, name = forecast_total(panel, h, windows, step, upto=origin)
         factor = reconciliation_factor(total, mean)
         scale = metrics.naive_scale(train, power=2, from_first_nonzero=True)
         raw = metrics.rmsse(test, mean, train, scale=scale)
