@@ -7,28 +7,17 @@ backorder queue of the past, simulate it under replenishment policies and recomm
 safety stock; give ETAs for open backorders, backorder risk per SKU and alerts; and
 write the planner's report (HTML, Excel, CSV).
 
-The forecasting subpackage stays importable as ``backorder_analytics.forecast``
-(``from backorder_analytics.forecast import smoothing``); at the top level
-``ba.forecast`` is the function.
+The package is laid out by concept: ``data`` (schemas, the Dataset, loaders, validation,
+the example generator), ``forecasting`` (demand series and classes, models, backtest,
+distributions), ``leadtime`` (censored lead-time models), ``simulation`` (the engines,
+Monte Carlo, the historical replay), ``planning`` (formulas and targets, safety stock,
+stock state, ETAs, risk, alerts, the planning run) and ``report``. The names below are
+the public API; they do not move when modules do.
 """
 
-from . import forecast as _forecast_package  # noqa: F401  (load the subpackage first)
-from .alerts import Alerts, alerts
-from .dataset import Dataset
-from .datasets import example_dataset
-from .demand import classify_demand, demand_series
-from .eta import BackorderETA, ETABacktest, backorder_eta, eta_backtest
-from .exceptions import BackorderAnalyticsError, DataError, NotFittedError
-from .forecast import (
-    BacktestResult,
-    Forecast,
-    LeadTimeDemand,
-    backtest,
-    forecast,
-    lead_time_demand,
-)
-from .inventory_state import historical_reorder_points, inventory_state
-from .io import (
+from .data.dataset import Dataset
+from .data.example import example_dataset
+from .data.loaders import (
     Loaded,
     read_dataset,
     read_inventory,
@@ -38,19 +27,31 @@ from .io import (
     read_shipments,
     write_dataset,
 )
-from .leadtime import LeadTimeModel, fit_lead_times
-from .policy import CycleServiceLevel, FillRate, WaitTime
-from .replay import ReplayResult, replay
-from .report import ReportConfig, build_report, load_config
-from .risk import BackorderRisk, backorder_risk
-from .risk_classifier import (
+from .exceptions import BackorderAnalyticsError, DataError, NotFittedError
+from .forecasting import (
+    BacktestResult,
+    Forecast,
+    LeadTimeDemand,
+    backtest,
+    forecast,
+    lead_time_demand,
+)
+from .forecasting.demand import classify_demand, demand_series
+from .leadtime.model import LeadTimeModel, fit_lead_times
+from .planning.alerts import Alerts, alerts
+from .planning.eta import BackorderETA, ETABacktest, backorder_eta, eta_backtest
+from .planning.risk import BackorderRisk, backorder_risk
+from .planning.risk_classifier import (
     BackorderFeatures,
     BackorderRiskClassifier,
     read_backorder_snapshots,
     snapshot_features,
 )
-from .safety_stock import recommend_safety_stock
-from .simulate import (
+from .planning.safety_stock import recommend_safety_stock
+from .planning.state import historical_reorder_points, inventory_state
+from .planning.targets import CycleServiceLevel, FillRate, WaitTime
+from .report import ReportConfig, build_report, load_config
+from .simulation import (
     BaseStock,
     MinMax,
     OrderUpTo,
@@ -59,6 +60,7 @@ from .simulate import (
     SimulationResult,
     simulate,
 )
+from .simulation.replay import ReplayResult, replay
 
 __version__ = "0.1.0"
 

@@ -24,8 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
+from .data.loaders import read_dataset, write_dataset
 from .exceptions import DataError
-from .io import read_dataset, write_dataset
 
 TABLE_OPTIONS = ("orders", "purchase_orders", "inventory", "items", "shipments")
 
@@ -93,7 +93,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _example_dataset(seed: int):
-    from .datasets import example_dataset
+    from .data.example import example_dataset
 
     return example_dataset(seed=seed)
 

@@ -104,7 +104,7 @@ __all__ += ["plot_lead_times"]
 
 
 def plot_lead_times(model, ax: Axes | None = None, group=None, max_groups: int = 6) -> Axes:
-    """Lead-time CDFs of a fitted :class:`~backorder_analytics.leadtime.LeadTimeModel`:
+    """Lead-time CDFs of a fitted :class:`~backorder_analytics.leadtime.model.LeadTimeModel`:
     the Kaplan–Meier curve (open POs censored, solid steps), the completed-only
     empirical curve (open POs ignored, dotted) and the model's fitted CDF (thin line).
 
@@ -210,7 +210,7 @@ __all__ += ["plot_backtest", "plot_forecast"]
 
 def plot_replay_waits(waits, ax: Axes | None = None, title: str = "", bins: int = 40) -> Axes:
     """Histogram of the waits of backordered order lines (from
-    :meth:`backorder_analytics.replay.ReplayResult.plot`).
+    :meth:`backorder_analytics.simulation.replay.ReplayResult.plot`).
 
     Parameters
     ----------
@@ -296,7 +296,7 @@ def plot_wait_survival(t, survival, promise_days=None, title: str | None = None,
     ----------
     t, survival : array_like
         Jump points [days] and the share of lines waiting longer than each (from
-        :meth:`backorder_analytics.simulate.SimulationResult.wait_survival`).
+        :meth:`backorder_analytics.simulation.SimulationResult.wait_survival`).
     promise_days : sequence of float, optional
         Delivery promises [days], drawn as dotted vertical lines.
     title : str, optional
@@ -324,7 +324,7 @@ def plot_safety_stock_tradeoff(safety_stock, service, mean_wait, *, chosen, anal
                                target_level=None, service_label: str = "fill rate",
                                title: str = "", ax: Axes | None = None) -> Axes:
     """Service (left axis) and mean wait (right axis) against safety stock for one SKU
-    (from :meth:`backorder_analytics.safety_stock.SafetyStockRecommendation.plot`).
+    (from :meth:`backorder_analytics.planning.safety_stock.SafetyStockRecommendation.plot`).
 
     Parameters
     ----------
@@ -372,7 +372,7 @@ SEVERITY_COLORS = {"high": "#d62728", "medium": "#ff7f0e", "low": "#999999"}
 def plot_alert_counts(summary: pd.DataFrame, ax: Axes | None = None,
                       title: str = "Alerts") -> Axes:
     """Alert counts by kind (rows) and severity (stacked horizontal bars), from
-    :attr:`backorder_analytics.alerts.Alerts.summary`.
+    :attr:`backorder_analytics.planning.alerts.Alerts.summary`.
 
     Parameters
     ----------
@@ -406,7 +406,7 @@ def plot_backorder_risk(skus, p_backorder, expected_units, ax: Axes | None = Non
                         title: str = "Backorder risk") -> Axes:
     """Horizontal bars of P(new backorder) per SKU, riskiest at the top, each labelled
     with its expected backordered units (from
-    :meth:`backorder_analytics.risk.BackorderRisk.plot`).
+    :meth:`backorder_analytics.planning.risk.BackorderRisk.plot`).
 
     Parameters
     ----------
@@ -443,7 +443,7 @@ def plot_eta(frame: pd.DataFrame, ax: Axes | None = None, *, as_of=None,
              low: str = "eta_p50", mid: str = "eta_p80", high: str = "eta_p95",
              title: str = "") -> Axes:
     """Ship-date ranges of open backorder lines as horizontal bars (from
-    :meth:`backorder_analytics.eta.BackorderETA.plot`).
+    :meth:`backorder_analytics.planning.eta.BackorderETA.plot`).
 
     Parameters
     ----------
@@ -486,7 +486,7 @@ def plot_eta(frame: pd.DataFrame, ax: Axes | None = None, *, as_of=None,
 def plot_eta_coverage(nominal, coverage, ax: Axes | None = None,
                       n_lines: int | None = None) -> Axes:
     """Backtest calibration of ETA quantiles: observed coverage against nominal level
-    (from :meth:`backorder_analytics.eta.ETABacktest.plot`).
+    (from :meth:`backorder_analytics.planning.eta.ETABacktest.plot`).
 
     Parameters
     ----------

@@ -31,9 +31,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from backorder_analytics.forecast import forecast
-from backorder_analytics.forecast.intermittent import adida, croston, croston_opt, imapa, sba, tsb
-from backorder_analytics.forecast.smoothing import ses
+from backorder_analytics.forecasting import forecast
+from backorder_analytics.forecasting.intermittent import (
+    adida,
+    croston,
+    croston_opt,
+    imapa,
+    sba,
+    tsb,
+)
+from backorder_analytics.forecasting.smoothing import ses
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SECTION = "## Forecasting (forecast_bench.py)"

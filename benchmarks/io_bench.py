@@ -48,7 +48,7 @@ def make_orders(lines: int, skus: int, seed: int = 0) -> pd.DataFrame:
 def run_case(case: str, path: str) -> dict:
     """One case, in this process; returns seconds and counts."""
     import backorder_analytics as ba
-    from backorder_analytics.demand import demand_series
+    from backorder_analytics.forecasting.demand import demand_series
 
     start = time.perf_counter()
     if case == "ours":

@@ -42,8 +42,8 @@ import simpy
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from backorder_analytics.simulate.base import BaseStock, DemandStream  # noqa: E402
-from backorder_analytics.simulate.events import run_events  # noqa: E402
+from backorder_analytics.simulation.base import BaseStock, DemandStream  # noqa: E402
+from backorder_analytics.simulation.events import run_events  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## Simulator (sim_bench.py)"
@@ -181,7 +181,7 @@ def _machine() -> str:
 
 def _load_fifo():
     try:
-        from backorder_analytics.simulate.fifo import run_fifo
+        from backorder_analytics.simulation.fifo import run_fifo
     except ImportError as exc:
         print(f"fast FIFO engine not importable yet: {exc}")
         return None
@@ -261,7 +261,7 @@ def bench_b() -> list[str]:
 
 def bench_c() -> str:
     try:
-        policy = importlib.import_module("backorder_analytics.policy")
+        policy = importlib.import_module("backorder_analytics.planning.formulas")
         fn = policy.recommend_safety_stock
     except (ImportError, AttributeError) as exc:
         msg = f"`recommend_safety_stock` not available yet ({exc}); row skipped."

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from backorder_analytics import example_dataset
-from backorder_analytics.alerts import (
+from backorder_analytics.data.dataset import Dataset
+from backorder_analytics.data.schemas import INVENTORY, ITEMS, ORDERS, PURCHASE_ORDERS, conform
+from backorder_analytics.planning.alerts import (
     COLUMNS,
     KINDS,
     Alerts,
@@ -21,9 +23,7 @@ from backorder_analytics.alerts import (
     low_stock,
     status_updates_due,
 )
-from backorder_analytics.dataset import Dataset
-from backorder_analytics.replay import replay
-from backorder_analytics.schemas import INVENTORY, ITEMS, ORDERS, PURCHASE_ORDERS, conform
+from backorder_analytics.simulation.replay import replay
 
 AS_OF = pd.Timestamp("2025-12-30 23:59:59")
 D = pd.Timedelta(days=1)
@@ -370,7 +370,7 @@ def test_example_dataset_earlier_as_of():
 
 
 def test_example_dataset_with_the_eta_module():
-    from backorder_analytics.eta import backorder_eta
+    from backorder_analytics.planning.eta import backorder_eta
 
     ds = example_dataset(seed=0)
     al = alerts(ds, allocation="priority", max_wait_days=10, warn_days=3, slip_days=1)

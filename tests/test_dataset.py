@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from backorder_analytics.dataset import Dataset
+from backorder_analytics.data.dataset import Dataset
 
 
 def test_suppliers_from_items_then_most_frequent_on_pos():

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backorder_analytics.datasets import example_dataset
-from backorder_analytics.replay import replay
+from backorder_analytics.data.example import example_dataset
+from backorder_analytics.simulation.replay import replay
 
 DATES = ["2024-06-15 12:00:00", "2025-03-31 23:59:59", "2025-10-01"]
 END_OF_DAY = pd.Timedelta(days=1) - pd.Timedelta(1, "ns")

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backorder_analytics.dataset import Dataset
-from backorder_analytics.datasets import PATTERNS, SUPPLIERS, example_dataset
-from backorder_analytics.schemas import SCHEMAS
+from backorder_analytics.data.dataset import Dataset
+from backorder_analytics.data.example import PATTERNS, SUPPLIERS, example_dataset
+from backorder_analytics.data.schemas import SCHEMAS
 
 LINE = ["order_id", "line_id"]
 

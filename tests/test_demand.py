@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backorder_analytics.dataset import Dataset
-from backorder_analytics.demand import DEMAND_CATEGORIES, classify_demand, demand_series
+from backorder_analytics.data.dataset import Dataset
 from backorder_analytics.exceptions import DataError
+from backorder_analytics.forecasting.demand import DEMAND_CATEGORIES, classify_demand, demand_series
 
 # ---------------------------------------------------------------------------
 # helpers

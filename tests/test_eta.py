@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from backorder_analytics.dataset import Dataset
-from backorder_analytics.datasets import example_dataset
-from backorder_analytics.eta import (
+from backorder_analytics.data.dataset import Dataset
+from backorder_analytics.data.example import example_dataset
+from backorder_analytics.leadtime.model import fit_lead_times
+from backorder_analytics.planning.eta import (
     NEW_ORDER,
     BackorderETA,
     ETABacktest,
@@ -20,7 +21,6 @@ from backorder_analytics.eta import (
     backorder_eta,
     eta_backtest,
 )
-from backorder_analytics.leadtime import fit_lead_times
 
 NOW = pd.Timestamp("2025-03-01 12:00:00")
 DAY = pd.Timedelta(days=1)

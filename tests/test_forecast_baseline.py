@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from backorder_analytics.forecast import MODELS
-from backorder_analytics.forecast.baseline import (
+from backorder_analytics.forecasting import MODELS
+from backorder_analytics.forecasting.baseline import (
     historic_average,
     moving_average,
     naive,

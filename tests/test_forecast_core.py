@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from backorder_analytics.exceptions import DataError
-from backorder_analytics.forecast import (
+from backorder_analytics.forecasting import (
     MODELS,
     BacktestResult,
     Forecast,
@@ -21,15 +21,15 @@ from backorder_analytics.forecast import (
     lead_time_demand,
     metrics,
 )
-from backorder_analytics.forecast.backtest import (
+from backorder_analytics.forecasting.backtest import (
     backtest_panel,
     combination_components,
     fit_model,
     season_length,
 )
-from backorder_analytics.forecast.base import ModelSpec
-from backorder_analytics.forecast.core import candidate_models, select_models
-from backorder_analytics.forecast.panel import to_panel
+from backorder_analytics.forecasting.base import ModelSpec
+from backorder_analytics.forecasting.core import candidate_models, select_models
+from backorder_analytics.forecasting.panel import to_panel
 
 QUANTILES = (0.5, 0.8, 0.9, 0.95)
 

@@ -1,4 +1,4 @@
-"""Tests of the global gradient-boosted model (backorder_analytics.forecast.global_model).
+"""Tests of the global gradient-boosted model (backorder_analytics.forecasting.global_model).
 
 Expected values come from the simulation that made the data (a known weekly profile, a
 known Poisson rate and its ``scipy.stats`` quantiles, held-out outcomes of a known
@@ -17,11 +17,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from backorder_analytics.forecast import backtest, forecast
-from backorder_analytics.forecast.backtest import fit_levels
-from backorder_analytics.forecast.base import MODELS, KernelFit, ModelSpec
-from backorder_analytics.forecast.core import candidate_models
-from backorder_analytics.forecast.global_model import (
+from backorder_analytics.forecasting import backtest, forecast
+from backorder_analytics.forecasting.backtest import fit_levels
+from backorder_analytics.forecasting.base import MODELS, KernelFit, ModelSpec
+from backorder_analytics.forecasting.core import candidate_models
+from backorder_analytics.forecasting.global_model import (
     GlobalFit,
     _training_rows,
     global_gbm,
@@ -306,7 +306,7 @@ def gamma_panel():
 
 def test_registered_by_importing_the_package():
     """In a fresh interpreter (here global_model is imported already)."""
-    code = ("from backorder_analytics.forecast import MODELS; "
+    code = ("from backorder_analytics.forecasting import MODELS; "
             "print(MODELS['global_gbm'].family)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backorder_analytics.forecast import intermittent as im
-from backorder_analytics.forecast.base import MODELS, KernelFit
+from backorder_analytics.forecasting import intermittent as im
+from backorder_analytics.forecasting.base import MODELS, KernelFit
 
 TOY = np.array([[0, 0, 3, 0, 4, 0, 0, 0, 2, 0.0]])
 R_SERIES = np.array([[0, 0, 0, 3, 0, 0, 2, 0, 5.0]])

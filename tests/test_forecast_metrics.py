@@ -1,4 +1,4 @@
-"""Tests of backorder_analytics.forecast.metrics against hand-computed values, loop-based
+"""Tests of backorder_analytics.forecasting.metrics against hand-computed values, loop-based
 references written from the published formulas, and scikit-learn."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import mean_absolute_error, mean_pinball_loss
 
-from backorder_analytics.forecast import metrics
+from backorder_analytics.forecasting import metrics
 
 # ---------------------------------------------------------------------------
 # loop-based references, one series at a time, straight from the formulas

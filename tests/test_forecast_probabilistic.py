@@ -1,4 +1,4 @@
-"""Tests of backorder_analytics.forecast.probabilistic: sample paths against the
+"""Tests of backorder_analytics.forecasting.probabilistic: sample paths against the
 distributions they are built from, and lead_time_demand against closed forms
 (Poisson sums, Poisson mixtures, the compound mean / variance formula)."""
 
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from backorder_analytics.forecast.baseline import historic_average, naive, zero
-from backorder_analytics.forecast.lead_time_demand import lead_time_demand
-from backorder_analytics.forecast.probabilistic import (
+from backorder_analytics.forecasting.baseline import historic_average, naive, zero
+from backorder_analytics.forecasting.lead_time_demand import lead_time_demand
+from backorder_analytics.forecasting.probabilistic import (
     PathSampler,
     bootstrap_sampler,
     count_sampler,
@@ -326,7 +326,7 @@ def test_lead_time_demand_draws_each_sku_from_its_group():
 
 def test_lead_time_demand_with_a_fitted_model_by_supplier():
     from backorder_analytics import fit_lead_times
-    from backorder_analytics.datasets import example_dataset
+    from backorder_analytics.data.example import example_dataset
 
     ds = example_dataset(seed=0)
     lt = fit_lead_times(ds.purchase_orders, as_of=ds.as_of)

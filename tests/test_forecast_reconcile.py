@@ -1,4 +1,4 @@
-"""Tests of top-down reconciliation (backorder_analytics.forecast.reconcile) and of
+"""Tests of top-down reconciliation (backorder_analytics.forecasting.reconcile) and of
 ``forecast(reconcile=...)``.
 
 Expected values are hand-computed, or the known mean of the simulated demand (a common
@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backorder_analytics.forecast import BacktestResult, forecast
-from backorder_analytics.forecast.backtest import fit_model, model_spec, season_length
-from backorder_analytics.forecast.base import KernelFit
-from backorder_analytics.forecast.core import _reconciliation
-from backorder_analytics.forecast.global_model import GlobalFit
-from backorder_analytics.forecast.panel import Panel, to_panel
-from backorder_analytics.forecast.reconcile import (
+from backorder_analytics.forecasting import BacktestResult, forecast
+from backorder_analytics.forecasting.backtest import fit_model, model_spec, season_length
+from backorder_analytics.forecasting.base import KernelFit
+from backorder_analytics.forecasting.core import _reconciliation
+from backorder_analytics.forecasting.global_model import GlobalFit
+from backorder_analytics.forecasting.panel import Panel, to_panel
+from backorder_analytics.forecasting.reconcile import (
     TOTAL_MODELS,
     Reconciliation,
     forecast_total,

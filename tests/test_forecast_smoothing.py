@@ -1,4 +1,4 @@
-"""Tests of the exponential smoothing kernels (backorder_analytics.forecast.smoothing).
+"""Tests of the exponential smoothing kernels (backorder_analytics.forecasting.smoothing).
 
 Every expected value comes from outside the code under test: statsmodels'
 ``ExponentialSmoothing`` (the reference implementation, same parameters and initial
@@ -15,8 +15,8 @@ import pytest
 from statsmodels.tsa.holtwinters import ExponentialSmoothing, SimpleExpSmoothing
 
 from backorder_analytics.exceptions import DataError
-from backorder_analytics.forecast.base import MODELS
-from backorder_analytics.forecast.smoothing import BOUNDS, holt, holt_winters, ses
+from backorder_analytics.forecasting.base import MODELS
+from backorder_analytics.forecasting.smoothing import BOUNDS, holt, holt_winters, ses
 
 M = 7
 H = 10
@@ -427,7 +427,7 @@ def test_ses_given_alpha_fast_path_equals_the_general_recursion():
     """With every alpha given and the default initial level, ses() takes a lean path;
     it must give exactly what the general state-space recursion gives (which the
     statsmodels tests above pin down), padding, one-value and empty rows included."""
-    from backorder_analytics.forecast.smoothing import _as_panel, _ets, _param
+    from backorder_analytics.forecasting.smoothing import _as_panel, _ets, _param
 
     rng = np.random.default_rng(7)
     y = rng.poisson(4.0, size=(40, 60)).astype(float)

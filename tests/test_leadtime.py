@@ -13,16 +13,16 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from backorder_analytics._survival import (
+from backorder_analytics.data.example import example_dataset
+from backorder_analytics.exceptions import DataError, NotFittedError
+from backorder_analytics.leadtime.model import LeadTimeModel, fit_lead_times
+from backorder_analytics.leadtime.survival import (
     Mixture,
     censored_loglik,
     fit_censored,
     kaplan_meier,
     km_survival_at,
 )
-from backorder_analytics.datasets import example_dataset
-from backorder_analytics.exceptions import DataError, NotFittedError
-from backorder_analytics.leadtime import LeadTimeModel, fit_lead_times
 
 lifelines = pytest.importorskip("lifelines")
 

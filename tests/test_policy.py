@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from backorder_analytics import policy as pol
+import backorder_analytics as ba
+from backorder_analytics.planning import formulas as pol
 
 stockpyl_lf = pytest.importorskip("stockpyl.loss_functions")
 stockpyl_rq = pytest.importorskip("stockpyl.rq")
@@ -120,7 +121,7 @@ def test_safety_stock_z_and_target_object():
     z = stats.norm.ppf(0.9)
     assert pol.safety_stock(None, 50, 5, 6, 2, z=z) == pytest.approx(
         pol.safety_stock(0.9, 50, 5, 6, 2))
-    assert pol.safety_stock(pol.CycleServiceLevel(0.9), 50, 5, 6, 2) == pytest.approx(
+    assert pol.safety_stock(ba.CycleServiceLevel(0.9), 50, 5, 6, 2) == pytest.approx(
         pol.safety_stock(0.9, 50, 5, 6, 2))
     with pytest.raises(ValueError, match="either 'service_level' or 'z'"):
         pol.safety_stock(0.9, 50, 5, 6, z=1.0)
@@ -150,7 +151,7 @@ def test_fill_rate_reorder_point_spp_example(kind):
     np.testing.assert_allclose(np.round(np.asarray(rop), 2), 2878.55)
     # the implied CSL is only 0.6545: type 1 and type 2 service differ
     np.testing.assert_allclose(np.round(stats.norm.cdf(np.asarray(k)), 4), 0.6545)
-    assert pol.reorder_point_fill_rate(35000, 9000, L, 5000, pol.FillRate(0.9)) == \
+    assert pol.reorder_point_fill_rate(35000, 9000, L, 5000, ba.FillRate(0.9)) == \
         pytest.approx(2878.55, abs=5e-3)
 
 
@@ -326,12 +327,12 @@ def test_newsvendor_cost_matches_stockpyl_off_optimum():
 
 
 @pytest.mark.parametrize(("make", "message"), [
-    (lambda: pol.FillRate(1.2), r"FillRate\(beta\) needs 0 < beta < 1. Got 1.2 instead."),
-    (lambda: pol.FillRate(0.0), r"FillRate\(beta\) needs 0 < beta < 1. Got 0.0 instead."),
-    (lambda: pol.CycleServiceLevel(1.0),
+    (lambda: ba.FillRate(1.2), r"FillRate\(beta\) needs 0 < beta < 1. Got 1.2 instead."),
+    (lambda: ba.FillRate(0.0), r"FillRate\(beta\) needs 0 < beta < 1. Got 0.0 instead."),
+    (lambda: ba.CycleServiceLevel(1.0),
      r"CycleServiceLevel\(level\) needs 0 < level < 1. Got 1.0 instead."),
-    (lambda: pol.WaitTime(-1.0), r"WaitTime\(days\) needs a finite days >= 0"),
-    (lambda: pol.WaitTime(2.0, 1.5),
+    (lambda: ba.WaitTime(-1.0), r"WaitTime\(days\) needs a finite days >= 0"),
+    (lambda: ba.WaitTime(2.0, 1.5),
      r"WaitTime\(quantile\) needs 0 < quantile < 1. Got 1.5 instead."),
 ])
 def test_target_validation(make, message):
@@ -340,8 +341,8 @@ def test_target_validation(make, message):
 
 
 def test_targets_are_frozen():
-    t = pol.FillRate(0.95)
+    t = ba.FillRate(0.95)
     with pytest.raises(AttributeError):
         t.beta = 0.9  # type: ignore[misc]
-    assert pol.WaitTime(2).quantile == 0.95
-    assert pol.WaitTime(2).level == 0.95
+    assert ba.WaitTime(2).quantile == 0.95
+    assert ba.WaitTime(2).level == 0.95

@@ -8,8 +8,9 @@ import pytest
 from scipy import stats
 
 import backorder_analytics as ba
-from backorder_analytics import policy as pol
-from backorder_analytics.dataset import Dataset
+from backorder_analytics.data.dataset import Dataset
+from backorder_analytics.planning import formulas as pol
+from backorder_analytics.planning import safety_stock as sst
 
 START = pd.Timestamp("2024-01-01")
 
@@ -41,7 +42,7 @@ def closed_form_rq(rate, Q, L, beta):
     """Smallest r (>= 0, as searched) with Poisson (r, Q) fill >= beta."""
     rs = np.arange(-Q, 500)
     fill = pol.poisson_rq_metrics(rs, Q, rate, L).fill_rate
-    return max(int(rs[np.argmax(fill >= beta)]), pol.R_MIN)
+    return max(int(rs[np.argmax(fill >= beta)]), sst.R_MIN)
 
 
 @pytest.fixture(scope="module")
@@ -60,12 +61,12 @@ def example():
 @pytest.mark.parametrize(("sku", "L", "beta"), [("P2", 5.0, 0.95), ("P5", 4.0, 0.98),
                                                  ("P05", 10.0, 0.95), ("P2", 3.0, 0.80)])
 def test_fill_rate_level_matches_poisson_rq_closed_form(poisson_ds, sku, L, beta):
-    rec = pol.recommend_safety_stock(poisson_ds, lead_times=L, target=pol.FillRate(beta),
+    rec = sst.recommend_safety_stock(poisson_ds, lead_times=L, target=ba.FillRate(beta),
                                      skus=[sku], progress=False)
     row = rec.summary.loc[sku]
     # the simulation draws lines at the SKU's historical rate: compare at that rate
     rate, Q = row["mean_demand"], int(row["order_quantity"])
-    assert max(1, round(rate * pol.ORDER_COVER_DAYS)) == Q
+    assert max(1, round(rate * sst.ORDER_COVER_DAYS)) == Q
     r_star = closed_form_rq(rate, Q, L, beta)
     assert abs(int(row["reorder_point"]) - r_star) <= 1
     assert row["fill_rate"] >= beta
@@ -77,7 +78,7 @@ def test_fill_rate_level_matches_poisson_rq_closed_form(poisson_ds, sku, L, beta
 
 
 def test_average_on_hand_and_backorders_match_poisson_rq(poisson_ds):
-    rec = pol.recommend_safety_stock(poisson_ds, lead_times=5.0, skus=["P2"], n_reps=400,
+    rec = sst.recommend_safety_stock(poisson_ds, lead_times=5.0, skus=["P2"], n_reps=400,
                                      progress=False)
     row = rec.summary.loc["P2"]
     m = pol.poisson_rq_metrics(int(row["reorder_point"]), int(row["order_quantity"]),
@@ -89,8 +90,8 @@ def test_average_on_hand_and_backorders_match_poisson_rq(poisson_ds):
 @pytest.mark.parametrize("quantile", [0.9, 0.99])
 def test_wait_target_matches_poisson_base_stock(poisson_ds, quantile):
     # cover_days small enough that Q = 1: (S − 1, 1) is base stock S
-    rec = pol.recommend_safety_stock(poisson_ds, lead_times=4.0, skus=["P5"],
-                                     target=pol.WaitTime(1.0, quantile), cover_days=0.1,
+    rec = sst.recommend_safety_stock(poisson_ds, lead_times=4.0, skus=["P5"],
+                                     target=ba.WaitTime(1.0, quantile), cover_days=0.1,
                                      progress=False)
     row = rec.summary.loc["P5"]
     assert row["order_quantity"] == 1
@@ -106,8 +107,8 @@ def test_wait_target_matches_poisson_base_stock(poisson_ds, quantile):
 
 def test_csl_target_matches_poisson_lead_time_demand(poisson_ds):
     # with unit demand, no stock-out before a receipt <=> D_L <= r: CSL = P(D_L <= r)
-    rec = pol.recommend_safety_stock(poisson_ds, lead_times=5.0, skus=["P2"],
-                                     target=pol.CycleServiceLevel(0.9), progress=False)
+    rec = sst.recommend_safety_stock(poisson_ds, lead_times=5.0, skus=["P2"],
+                                     target=ba.CycleServiceLevel(0.9), progress=False)
     row = rec.summary.loc["P2"]
     lam = row["mean_demand"]
     r_star = int(stats.poisson(lam * 5.0).ppf(0.9))
@@ -128,7 +129,7 @@ def mixed_ds():
 
 @pytest.mark.parametrize("lead", [7.0, stats.gamma(a=16.0, scale=7.0 / 16.0)])
 def test_high_volume_analytic_and_simulated_agree(mixed_ds, lead):
-    rec = pol.recommend_safety_stock(mixed_ds, lead_times=lead, skus=["HIGH"], progress=False)
+    rec = sst.recommend_safety_stock(mixed_ds, lead_times=lead, skus=["HIGH"], progress=False)
     row = rec.summary.loc["HIGH"]
     assert row["category"] == "smooth"
     assert row["reorder_point"] == pytest.approx(row["reorder_point_analytic"], rel=0.03)
@@ -137,7 +138,7 @@ def test_high_volume_analytic_and_simulated_agree(mixed_ds, lead):
 
 
 def test_intermittent_lumpy_sku_is_flagged(mixed_ds):
-    rec = pol.recommend_safety_stock(mixed_ds, lead_times=7.0, progress=False)
+    rec = sst.recommend_safety_stock(mixed_ds, lead_times=7.0, progress=False)
     s = rec.summary
     assert s.loc["INTER", "category"] in ("intermittent", "lumpy")
     assert s.loc["INTER", "disagree"]
@@ -146,9 +147,9 @@ def test_intermittent_lumpy_sku_is_flagged(mixed_ds):
 
 
 def test_periodic_review_agrees_with_order_up_to_formula(mixed_ds):
-    rec = pol.recommend_safety_stock(mixed_ds, lead_times=3.0, skus=["HIGH"],
+    rec = sst.recommend_safety_stock(mixed_ds, lead_times=3.0, skus=["HIGH"],
                                      review="periodic", review_period=7.0,
-                                     target=pol.FillRate(0.98), progress=False)
+                                     target=ba.FillRate(0.98), progress=False)
     row = rec.summary.loc["HIGH"]
     S = pol.order_up_to_level_fill_rate(row["mean_demand"], row["sd_demand"], 7.0, 3.0, 0.98)
     assert row["reorder_point_analytic"] == pytest.approx(S)
@@ -160,17 +161,17 @@ def test_periodic_review_agrees_with_order_up_to_formula(mixed_ds):
 # --------------------------------------------------------------------------- properties
 
 
-@pytest.mark.parametrize("target", [pol.FillRate(0.9), pol.CycleServiceLevel(0.95),
-                                    pol.WaitTime(3.0, 0.95)])
+@pytest.mark.parametrize("target", [ba.FillRate(0.9), ba.CycleServiceLevel(0.95),
+                                    ba.WaitTime(3.0, 0.95)])
 def test_targets_met_on_example_dataset(example, target):
     skus = ["SKU-0001", "SKU-0002", "SKU-0003", "SKU-0010", "SKU-0036"]
-    rec = pol.recommend_safety_stock(example, target=target, skus=skus, n_reps=100,
+    rec = sst.recommend_safety_stock(example, target=target, skus=skus, n_reps=100,
                                      progress=False)
     s = rec.summary
     assert list(s.index) == skus
-    if isinstance(target, pol.FillRate):
+    if isinstance(target, ba.FillRate):
         assert (s["fill_rate"] >= 0.9).all()
-    elif isinstance(target, pol.CycleServiceLevel):
+    elif isinstance(target, ba.CycleServiceLevel):
         assert (s["cycle_service_level"] >= 0.95).all()
     # the supplier comes from the item master and its lead-time fit
     items = example.items.set_index("sku")["supplier_id"]
@@ -181,7 +182,7 @@ def test_targets_met_on_example_dataset(example, target):
 
 
 def test_tradeoff_is_monotone_and_complete(example):
-    rec = pol.recommend_safety_stock(example, skus=["SKU-0001", "SKU-0036"], n_reps=50,
+    rec = sst.recommend_safety_stock(example, skus=["SKU-0001", "SKU-0036"], n_reps=50,
                                      progress=False)
     tr = rec.tradeoff
     assert set(tr.columns) >= {"sku", "reorder_point", "safety_stock", "fill_rate",
@@ -199,19 +200,19 @@ def test_tradeoff_is_monotone_and_complete(example):
 
 def test_deterministic_and_independent_of_other_skus(example):
     kw = {"n_reps": 30, "progress": False}
-    a = pol.recommend_safety_stock(example, skus=["SKU-0001", "SKU-0002"], seed=3, **kw)
-    b = pol.recommend_safety_stock(example, skus=["SKU-0001", "SKU-0002"], seed=3, **kw)
-    c = pol.recommend_safety_stock(example, skus=["SKU-0002"], seed=3, **kw)
+    a = sst.recommend_safety_stock(example, skus=["SKU-0001", "SKU-0002"], seed=3, **kw)
+    b = sst.recommend_safety_stock(example, skus=["SKU-0001", "SKU-0002"], seed=3, **kw)
+    c = sst.recommend_safety_stock(example, skus=["SKU-0002"], seed=3, **kw)
     pd.testing.assert_frame_equal(a.summary, b.summary)
     pd.testing.assert_frame_equal(a.tradeoff, b.tradeoff)
     pd.testing.assert_series_equal(a.summary.loc["SKU-0002"], c.summary.loc["SKU-0002"])
-    d = pol.recommend_safety_stock(example, skus=["SKU-0001", "SKU-0002"], seed=4, **kw)
+    d = sst.recommend_safety_stock(example, skus=["SKU-0001", "SKU-0002"], seed=4, **kw)
     assert not a.summary["fill_rate"].equals(d.summary["fill_rate"])
 
 
 def test_lead_time_model_by_sku(example):
     lt = ba.fit_lead_times(example.purchase_orders, by=("sku",), as_of=example.as_of)
-    rec = pol.recommend_safety_stock(example, lead_times=lt, skus=["SKU-0001"], n_reps=20,
+    rec = sst.recommend_safety_stock(example, lead_times=lt, skus=["SKU-0001"], n_reps=20,
                                      progress=False)
     assert rec.summary.loc["SKU-0001", "supplier"] == "SKU-0001"
     assert rec.summary.loc["SKU-0001", "lead_time_p50"] == pytest.approx(
@@ -223,8 +224,8 @@ def test_forecast_input(example):
     y = y[y["sku"].isin(["SKU-0001", "SKU-0002"])]
     fc = ba.forecast(y, horizon=28, model="ses", seed=0, n_paths=200)
     with pytest.raises(ValueError, match="'lead_times' parameter is needed"):
-        pol.recommend_safety_stock(fc, progress=False)
-    rec = pol.recommend_safety_stock(fc, lead_times={"SKU-0001": 5.0, "SKU-0002": 8.0},
+        sst.recommend_safety_stock(fc, progress=False)
+    rec = sst.recommend_safety_stock(fc, lead_times={"SKU-0001": 5.0, "SKU-0002": 8.0},
                                      n_reps=30, progress=False)
     s = rec.summary
     assert list(s.index) == ["SKU-0001", "SKU-0002"]
@@ -246,16 +247,16 @@ def test_forecast_input(example):
 def test_parameter_validation(poisson_ds, kwargs, error, message):
     kw = {"lead_times": 5.0, "progress": False, **kwargs}
     with pytest.raises(error, match=message):
-        pol.recommend_safety_stock(poisson_ds, **kw)
+        sst.recommend_safety_stock(poisson_ds, **kw)
     with pytest.raises(TypeError, match="must be a Dataset or a Forecast"):
-        pol.recommend_safety_stock(pd.DataFrame(), lead_times=5.0, progress=False)
+        sst.recommend_safety_stock(pd.DataFrame(), lead_times=5.0, progress=False)
 
 
 def test_result_object(example):
     import matplotlib
 
     matplotlib.use("Agg")
-    rec = pol.recommend_safety_stock(example, skus=["SKU-0001", "SKU-0036"], n_reps=20,
+    rec = sst.recommend_safety_stock(example, skus=["SKU-0001", "SKU-0036"], n_reps=20,
                                      progress=False)
     text = repr(rec)
     assert text.startswith("SafetyStockRecommendation(FillRate(beta=0.95), 2 SKUs")

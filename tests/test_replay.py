@@ -8,15 +8,15 @@ import pandas as pd
 import pytest
 
 from backorder_analytics import example_dataset
-from backorder_analytics.dataset import Dataset
-from backorder_analytics.replay import (
+from backorder_analytics.data.dataset import Dataset
+from backorder_analytics.data.schemas import INVENTORY, ORDERS, PURCHASE_ORDERS, conform
+from backorder_analytics.simulation.replay import (
     TOTAL,
     ConservationError,
     ReplayResult,
     check_conservation,
     replay,
 )
-from backorder_analytics.schemas import INVENTORY, ORDERS, PURCHASE_ORDERS, conform
 
 DAY0 = pd.Timestamp("2024-01-01")
 H = 1 / 24  # one hour [days]

@@ -11,11 +11,11 @@ import pytest
 from scipy import stats
 
 from backorder_analytics import PoissonDemand, example_dataset, fit_lead_times, replay
-from backorder_analytics.dataset import Dataset
+from backorder_analytics.data.dataset import Dataset
+from backorder_analytics.data.schemas import INVENTORY, ORDERS, PURCHASE_ORDERS, conform
 from backorder_analytics.exceptions import DataError
-from backorder_analytics.inventory_state import historical_reorder_points, inventory_state
-from backorder_analytics.risk import BackorderRisk, backorder_risk
-from backorder_analytics.schemas import INVENTORY, ORDERS, PURCHASE_ORDERS, conform
+from backorder_analytics.planning.risk import BackorderRisk, backorder_risk
+from backorder_analytics.planning.state import historical_reorder_points, inventory_state
 
 matplotlib.use("Agg")
 

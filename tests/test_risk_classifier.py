@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from backorder_analytics import NotFittedError, example_dataset, replay
 from backorder_analytics.exceptions import DataError
-from backorder_analytics.risk_classifier import (
+from backorder_analytics.planning.risk_classifier import (
     FLAG_COLUMNS,
     SNAPSHOT_COLUMNS,
     BackorderFeatures,

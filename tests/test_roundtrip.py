@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 import backorder_analytics as ba
-from backorder_analytics.schemas import SCHEMAS
+from backorder_analytics.data.schemas import SCHEMAS
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings  # noqa: E402

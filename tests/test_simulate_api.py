@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 import backorder_analytics as ba
-from backorder_analytics.simulate import (
+from backorder_analytics.simulation import (
     BaseStock,
     BootstrapDemand,
     ForecastDemand,
@@ -24,12 +24,12 @@ from backorder_analytics.simulate import (
     run_fifo,
     simulate,
 )
-from backorder_analytics.simulate.base import DemandStream
-from backorder_analytics.simulate.metrics import time_averages
+from backorder_analytics.simulation.base import DemandStream
+from backorder_analytics.simulation.metrics import time_averages
 
 matplotlib.use("Agg")
 
-HAS_EVENTS = importlib.util.find_spec("backorder_analytics.simulate.events") is not None
+HAS_EVENTS = importlib.util.find_spec("backorder_analytics.simulation.events") is not None
 
 
 @pytest.fixture(scope="module")

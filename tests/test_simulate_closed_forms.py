@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from backorder_analytics.simulate import (
+from backorder_analytics.simulation import (
     BaseStock,
     OrderUpTo,
     PoissonDemand,
@@ -191,7 +191,7 @@ def test_normal_rq_loss_function_results(r):
     Poisson(λL = 800) lead-time demand is close to N(800, 800): the approximation error
     of the formulas (skewness 1/√800) is well inside the tolerances, and policy.py's
     implementation must give the same numbers."""
-    from backorder_analytics.policy import rq_normal_metrics
+    from backorder_analytics.planning.formulas import rq_normal_metrics
 
     lam, lead, Q = 200.0, 4.0, 100
     mu, sigma = lam * lead, np.sqrt(lam * lead)

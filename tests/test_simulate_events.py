@@ -15,14 +15,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backorder_analytics.simulate.base import (
+from backorder_analytics.simulation.base import (
     BaseStock,
     DemandStream,
     MinMax,
     OrderUpTo,
     ReorderPoint,
 )
-from backorder_analytics.simulate.events import run_events
+from backorder_analytics.simulation.events import run_events
 
 INF = math.inf
 
@@ -274,7 +274,7 @@ def test_random_cases_match_reference_and_conserve(seed, policy_kind, allocation
        sequential=st.booleans(), integer_times=st.booleans())
 def test_fifo_partial_matches_fast_engine(seed, policy_kind, sequential, integer_times):
     """Where both apply (FIFO, partial, no cancellation) the two engines agree exactly."""
-    from backorder_analytics.simulate.fifo import run_fifo
+    from backorder_analytics.simulation.fifo import run_fifo
 
     demand, policy, lt, init, opts = _random_case(seed, policy_kind, "fifo", "partial", False,
                                                   sequential, integer_times)

@@ -14,7 +14,7 @@ from collections import deque
 import numpy as np
 import pytest
 
-from backorder_analytics.simulate import (
+from backorder_analytics.simulation import (
     BaseStock,
     MinMax,
     OrderUpTo,
@@ -23,8 +23,8 @@ from backorder_analytics.simulate import (
     run_fifo,
     simulate,
 )
-from backorder_analytics.simulate.base import DemandStream
-from backorder_analytics.simulate.fifo import max_orders
+from backorder_analytics.simulation.base import DemandStream
+from backorder_analytics.simulation.fifo import max_orders
 
 
 def reference_run(times, qtys, policy, lead, i0, horizon, sequential=False):

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ..dataset import Dataset
+from ..data.dataset import Dataset
 from ..exceptions import BackorderAnalyticsError
 from .config import ReportConfig, apply_as_of, load_config
 from .context import Context, Part, Table

@@ -62,7 +62,7 @@ from typing import Any
 import pandas as pd
 
 from ..exceptions import BackorderAnalyticsError
-from ..targets import CycleServiceLevel, FillRate, WaitTime
+from ..planning.targets import CycleServiceLevel, FillRate, WaitTime
 
 __all__ = ["ConfigError", "ReportConfig", "DataConfig", "ServiceConfig", "PolicyConfig",
            "ForecastConfig", "RiskConfig", "AlertsConfig", "OutputConfig", "load_config",
@@ -540,7 +540,7 @@ def read_configured_dataset(config: ReportConfig):
     DataError
         If the data breaks its contract (with ``errors = "raise"``, or a fatal problem).
     """
-    from ..io import read_dataset
+    from ..data.loaders import read_dataset
 
     data = config.data
     if not data.given:

@@ -12,8 +12,8 @@ from functools import cached_property
 
 import pandas as pd
 
-from ..dataset import Dataset
-from ..demand import classify_demand, demand_series
+from ..data.dataset import Dataset
+from ..forecasting.demand import classify_demand, demand_series
 from .config import ReportConfig
 from .html import Section, table_html
 
@@ -83,7 +83,7 @@ class Context:
     @cached_property
     def lead_times(self):
         """Lead times by supplier (or all POs together when there is no supplier)."""
-        from ..leadtime import fit_lead_times
+        from ..leadtime.model import fit_lead_times
 
         po = self.ds.purchase_orders
         by = ("supplier_id",) if "supplier_id" in po and po["supplier_id"].notna().any() \
@@ -93,7 +93,7 @@ class Context:
     @cached_property
     def replay(self):
         """The backorder history replayed under the configured rules."""
-        from ..replay import replay
+        from ..simulation.replay import replay
 
         p = self.config.policy
         return replay(self.ds, allocation=p.allocation, shipping=p.shipping,
@@ -102,7 +102,7 @@ class Context:
     @cached_property
     def safety_stock(self):
         """Safety stock per SKU for the configured target (simulated and analytic)."""
-        from ..safety_stock import recommend_safety_stock
+        from ..planning.safety_stock import recommend_safety_stock
 
         c = self.config
         return recommend_safety_stock(self.ds, self.lead_times,
@@ -113,7 +113,7 @@ class Context:
     @cached_property
     def eta(self):
         """Ship-date distribution of every open backorder line."""
-        from ..eta import backorder_eta
+        from ..planning.eta import backorder_eta
 
         p = self.config.policy
         return backorder_eta(self.ds, self.lead_times,

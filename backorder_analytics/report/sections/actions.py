@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ...alerts import alerts as compute_alerts
-from ...risk import backorder_risk
+from ...planning.alerts import alerts as compute_alerts
+from ...planning.risk import backorder_risk
 from ..context import Context, Part, Table, table_block
 from ..html import Section, figure_html, new_axes, paragraph, table_html
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ... import plotting
-from ...demand import demand_series
-from ...forecast import forecast
+from ...forecasting import forecast
+from ...forecasting.demand import demand_series
 from ..context import Context, Part, Table, table_block
 from ..html import Section, figure_html, new_axes, new_axes_grid, paragraph, table_html
 

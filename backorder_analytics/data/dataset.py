@@ -1,0 +1,245 @@
+"""The :class:`Dataset`: the canonical tables of one business plus ``as_of``."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .schemas import SCHEMAS
+
+__all__ = ["Dataset", "REJECTED_COLUMNS", "end_of_day_if_date"]
+
+REJECTED_COLUMNS = ["table", "source", "row", "reason"]
+TABLES = ("orders", "purchase_orders", "inventory", "items", "shipments")
+
+
+def end_of_day_if_date(value: Any) -> pd.Timestamp:
+    """A timestamp; a date without a time of day (midnight) means the end of that day.
+
+    "As of 2025-12-30" means with everything that happened on 2025-12-30 known, as the
+    loaders' checks read it (no date may lie after ``as_of``'s day).
+
+    >>> end_of_day_if_date("2025-12-30"), end_of_day_if_date("2025-12-30 09:30")
+    (Timestamp('2025-12-30 23:59:59.999999999'), Timestamp('2025-12-30 09:30:00'))
+    """
+    when = pd.Timestamp(value)
+    if when == when.normalize():
+        when = when + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
+    return when
+
+
+def _empty_rejected() -> pd.DataFrame:
+    return pd.DataFrame(columns=REJECTED_COLUMNS)
+
+
+@dataclass(repr=False)
+class Dataset:
+    """Order, purchase-order and inventory history, validated, with the date "today" is.
+
+    Parameters
+    ----------
+    orders, purchase_orders, inventory : pandas.DataFrame
+        Canonical tables (see :mod:`backorder_analytics.data.schemas`).
+    as_of : pandas.Timestamp
+        The date the data describes: POs without ``received_date`` are open at
+        ``as_of``; order lines not yet shipped are open backorders.
+    items, shipments : pandas.DataFrame, optional
+        Item master and recorded shipments.
+    rejected : pandas.DataFrame
+        Rows set aside on load with ``errors="report"``: ``table``, ``source``,
+        ``row``, ``reason`` and the row's original values. Empty when nothing was.
+    truth : dict, optional
+        Generating parameters, for synthetic data only (see
+        :func:`backorder_analytics.example_dataset`).
+    """
+
+    orders: pd.DataFrame
+    purchase_orders: pd.DataFrame
+    inventory: pd.DataFrame
+    as_of: pd.Timestamp
+    items: pd.DataFrame | None = None
+    shipments: pd.DataFrame | None = None
+    rejected: pd.DataFrame = field(default_factory=_empty_rejected)
+    truth: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        self.as_of = end_of_day_if_date(self.as_of)
+
+    def moment(self, value: Any = None, name: str = "as_of") -> pd.Timestamp:
+        """The moment a date-like ``value`` names, for "as of" arguments.
+
+        ``None`` is the data's own ``as_of``. A date without a time of day (midnight)
+        means the end of that day, as the loaders read ``as_of``: what happened that
+        day is known (capped at ``as_of``). A timestamp is taken as it is.
+
+        Raises
+        ------
+        ValueError
+            If ``value`` is not a date, or lies after ``as_of`` (the data says nothing
+            about later moments); the message names the parameter ``name``.
+
+        Examples
+        --------
+        >>> from backorder_analytics import example_dataset
+        >>> ds = example_dataset(seed=0)
+        >>> ds.moment("2025-06-30"), ds.moment("2025-12-30")
+        (Timestamp('2025-06-30 23:59:59.999999999'), Timestamp('2025-12-30 23:59:59'))
+        """
+        if value is None:
+            return self.as_of
+        try:
+            when = pd.Timestamp(value)
+        except (TypeError, ValueError):
+            when = pd.NaT
+        if pd.isna(when):
+            raise ValueError(f"The '{name}' parameter must be a date or timestamp, e.g. "
+                             f"'2025-06-30'. Got {value!r} instead.")
+        if when > self.as_of:
+            raise ValueError(f"The '{name}' parameter must be at or before as_of "
+                             f"({self.as_of}): the data says nothing about later moments. "
+                             f"Got {value!r} instead.")
+        return min(end_of_day_if_date(when), self.as_of)
+
+    def as_at(self, date: Any) -> Dataset:
+        """The data as it was known at an earlier moment ``date``.
+
+        What had happened by ``date`` is kept and what came later is removed or set
+        back to "not yet": order lines ordered at or before ``date`` (a
+        ``cancel_date`` after ``date`` becomes NaT); shipments with ``ship_date`` at or
+        before ``date``; POs ordered at or before ``date`` (a ``received_date`` after
+        ``date`` becomes NaT and its ``received_quantity`` missing, so the PO is open);
+        stock counts dated at or before ``date``. ``items``, ``rejected`` and ``truth``
+        are kept as they are; ``as_of`` becomes ``date``. Used to backtest anything
+        computed "as of today" (e.g. :func:`backorder_analytics.planning.eta.eta_backtest`).
+
+        Parameters
+        ----------
+        date : date-like
+            The moment [timestamp]; at or before ``as_of``. A date without a time
+            of day means the end of that day (see :meth:`moment`).
+
+        Returns
+        -------
+        Dataset
+            A new dataset; the tables are copies, ``self`` is unchanged.
+
+        Raises
+        ------
+        ValueError
+            If ``date`` is not a date or lies after ``as_of``.
+
+        Examples
+        --------
+        >>> from backorder_analytics import example_dataset
+        >>> ds = example_dataset(seed=0)
+        >>> past = ds.as_at("2025-06-30")
+        >>> past.as_of, bool((past.orders["order_date"] <= past.as_of).all())
+        (Timestamp('2025-06-30 23:59:59.999999999'), True)
+        >>> len(past.open_purchase_orders), len(ds.open_purchase_orders)
+        (36, 30)
+        """
+        if date is None:
+            raise ValueError("The 'date' parameter must be a date or timestamp, e.g. "
+                             "'2025-06-30'. Got None instead.")
+        when = self.moment(date, "date")
+
+        def upto(table: pd.DataFrame | None, col: str) -> pd.DataFrame | None:
+            if table is None:
+                return None
+            return table[(table[col] <= when).to_numpy()].copy()
+
+        orders = upto(self.orders, "order_date")
+        if "cancel_date" in orders:
+            orders.loc[orders["cancel_date"] > when, "cancel_date"] = pd.NaT
+        po = upto(self.purchase_orders, "order_date")
+        if "received_date" in po:
+            later = (po["received_date"] > when).to_numpy()
+            po.loc[later, "received_date"] = pd.NaT
+            if "received_quantity" in po:
+                if not pd.api.types.is_extension_array_dtype(po["received_quantity"]):
+                    po["received_quantity"] = po["received_quantity"].astype("float64")
+                po.loc[later, "received_quantity"] = pd.NA
+        return Dataset(
+            orders=orders,
+            purchase_orders=po,
+            inventory=upto(self.inventory, "date"),
+            as_of=when,
+            items=self.items,
+            shipments=upto(self.shipments, "ship_date"),
+            rejected=self.rejected,
+            truth=self.truth,
+        )
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables present, by canonical name."""
+        return {name: getattr(self, name) for name in TABLES if getattr(self, name) is not None}
+
+    @property
+    def skus(self) -> pd.Index:
+        """Every SKU that appears in any table, sorted."""
+        found = pd.concat([t["sku"] for t in self.tables().values()], ignore_index=True)
+        return pd.Index(sorted(found.unique()), name="sku")
+
+    @property
+    def suppliers(self) -> pd.Series:
+        """The supplier of each SKU (index ``sku``, every SKU of :attr:`skus`): its
+        ``supplier_id`` in ``items``, else the one on most of its purchase orders;
+        missing when neither says.
+
+        >>> from backorder_analytics import example_dataset
+        >>> example_dataset(seed=0).suppliers.head(2).to_dict()
+        {'SKU-0001': 'SUP-A', 'SKU-0002': 'SUP-E'}
+        """
+        skus = self.skus
+        out = pd.Series(None, index=skus, dtype=object, name="supplier_id")
+        if self.items is not None and "supplier_id" in self.items:
+            listed = self.items.dropna(subset=["supplier_id"]).drop_duplicates("sku")
+            out = listed.set_index("sku")["supplier_id"].reindex(skus).astype(object)
+        po = self.purchase_orders
+        if "supplier_id" in po and out.isna().any():
+            usual = po.dropna(subset=["supplier_id"]).groupby("sku")["supplier_id"].agg(
+                lambda s: s.mode().iloc[0])
+            out = out.where(out.notna(), usual.reindex(skus))
+        return out.rename("supplier_id")
+
+    @property
+    def open_purchase_orders(self) -> pd.DataFrame:
+        """PO lines not received by ``as_of``."""
+        po = self.purchase_orders
+        if "received_date" not in po:
+            return po
+        return po[po["received_date"].isna() | (po["received_date"] > self.as_of)]
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per table: rows, SKUs, date range, rows rejected on load."""
+        rows = []
+        for name, table in self.tables().items():
+            date_col = next((c.name for c in SCHEMAS[name].columns if c.kind == "date"), None)
+            dates = table[date_col] if date_col else pd.Series([], dtype="datetime64[ns]")
+            rejected = int((self.rejected["table"] == name).sum()) if len(self.rejected) else 0
+            rows.append(
+                {
+                    "table": name,
+                    "rows": len(table),
+                    "skus": table["sku"].nunique(),
+                    "first_date": dates.min(),
+                    "last_date": dates.max(),
+                    "rejected_rows": rejected,
+                }
+            )
+        return pd.DataFrame(rows).set_index("table")
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{n}={len(t):,} rows" for n, t in self.tables().items())
+        note = f", {len(self.rejected):,} rejected" if len(self.rejected) else ""
+        return (
+            f"Dataset(as_of={self.as_of.date()}, {len(self.skus):,} SKUs, {parts}{note})"
+        )
+
+    def _repr_html_(self) -> str:
+        head = html.escape(repr(self))
+        return f"<p><strong>{head}</strong></p>" + self.summary.to_html()

@@ -1,0 +1,172 @@
+"""Reading a source as it is: CSV (plain, gzipped, tab- or semicolon-separated),
+Parquet, Excel, SQL or a DataFrame, into a DataFrame of raw values plus a
+:class:`~backorder_analytics.data.problems.Source` that says how its rows are numbered.
+
+Text files are read as text (every cell a str), so ``"00123"`` stays ``"00123"`` and
+parsing is left to :mod:`backorder_analytics.data.validation`. Problems with the file
+itself (not text in its encoding, empty, ragged lines, an unclosed quote, an
+unsupported type) raise :class:`DataError` naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..exceptions import DataError
+from .problems import Source
+
+__all__ = ["read_raw", "SUPPORTED"]
+
+TEXT_SUFFIXES = (".csv", ".txt", ".csv.gz", ".txt.gz")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+SUPPORTED = TEXT_SUFFIXES + PARQUET_SUFFIXES + EXCEL_SUFFIXES
+SEPARATORS = (",", "\t", ";")
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    return next((s for s in sorted(SUPPORTED, key=len, reverse=True) if name.endswith(s)),
+                path.suffix.lower())
+
+
+BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _line_of(data: bytes, position: int) -> int:
+    """The 1-based line holding byte ``position``; ``\\n``, ``\\r\\n`` and ``\\r`` end lines."""
+    head = data[:position]
+    return head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
+
+
+def _decode(data: bytes, path: Path, encoding: str | None) -> str:
+    if encoding is None:
+        # UTF-8 unless a byte-order mark says UTF-16 or UTF-32 (Excel "Unicode text")
+        encoding = next((enc for bom, enc in BOMS if data.startswith(bom)), None)
+    try:
+        return data.decode(encoding or "utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = _line_of(data, err.start)
+        raise DataError(
+            f"{path}: byte {data[err.start:err.start + 1]!r} on line {line} is not valid "
+            f"{encoding or 'UTF-8'} text. Expected a {encoding or 'UTF-8'} file. Fix: save "
+            "the file as UTF-8, or pass the file's encoding, e.g. encoding='cp1252' "
+            "(Windows Excel exports) or encoding='latin-1'.",
+            pd.DataFrame({"table": [None], "source": [str(path)], "row": [line],
+                          "column": [None], "value": [repr(data[err.start:err.start + 1])],
+                          "problem": ["not valid text in the encoding"],
+                          "fix": ["pass encoding=..."]}),
+        ) from None
+
+
+def _read_text(path: Path, encoding: str | None) -> pd.DataFrame:
+    data = path.read_bytes()
+    if path.name.lower().endswith(".gz"):
+        data = gzip.decompress(data)
+    text = _decode(data, path, encoding)
+    if not text.strip():
+        raise DataError(f"{path}: the file is empty. Expected a header line naming the "
+                        "columns, then one line per row. Fix: check that the right file "
+                        "was exported.")
+    header = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
+    sep = max(SEPARATORS, key=header.count)  # ties go to the comma
+    try:
+        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                           na_values=[""], skip_blank_lines=False)
+    except pd.errors.ParserError as err:
+        raise _malformed(path, str(err)) from None
+
+
+def _malformed(path: Path, message: str) -> DataError:
+    """DataError for a text file pandas cannot split into fields, naming the line."""
+    ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    quote = re.search(r"EOF inside string starting at row (\d+)", message)
+    if ragged:
+        expected, line, found = (int(g) for g in ragged.groups())
+        problem = f"has {found} fields, but the header (line 1) has {expected}"
+        fix = ("quote fields that contain the separator, or remove the extra fields "
+               "(or name the extra columns in the header)")
+    elif quote:
+        line = int(quote.group(1)) + 1  # pandas counts rows from 0, the header included
+        problem = "opens a quote (\") that is never closed"
+        fix = "close the quote, or remove the stray quote character"
+    else:
+        line, problem, fix = None, f"is not well-formed: {message.strip()}", \
+            "check the file's format"
+    where = f"line {line}" if line is not None else "the file"
+    return DataError(
+        f"{path}: {where} {problem}. Expected a well-formed CSV file, with as many fields "
+        f"on every line as the header has. Fix: {fix}.",
+        pd.DataFrame({"table": [None], "source": [str(path)], "row": [line],
+                      "column": [None], "value": [None], "problem": [problem],
+                      "fix": [fix]}),
+    )
+
+
+def _read_sql(con: Any, query: str | None) -> tuple[pd.DataFrame, str]:
+    import sqlalchemy as sa
+
+    if not query:
+        raise ValueError("Reading from a database needs query=: a table name or a SELECT "
+                         "statement, e.g. read_orders(url, query='orders').")
+    engine = sa.create_engine(con) if isinstance(con, str) else con
+    url = getattr(engine, "url", None) or getattr(getattr(engine, "engine", None), "url", "")
+    where = url.render_as_string(hide_password=True) if hasattr(url, "render_as_string") \
+        else str(url)
+    is_table = query.replace("_", "").replace(".", "").isalnum()
+    if is_table:
+        schema_name, _, table_name = query.rpartition(".")
+        statement = sa.select(sa.text("*")).select_from(
+            sa.table(table_name, schema=schema_name or None))
+    else:
+        statement = sa.text(query)
+    try:
+        if isinstance(engine, sa.engine.Engine):
+            with engine.connect() as connection:
+                frame = pd.read_sql(statement, connection)
+        else:
+            frame = pd.read_sql(statement, engine)
+    except sa.exc.SQLAlchemyError as err:
+        raise DataError(f"{where}: could not read {query!r}: {err.__class__.__name__}: "
+                        f"{str(err).splitlines()[0]}. Fix: check the table name or query "
+                        "and the connection.") from None
+    label = f"table {query}" if is_table else "query"
+    return frame, f"{where} ({label})"
+
+
+def read_raw(source: Any, *, encoding: str | None, sheet_name: str | int,
+              query: str | None) -> tuple[pd.DataFrame, Source]:
+    """Read a source as it is: no renaming, no parsing beyond the file format."""
+    if isinstance(source, pd.DataFrame):
+        return source.copy(), Source("<DataFrame>", 0, "position")
+    if isinstance(source, str) and "://" in source or not isinstance(source, str | os.PathLike):
+        frame, where = _read_sql(source, query)
+        return frame, Source(where, 0, "position")
+    path = Path(source)
+    suffix = _suffix(path)
+    if suffix not in SUPPORTED:
+        raise DataError(f"{path}: cannot read files of type {suffix or '(no suffix)'!r}. "
+                        f"Expected one of {', '.join(SUPPORTED)}. Fix: export the data as "
+                        "CSV, Parquet or Excel, or read it yourself and pass a DataFrame.")
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file (looked in {path.resolve().parent}).")
+    if suffix in TEXT_SUFFIXES:
+        return _read_text(path, encoding), Source(str(path), 2, "line")
+    if suffix in PARQUET_SUFFIXES:
+        return pd.read_parquet(path), Source(str(path), 0, "position")
+    frame = pd.read_excel(path, sheet_name=sheet_name, dtype=object)
+    return frame, Source(f"{path} (sheet {sheet_name!r})", 2, "row")
+
+

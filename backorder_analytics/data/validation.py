@@ -1,0 +1,484 @@
+"""Check raw tables against the canonical schemas; explain every problem found.
+
+:func:`validate_table` turns a raw table (columns already renamed to canonical names,
+values as read) into a typed canonical table and a *problems* table, one row per
+problem; :func:`dataset_problems` adds the checks that need several tables or
+``as_of``. :func:`backorder_analytics.data.problems.raise_or_split` then raises or sets the
+offending rows aside. Only rows that are entirely empty (blank lines) are skipped,
+since they hold no data.
+
+Every check is vectorised over rows: a million order lines validate in about two
+seconds from Parquet (``benchmarks/RESULTS.md``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
+from pandas.tseries.api import guess_datetime_format
+
+from ..exceptions import PROBLEM_COLUMNS, DataError
+from .problems import Source, finish_problems, problem_rows
+from .schemas import SCHEMAS, Column, TableSchema
+
+__all__ = ["validate_table", "check_columns", "dataset_problems"]
+
+MAX_COUNT = 2**53 - 1  # largest whole number a float64 holds exactly
+FALLBACK_FORMATS = (  # tried when pandas cannot guess a column's date format
+    "%m/%d/%y", "%d/%m/%y", "%m/%d/%Y", "%d/%m/%Y", "%d-%b-%y", "%d-%b-%Y", "%d %b %Y",
+    "%b %d, %Y", "%m-%d-%y", "%d-%m-%y", "%d.%m.%y",
+)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _trim(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """For a Series of str: (blank once stripped, has spaces before or after).
+
+    Uses pyarrow's string kernels: ten times faster than ``Series.str.strip``.
+    """
+    values = pa.array(text.to_numpy(dtype=object), type=pa.string())
+    trimmed = pc.utf8_trim_whitespace(values)
+    blank = pc.equal(trimmed, "").to_numpy(zero_copy_only=False)
+    padded = pc.not_equal(trimmed, values).to_numpy(zero_copy_only=False)
+    return blank, padded & ~blank
+
+
+def _strip(text: pd.Series) -> pd.Series:
+    """``text.str.strip()`` for a Series of str, with pyarrow's kernel."""
+    values = pa.array(text.to_numpy(dtype=object), type=pa.string())
+    stripped = pc.utf8_trim_whitespace(values).to_numpy(zero_copy_only=False)
+    return pd.Series(stripped, index=text.index, dtype=object)
+
+
+def _blank(raw: pd.Series) -> np.ndarray:
+    """True where a cell holds nothing (NaN, None, NaT or an all-space string)."""
+    blank = raw.isna().to_numpy()
+    if raw.dtype == object and not blank.all():
+        blank[~blank] = _trim(raw[~blank].astype(str))[0]
+    return blank
+
+
+def _parse_id(raw: pd.Series, col: Column, found: list) -> pd.Series:
+    blank = _blank(raw)
+    if is_numeric_dtype(raw.dtype):
+        # Spreadsheets and Parquet may hold ids as numbers; 123.0 is the id "123".
+        numbers = raw.to_numpy(dtype=float, na_value=np.nan)
+        whole = np.isfinite(numbers) & (numbers == np.round(numbers))
+        text = pd.Series(np.where(whole, numbers.astype(np.int64, copy=False).astype(str),
+                                  raw.astype(str)), index=raw.index, dtype=object)
+    else:
+        text = raw.astype(object).where(blank, raw.astype(str))
+    text = text.where(~blank, None)
+    if col.required and blank.any():
+        pos = np.flatnonzero(blank)
+        found.append(problem_rows(pos, col.name, raw.iloc[pos], f"missing {col.name}",
+                               f"fill in {col.name} on these rows or remove them"))
+    filled = ~blank
+    padded = np.zeros(len(raw), dtype=bool)
+    if filled.any():
+        padded[filled] = _trim(text[filled])[1]
+    if padded.any():
+        pos = np.flatnonzero(padded)
+        found.append(problem_rows(
+            pos, col.name, text.iloc[pos].map(repr), "has spaces before or after it",
+            f"remove the surrounding spaces from {col.name} in the source "
+            f"(e.g. df['{col.name}'] = df['{col.name}'].str.strip() before loading)",
+        ))
+    return text
+
+
+def _to_numbers(raw: pd.Series, thousands: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers (float64) and a mask of cells that held something but not a number."""
+    blank = _blank(raw)
+    if is_numeric_dtype(raw.dtype) and raw.dtype != bool:
+        return raw.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(raw), dtype=bool)
+    text = pd.Series(None, index=raw.index, dtype=object)
+    text[~blank] = _strip(raw[~blank].astype(str))
+    if thousands:
+        text = text.where(blank, text.str.replace(thousands, "", regex=False))
+    numbers = pd.to_numeric(text.where(~blank, None), errors="coerce")
+    numbers = numbers.to_numpy(dtype=float, na_value=np.nan)
+    not_number = ~blank & np.isnan(numbers)
+    # pandas' fast parser may be off in the last digit (0.30000000000000004 -> 0.3):
+    # re-read the numbers it accepted with numpy's correctly rounded one
+    ok = ~np.isnan(numbers)
+    numbers[ok] = text.to_numpy()[ok].astype(np.float64)
+    return numbers, not_number
+
+
+def _parse_number(raw: pd.Series, col: Column, found: list, thousands: str | None) -> pd.Series:
+    numbers, not_number = _to_numbers(raw, thousands)
+    if not_number.any():
+        pos = np.flatnonzero(not_number)
+        hint = ("" if thousands else
+                "; if ',' separates thousands here, pass thousands=','")
+        found.append(problem_rows(pos, col.name, raw.iloc[pos], "not a number",
+                               f"write {col.name} as {col.expected}{hint}"))
+    missing = np.isnan(numbers) & ~not_number
+    if col.required and missing.any():
+        pos = np.flatnonzero(missing)
+        found.append(problem_rows(pos, col.name, raw.iloc[pos], f"missing {col.name}",
+                               f"fill in {col.name} on these rows or remove them"))
+    present = ~np.isnan(numbers)
+    with np.errstate(invalid="ignore"):
+        checks = [(np.isinf(numbers), "not a finite number")]
+        if col.kind in ("count", "stock", "integer"):
+            finite = np.isfinite(numbers)
+            checks.append((finite & (np.abs(numbers) > MAX_COUNT),
+                           f"too large (more than {MAX_COUNT:,}; overflow)"))
+            checks.append((finite & (numbers != np.round(numbers)), "not a whole number"))
+        if col.kind == "count":
+            checks.append((present & (numbers <= 0), "not > 0"))
+        if col.kind == "stock":
+            checks.append((present & (numbers < 0), "negative"))
+        if col.kind == "amount":
+            checks.append((present & (numbers < 0), "negative"))
+    bad_any = np.zeros(len(raw), dtype=bool)
+    for bad, problem in checks:
+        bad &= ~bad_any  # one problem per cell is enough
+        if bad.any():
+            pos = np.flatnonzero(bad)
+            found.append(problem_rows(pos, col.name, raw.iloc[pos], problem,
+                                   f"write {col.name} as {col.expected}"))
+        bad_any |= bad
+    if col.kind == "integer" and not col.required:
+        # priority: a blank cell means the default, 0
+        numbers = np.where(np.isnan(numbers), 0.0, numbers)
+    usable = np.isfinite(numbers) & ~bad_any
+    if col.dtype == "int64":  # bad cells get 0: their rows are rejected or raised
+        return pd.Series(np.where(usable, numbers, 0).astype(np.int64), index=raw.index)
+    if col.dtype == "Int64":
+        whole = pd.array(np.where(usable, numbers, 0).astype(np.int64), dtype="Int64")
+        whole[~usable] = pd.NA
+        return pd.Series(whole, index=raw.index)
+    return pd.Series(np.where(bad_any, np.nan, numbers), index=raw.index)
+
+
+def _parse_date(raw: pd.Series, col: Column, found: list, date_format,
+                dayfirst: bool) -> pd.Series:
+    blank = _blank(raw)
+    if is_datetime64_any_dtype(raw.dtype):
+        dates = raw
+        if getattr(dates.dt, "tz", None) is not None:
+            dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
+        dates = dates.astype("datetime64[ns]")
+        bad = np.zeros(len(raw), dtype=bool)
+    else:
+        kind = pd.api.types.infer_dtype(raw[~blank], skipna=True)
+        is_text = raw.map(lambda v: isinstance(v, str)).to_numpy() if kind != "string" else ~blank
+        if kind == "string" or kind == "mixed":
+            text = _strip(raw[is_text & ~blank].astype(str))
+        else:
+            text = pd.Series([], dtype=object)
+        dates = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+        others = ~is_text & ~blank
+        if others.any():
+            dates[others] = pd.to_datetime(raw[others], errors="coerce")
+        fmt = date_format.get(col.name) if isinstance(date_format, dict) else date_format
+        explicit = fmt is not None
+        if fmt is None and len(text):
+            fmt = _guess_format(text, dayfirst)
+        if len(text):
+            if fmt is not None:
+                parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+            else:
+                parsed = pd.to_datetime(text, format="mixed", dayfirst=dayfirst, errors="coerce")
+            dates[text.index] = parsed
+        bad = ~blank & dates.isna().to_numpy()
+        if bad.any():
+            pos = np.flatnonzero(bad)
+            values = raw.iloc[pos].astype(str).str.strip()
+            if fmt is not None and not explicit:
+                other_format = pd.to_datetime(values, format="mixed", dayfirst=dayfirst,
+                                              errors="coerce").notna().to_numpy()
+            else:
+                other_format = np.zeros(len(pos), dtype=bool)
+            shown = fmt or "ISO 8601"
+            for mask, problem, fix in (
+                (other_format, f"a date in another format than the {shown} of the other rows",
+                 "write every date in one format, or pass date_format='...' "
+                 "(and dayfirst=True for day/month/year)"),
+                (~other_format, "not a date",
+                 f"write {col.name} as a date ({shown}), or leave it blank if unknown"
+                 if not col.required else
+                 f"write {col.name} as a date ({shown}); pass date_format='...' if the "
+                 "dates are in another format"),
+            ):
+                if mask.any():
+                    found.append(problem_rows(pos[mask], col.name, values.iloc[mask], problem, fix))
+    if col.required:
+        missing = blank & ~bad
+        if missing.any():
+            pos = np.flatnonzero(missing)
+            found.append(problem_rows(pos, col.name, raw.iloc[pos], f"missing {col.name}",
+                                   f"fill in {col.name} on these rows or remove them"))
+    return dates
+
+
+def _guess_format(text: pd.Series, dayfirst: bool) -> str | None:
+    """The ``strftime`` format most of the first distinct values follow, if any.
+
+    ``dayfirst`` decides only day/month/year against month/day/year: a value that starts
+    with the year is read year-month-day. Values pandas cannot guess a format for (two-digit
+    years, days without a leading zero: ``1/5/07``, ``2-Jun-06``) are tried against
+    ``FALLBACK_FORMATS`` and get the one that reads most of them.
+    """
+    sample = text.drop_duplicates().head(50)
+    guesses = pd.Series([_guess_one(v, dayfirst) for v in sample], dtype=object).dropna()
+    if len(guesses):
+        return guesses.mode().iloc[0]
+    formats = sorted(FALLBACK_FORMATS, key=lambda f: f.startswith("%d") != dayfirst)
+    read = [pd.to_datetime(sample, format=f, errors="coerce").notna().sum() for f in formats]
+    best = int(np.argmax(read))
+    return formats[best] if read[best] else None
+
+
+def _guess_one(value: str, dayfirst: bool) -> str | None:
+    guess = guess_datetime_format(value, dayfirst=dayfirst)
+    if dayfirst and guess is not None and guess.startswith("%Y"):
+        guess = guess_datetime_format(value, dayfirst=False)
+    return guess
+
+
+def _parse_text(raw: pd.Series) -> pd.Series:
+    blank = raw.isna().to_numpy()
+    return raw.astype(object).where(blank, raw.astype(str)).where(~blank, None)
+
+
+# ------------------------------------------------------------------------- the checks
+
+
+def check_columns(raw: pd.DataFrame, schema: TableSchema, source: Source) -> pd.DataFrame:
+    """Check that required columns are there; drop empty unnamed columns.
+
+    Raises :class:`DataError` for a missing required column (nothing can be loaded
+    then) or an unnamed column that holds data.
+    """
+    missing = [c for c in schema.required if c not in raw.columns]
+    if missing:
+        lower = {str(c).strip().lower(): c for c in raw.columns}
+        hints = {lower[m]: m for m in missing if m in lower}
+        hint = f" Pass column_map={hints!r}." if hints else (
+            " Pass column_map={'<your column>': '<canonical name>'} to map your columns.")
+        problems = pd.DataFrame({
+            "table": schema.name, "source": source.name, "row": pd.NA, "column": missing,
+            "value": None, "problem": "missing column", "fix": hint.strip(),
+        }, columns=PROBLEM_COLUMNS)
+        raise DataError(
+            f"{source.name}: the {schema.name} table has no column "
+            f"{', '.join(repr(m) for m in missing)}. Expected columns: "
+            f"{', '.join(schema.required)} (required), "
+            f"{', '.join(c for c in schema.names if c not in schema.required)} (optional). "
+            f"Found: {', '.join(repr(str(c)) for c in raw.columns)}.{hint}",
+            problems,
+        )
+    unnamed = [c for c in raw.columns if str(c).startswith("Unnamed:") or str(c).strip() == ""]
+    for c in unnamed:
+        filled = ~_blank(raw[c])
+        if filled.any():
+            first = int(np.flatnonzero(filled)[0])
+            problems = pd.DataFrame({
+                "table": schema.name, "source": source.name, "row": [source.row(first)],
+                "column": [str(c)], "value": [raw[c].iloc[first]],
+                "problem": ["column without a header holds data"],
+                "fix": ["give the column a header, or delete it"],
+            })
+            position = list(raw.columns).index(c) + 1
+            raise DataError(
+                f"{source.name}: column {position} has no header (read as {str(c)!r}) but "
+                f"holds data, e.g. {raw[c].iloc[first]!r} on {source.row_word} "
+                f"{source.row(first)}. Expected every column to have a name. Fix: give the "
+                "column a header, or delete it.",
+                problems,
+            )
+    return raw.drop(columns=unnamed)
+
+
+def date_order_problems(clean: pd.DataFrame) -> list[pd.DataFrame]:
+    """Received, expected or cancelled before the order was placed."""
+    positions, found = clean.index.to_numpy(), []
+    for late, early, problem in (
+        ("received_date", "order_date", "received before it was ordered"),
+        ("expected_date", "order_date", "expected before it was ordered"),
+        ("cancel_date", "order_date", "cancelled before it was ordered"),
+    ):
+        if late in clean and early in clean:
+            bad = (clean[late] < clean[early]).to_numpy()
+            if bad.any():
+                pos = np.flatnonzero(bad)
+                values = (clean[late].iloc[pos].dt.strftime("%Y-%m-%d").to_numpy() + " < "
+                          + clean[early].iloc[pos].dt.strftime("%Y-%m-%d").to_numpy())
+                found.append(problem_rows(positions[pos], late, values, problem,
+                                          f"check {late} and {early} on these rows"))
+    return found
+
+
+def after_as_of_problems(clean: pd.DataFrame, schema: TableSchema, as_of) -> list[pd.DataFrame]:
+    """Dates that must be past (``schema.past_dates``) but lie after the day of ``as_of``."""
+    as_of = pd.Timestamp(as_of)
+    limit = as_of.normalize() + pd.Timedelta(days=1)
+    positions, found = clean.index.to_numpy(), []
+    for name in schema.past_dates:
+        if name in clean:
+            bad = (clean[name] >= limit).to_numpy()
+            if bad.any():
+                pos = np.flatnonzero(bad)
+                found.append(problem_rows(
+                    positions[pos], name, clean[name].iloc[pos].dt.strftime("%Y-%m-%d"),
+                    f"after as_of ({as_of.date()})", f"check {name}, or pass a later as_of"))
+    return found
+
+
+def duplicate_key_problems(clean: pd.DataFrame, schema: TableSchema) -> list[pd.DataFrame]:
+    """Rows whose key repeats an earlier row's; each names the first row (``_first``)."""
+    key = list(schema.key_for(list(clean.columns)))
+    if not key:
+        return []
+    valid = clean[key].notna().all(axis=1).to_numpy()
+    dup = clean[key].duplicated(keep="first").to_numpy() & valid
+    if not dup.any():
+        return []
+    pos = np.flatnonzero(dup)
+    first = (clean.assign(_p=clean.index.to_numpy())
+             .groupby(key, sort=False)["_p"].transform("min").to_numpy())
+    values = clean[key].iloc[pos].astype(str).agg(" / ".join, axis=1)
+    fix = ("remove the repeated rows" if schema.name != "orders" or "line_id" in key
+           else "remove the repeated rows, or add a line_id column to tell the "
+                "lines of one order apart")
+    piece = problem_rows(clean.index.to_numpy()[pos], key[-1], values,
+                         f"duplicate {' / '.join(key)}", fix)
+    piece["_first"] = first[pos]
+    return [piece]
+
+
+def unknown_sku_problems(tables: dict[str, pd.DataFrame]) -> dict[str, list[pd.DataFrame]]:
+    """SKUs not in the item master (or, without one, not in the inventory table)."""
+    reference = next((n for n in ("items", "inventory") if n in tables), None)
+    if reference is None:
+        return {}
+    known = tables[reference]["sku"].unique()
+    found = {}
+    for name, table in tables.items():
+        unknown = ~table["sku"].isin(known).to_numpy()
+        if name != reference and unknown.any():
+            found[name] = [problem_rows(
+                table.index[unknown], "sku", table.loc[unknown, "sku"],
+                f"unknown SKU (not in the {reference} table)",
+                f"add the SKU to the {reference} table, or correct it here")]
+    return found
+
+
+def overshipped_problems(orders: pd.DataFrame, shipments: pd.DataFrame) -> list[pd.DataFrame]:
+    """Shipments of order lines that are not in ``orders``, or of more than was ordered."""
+    line = (["order_id", "line_id"] if "line_id" in shipments and "line_id" in orders
+            else ["order_id", "sku"])
+    ordered = orders.groupby(line)["quantity"].sum()
+    shipped = shipments.groupby(line)["quantity"].transform("sum").to_numpy()
+    limit = ordered.reindex(pd.MultiIndex.from_frame(shipments[line])).to_numpy()
+    over = pd.isna(limit) | (shipped > limit)
+    if not over.any():
+        return []
+    return [problem_rows(shipments.index[over], "quantity", shipments.loc[over, "quantity"],
+                         "shipped more than the order line's quantity, or an order line "
+                         "that is not in the orders table",
+                         "check the shipments against the orders")]
+
+
+def dataset_problems(tables: dict[str, pd.DataFrame], sources: dict[str, Source],
+                     as_of=None) -> pd.DataFrame:
+    """Problems that need more than one table, or ``as_of``: unknown SKUs, over-shipped
+    order lines, dates after ``as_of``. ``tables`` hold the rows that passed the
+    per-table checks, indexed by position in their source."""
+    found = {name: [] for name in tables}
+    for name, pieces in unknown_sku_problems(tables).items():
+        found[name] += pieces
+    if "shipments" in tables and "orders" in tables:
+        found["shipments"] += overshipped_problems(tables["orders"], tables["shipments"])
+    if as_of is not None:
+        for name, table in tables.items():
+            found[name] += after_as_of_problems(table, SCHEMAS[name], as_of)
+    finished = [finish_problems(pd.concat(pieces, ignore_index=True), name, sources[name])
+                for name, pieces in found.items() if pieces]
+    return pd.concat(finished, ignore_index=True) if finished else pd.DataFrame()
+
+
+def validate_table(
+    raw: pd.DataFrame,
+    schema: TableSchema,
+    source: Source,
+    *,
+    as_of=None,
+    date_format: str | dict[str, str] | None = None,
+    dayfirst: bool = False,
+    thousands: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse and check a raw table against ``schema``.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        Columns renamed to canonical names; values as read (text or typed).
+    schema : TableSchema
+        The canonical table to check against.
+    source : Source
+        Where the table came from, for messages and row numbers.
+    as_of : date-like, optional
+        Dates in ``schema.past_dates`` after this day are problems.
+    date_format : str or dict, optional
+        ``strftime`` format of every date column, or a format per column
+        (``{"order_date": "%m/%d/%y"}``); inferred from each column's first values when
+        omitted (rows in other formats are then reported).
+    dayfirst : bool
+        Read ambiguous dates such as 03/04/2024 as day/month/year.
+    thousands : str, optional
+        Thousands separator in numbers, e.g. ``","``.
+
+    Returns
+    -------
+    clean : pandas.DataFrame
+        All rows, typed; canonical columns first in schema order, other columns after.
+        Its index is the 0-based position in ``raw``.
+    problems : pandas.DataFrame
+        One row per problem: ``table, source, row, column, value, problem, fix`` and
+        ``_pos`` (0-based position), empty when there is none.
+    """
+    raw = check_columns(raw, schema, source)
+    raw = raw.reset_index(drop=True)
+    blank_rows = np.ones(len(raw), dtype=bool)
+    for c in raw.columns:
+        blank_rows &= _blank(raw[c])
+    found: list[pd.DataFrame] = []
+    clean = {}
+    for col in schema.columns:
+        if col.name not in raw:
+            continue
+        values = raw[col.name]
+        if col.kind == "id":
+            clean[col.name] = _parse_id(values, col, found)
+        elif col.kind == "date":
+            clean[col.name] = _parse_date(values, col, found, date_format, dayfirst)
+        elif col.kind == "text":
+            clean[col.name] = _parse_text(values)
+        else:
+            clean[col.name] = _parse_number(values, col, found, thousands)
+    extra = [c for c in raw.columns if c not in clean]
+    table = pd.DataFrame(clean, index=raw.index)
+    for c in extra:
+        table[c] = raw[c]
+    if blank_rows.any():
+        keep = ~blank_rows
+        table = table[keep]
+        found = [f[keep[f["_pos"].to_numpy()]] for f in found]
+    found += date_order_problems(table) + duplicate_key_problems(table, schema)
+    if as_of is not None:
+        found += after_as_of_problems(table, schema, as_of)
+    if found:
+        problems = pd.concat(found, ignore_index=True)
+    else:
+        problems = pd.DataFrame(columns=["_pos", "column", "value", "problem", "fix"])
+    return table, finish_problems(problems, schema.name, source)

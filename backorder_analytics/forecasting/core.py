@@ -1,0 +1,606 @@
+"""The forecasting facade: :func:`forecast` and its :class:`Forecast` result.
+
+``forecast(y, horizon, model=...)`` takes the long ``sku, date, demand`` frame, turns it
+into a panel once, runs the chosen kernels vectorised across SKUs, and returns point
+forecasts, quantiles and (on demand) sample paths per SKU.
+
+Automatic selection (``model="auto"``)
+-------------------------------------
+1. **Candidates by demand class** (Syntetos, Boylan & Croston, 2005, via
+   :func:`~backorder_analytics.classify_demand` on the training data): smooth and
+   erratic SKUs choose among the baseline and smoothing families; intermittent and lumpy
+   SKUs among the intermittent family, SES and the historic average; SKUs without demand
+   get the zero forecast. The zero forecast is never a candidate for a SKU with demand:
+   in quiet backtest windows it can score well even on RMSSE, but a planner who stocks
+   to it never has the item (``models=[..., "zero"]`` allows it). With
+   ``combine=True`` (default) each class with demand also has a **forecast
+   combination** among its candidates, the equal-weight mean of a few of its models
+   (:data:`CLASS_COMBINATIONS`: SBA, ADIDA and IMAPA for intermittent and lumpy SKUs,
+   SES and the moving average for smooth and erratic ones), reported in ``model_`` as
+   e.g. ``"combo(sba_opt+adida+imapa)"``; see
+   :mod:`~backorder_analytics.forecasting.backtest` for how it is backtested (from the
+   component fits, no kernel call of its own) and its distribution. ``models=[...]``
+   replaces the candidate lists (then every SKU chooses among them). The global family
+   (``global_gbm``) is never a default candidate: one fit costs about 13 s on 5,000
+   daily series of two years, and the backtest refits every candidate at each of the
+   ``windows`` origins, which alone would exceed the 30 s budget of an automatic
+   forecast; name it in ``models=[...]`` (or ``model=[...]``) to let it compete.
+2. **Rolling-origin backtest** on the training data only: ``windows`` origins spaced
+   ``step`` periods apart (default: the horizon), each candidate refitted on the
+   truncated panel (one vectorised kernel call per model and window).
+3. **Score**: per SKU, the mean RMSSE (M5) over the windows plus ``bias_weight``
+   times the absolute mean scaled bias. RMSSE is squared-error based, so it rewards
+   the mean, not the median: MAE-type scores, which favour the zero forecast on
+   intermittent data, never drive the choice. The bias term (off by default) can
+   favour the less biased of two close methods.
+4. **Shrinkage towards the class winner**: a per-SKU score from a handful of windows
+   is noisy and choosing the minimum of many noisy scores over-fits (the winner's
+   curse). Each SKU's score for a model is therefore blended with the mean score of
+   that model over all SKUs of the same class,
+   ``s = (1 − shrink)·s_sku + shrink·s_class``, before taking the minimum. With
+   ``shrink = 1`` every SKU of a class gets the class winner (the "aggregate
+   selection" of Fildes & Petropoulos, 2015); with 0 the pure per-SKU minimum.
+
+The chosen model is then refitted on all the data of the SKUs that chose it (for a
+combination: each of its components, on those SKUs only).
+
+5. **Top-down reconciliation** (``reconcile="auto"``): the SKUs' forecasts are scaled
+   by one factor to add up to a forecast of their total, when the same backtest
+   scores the reconciled forecasts better (see
+   :mod:`~backorder_analytics.forecasting.reconcile`). On the carparts data (1,046 series,
+   train 45 months, test 6) per-SKU selection alone gets mean RMSSE 0.4856 against
+   0.4844 for IMAPA, the best single method, a tie within noise (paired standard
+   error 0.0011); the parts' demand falls by about a third a year, which the total
+   shows and no sparse series does, and reconciled auto gets 0.4555. At the validation
+   origins 33 and 39 (training data only) reconciliation was chosen by the inner
+   backtest and lowered RMSSE from 0.5797 / 0.5637 to 0.5732 / 0.5549; at 21 and 27
+   the inner backtest (windows of 9–21 months of history) declined it.
+
+References
+----------
+Fildes, R. & Petropoulos, F. (2015). Simple versus complex selection rules for
+forecasting many time series. *Journal of Business Research*, 68(8), 1692–1701.
+
+Syntetos, A. A., Boylan, J. E. & Croston, J. D. (2005). On the categorization of
+demand patterns. *Journal of the Operational Research Society*, 56(5), 495–503.
+
+Tashman, L. J. (2000). Out-of-sample tests of forecasting accuracy: an analysis and
+review. *International Journal of Forecasting*, 16(4), 437–450.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .backtest import (
+    BacktestResult,
+    as_panel,
+    backtest_panel,
+    check_horizon,
+    check_models,
+    check_quantiles,
+    combination_name,
+    fit_model,
+    make_sampler,
+    model_spec,
+    season_length,
+)
+from .base import MODELS
+from .demand import classify_demand
+from .metrics import _nanmean
+from .panel import Panel, future_dates
+from .probabilistic import PathSampler
+from .reconcile import (
+    Reconciliation,
+    backtest_reconciliation,
+    check_reconcile,
+    forecast_total,
+    reconciliation_factor,
+    scale_fit,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["forecast", "Forecast", "candidate_models", "CLASS_FAMILIES",
+           "CLASS_COMBINATIONS"]
+
+CLASS_FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "smooth": (("baseline", "smoothing"), ()),
+    "erratic": (("baseline", "smoothing"), ()),
+    "intermittent": (("intermittent",), ("ses", "historic_average")),
+    "lumpy": (("intermittent",), ("ses", "historic_average")),
+    "no demand": ((), ("zero",)),
+}
+"""Candidates per demand class for ``model="auto"``: (families, extra model names)."""
+
+BIAS_WEIGHT = 0.0
+"""Default weight of ``|scaled bias|`` next to RMSSE in the selection score. 0: on
+rolling origins inside the carparts training data (origins at months 33 and 39) a
+weight of 0.1 changed mean RMSSE by less than ±0.003 and made the scaled pinball loss
+of the chosen models worse (0.2627 / 0.2548 against 0.2610 / 0.2522), so RMSSE alone
+decides."""
+
+CLASS_COMBINATIONS: dict[str, tuple[str, ...]] = {
+    "smooth": ("ses", "moving_average"),
+    "erratic": ("ses", "moving_average"),
+    "intermittent": ("sba_opt", "adida", "imapa"),
+    "lumpy": ("sba_opt", "adida", "imapa"),
+}
+"""Components of the combination candidate of each demand class (``model="auto"``,
+``combine=True``): its equal-weight mean competes in the backtest like any other
+candidate (see the module docstring, step 1).
+
+Chosen, with :data:`SHRINK`, on rolling origins inside the carparts training data
+only (validation origins at months 33 and 39, never the test months); mean RMSSE
+over the 1,046 series at 33 / 39:
+
+=======================================================  ===============  ===============
+candidates                                               shrink 0.8       shrink 0.9
+=======================================================  ===============  ===============
+no combination                                           0.5818 / 0.5670  0.5830 / 0.5668
+combo(sba_opt+tsb_opt+adida+imapa+ses)                   0.5820 / 0.5672  0.5819 / 0.5666
+combo(sba_opt+adida+imapa+ses)                           0.5815 / 0.5669  0.5818 / 0.5663
+combo(croston_opt+sba_opt+tsb_opt+adida+imapa+ses)       0.5817 / 0.5673  0.5828 / 0.5670
+intermittent family + ses (9 models)                     0.5818 / 0.5670  0.5830 / 0.5668
+combo(imapa+ses)                                         0.5817 / 0.5671  0.5831 / 0.5668
+**combo(sba_opt+adida+imapa)**                           0.5820 / 0.5653  0.5797 / 0.5637
+=======================================================  ===============  ===============
+
+(smooth and erratic SKUs with ``combo(ses+moving_average)``; ses+holt+moving_average
+and no smooth combination gave the same to 0.0001: only 64 / 34 SKUs are smooth or
+erratic there.) The three best intermittent methods average well; adding SES, TSB or
+the Croston variants makes a combination that is rarely better than its best
+component in the backtest and is seldom chosen. Combination on by default."""
+
+COMBINE = True
+"""Whether ``model="auto"`` adds the class combination to the candidates by default
+(see :data:`CLASS_COMBINATIONS` for the validation)."""
+
+SHRINK = 0.9
+"""Default weight of the class-mean score in the selection score (see module docs).
+Chosen on rolling origins inside the carparts training data only (validation origins
+at months 33 and 39, never the test months). Without combinations 0.8 was best:
+mean RMSSE 0.583 / 0.569 against 0.590 / 0.577 for the per-SKU minimum (0),
+0.586 / 0.569 for 0.5 and 0.585 / 0.566 for one model per class (1). With the class
+combinations (:data:`CLASS_COMBINATIONS`) among the candidates: 0.8 gave
+0.5820 / 0.5653, 0.85 0.5812 / 0.5644, 0.9 0.5797 / 0.5637, 0.95 0.5804 / 0.5625 and
+1 0.5800 / 0.5620; 0.9 is the lowest at origin 33 and within 0.002 of 1 at 39 while
+still letting a SKU with a clear winner of its own keep it."""
+
+
+def candidate_models(category: str, combine: bool = COMBINE) -> list[str]:
+    """Models that ``model="auto"`` tries for a demand category.
+
+    Parameters
+    ----------
+    category : str
+        A demand class of :func:`~backorder_analytics.classify_demand`.
+    combine : bool, default True
+        Add the class's combination (:data:`CLASS_COMBINATIONS`) as a candidate.
+
+    Examples
+    --------
+    >>> candidate_models("no demand")
+    ['zero']
+    >>> candidate_models("lumpy")[-1]
+    'combo(sba_opt+adida+imapa)'
+    """
+    families, extra = CLASS_FAMILIES.get(category, (("baseline",), ()))
+    names = [n for n, spec in MODELS.items() if spec.family in families]
+    names += [n for n in extra if n in MODELS and n not in names]
+    parts = [m for m in CLASS_COMBINATIONS.get(category, ()) if m in MODELS]
+    if combine and len(parts) >= 2:
+        names.append(combination_name(parts))
+    return names or ["zero"]
+
+
+# ---------------------------------------------------------------------------
+# result
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Forecast:
+    """Point forecasts, quantiles and sample paths per SKU.
+
+    Attributes
+    ----------
+    skus : pandas.Index
+        One per row.
+    dates : pandas.DatetimeIndex
+        The ``horizon`` future periods.
+    mean : numpy.ndarray, shape (n_sku, horizon)
+        Point forecasts [units per period].
+    quantiles : tuple of float
+        Levels of ``quantile_values``.
+    quantile_values : numpy.ndarray, shape (n_sku, n_quantiles, horizon)
+        Quantile forecasts [units per period], from ``n_paths`` paths; for a model
+        that forecasts its own quantiles (global family) the model's forecasts,
+        interpolated between its levels (the quantile function its paths follow).
+    model_ : pandas.Series
+        Model used per SKU (index ``sku``).
+    seed, n_paths : int
+        The paths behind the quantiles are ``paths(n_paths, seed=seed)``.
+    history : Panel
+        The data the forecast was made from (for plots).
+    backtest_ : BacktestResult or None
+        The selection backtest when models were chosen automatically.
+    classes_ : pandas.DataFrame or None
+        Demand classes used to pick candidates (``model="auto"``).
+    reconciliation_ : Reconciliation or None
+        Top-down reconciliation to the forecast of the total SKUs' demand, when it
+        was considered (:mod:`~backorder_analytics.forecasting.reconcile`).
+    """
+
+    skus: pd.Index
+    dates: pd.DatetimeIndex
+    mean: np.ndarray
+    quantiles: tuple[float, ...]
+    quantile_values: np.ndarray
+    model_: pd.Series
+    seed: int
+    n_paths: int
+    history: Panel
+    sampler: PathSampler = field(repr=False)
+    backtest_: BacktestResult | None = None
+    classes_: pd.DataFrame | None = None
+    reconciliation_: Reconciliation | None = None
+
+    @property
+    def horizon(self) -> int:
+        return len(self.dates)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy frame ``sku, date, model, mean, q<level>…`` (one row per SKU and period)."""
+        n, h = self.mean.shape
+        frame = pd.DataFrame({
+            "sku": np.repeat(self.skus.to_numpy(), h),
+            "date": np.tile(self.dates.to_numpy(), n),
+            "model": np.repeat(self.model_.to_numpy(), h),
+            "mean": self.mean.reshape(-1),
+        })
+        for i, q in enumerate(self.quantiles):
+            frame[f"q{q:g}"] = self.quantile_values[:, i, :].reshape(-1)
+        return frame
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Per SKU: model, total mean demand over the horizon and the mean per period."""
+        return pd.DataFrame({"model": self.model_.to_numpy(),
+                             "total": self.mean.sum(axis=1),
+                             "per_period": self.mean.mean(axis=1)},
+                            index=self.skus)
+
+    def paths(self, n: int | None = None, seed: int | None = None, skus=None,
+              as_frame: bool = False) -> np.ndarray | pd.DataFrame:
+        """Sample paths of future demand.
+
+        Parameters
+        ----------
+        n : int, optional
+            Paths per SKU; default ``n_paths`` (with the default seed these are the
+            paths the quantiles were computed from).
+        seed : int, optional
+            Default the forecast's seed.
+        skus : sequence, optional
+            Subset of SKUs, in the order wanted (default all).
+        as_frame : bool, default False
+            Return a long frame ``sku, path, date, demand`` instead.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n_sku, n, horizon), float32, or pandas.DataFrame
+            Demand [units per period]; whole numbers for intermittent models; for the
+            global family, inverse-CDF draws from the model's quantiles (see
+            :mod:`~backorder_analytics.forecasting.probabilistic`).
+        """
+        n = self.n_paths if n is None else int(n)
+        seed = self.seed if seed is None else int(seed)
+        rows = None if skus is None else self.skus.get_indexer(list(skus))
+        if rows is not None and (rows < 0).any():
+            raise KeyError(f"Unknown SKUs: {[s for s, r in zip(skus, rows, strict=True) if r < 0]}")
+        arr = self.sampler.sample(n, seed, rows)
+        if not as_frame:
+            return arr
+        labels = self.skus if rows is None else self.skus[rows]
+        k, p, h = arr.shape
+        return pd.DataFrame({
+            "sku": np.repeat(labels.to_numpy(), p * h),
+            "path": np.tile(np.repeat(np.arange(p), h), k),
+            "date": np.tile(self.dates.to_numpy(), k * p),
+            "demand": arr.reshape(-1),
+        })
+
+    def plot(self, sku=None, ax: Axes | None = None, history: int | None = 60) -> Axes:
+        """Fan chart of one SKU: history, mean and the quantile bands.
+
+        Parameters
+        ----------
+        sku : optional
+            Default the first SKU.
+        ax : matplotlib Axes, optional
+        history : int or None, default 60
+            Periods of history shown (None: all).
+        """
+        from ..plotting import plot_forecast
+
+        sku = self.skus[0] if sku is None else sku
+        i = self.skus.get_loc(sku)
+        hist = self.history.values[i]
+        dates = self.history.dates
+        if history is not None:
+            hist, dates = hist[-history:], dates[-history:]
+        return plot_forecast(dates, hist, self.dates, self.mean[i], self.quantiles,
+                             self.quantile_values[i], title=f"{sku} — {self.model_.iloc[i]}",
+                             ax=ax)
+
+    def __repr__(self) -> str:
+        counts = self.model_.value_counts()
+        used = ", ".join(f"{m} ×{c}" for m, c in counts.head(6).items())
+        more = f", … ({len(counts)} models)" if len(counts) > 6 else ""
+        rec = self.reconciliation_
+        scaled = (f"; reconciled to the total ×{rec.factor:.3f}" if rec is not None
+                  and rec.applied else "")
+        return (f"Forecast({len(self.skus)} SKUs × {self.horizon} periods from "
+                f"{self.dates[0].date() if len(self.dates) else '-'}; quantiles "
+                f"{list(self.quantiles)}; models: {used}{more}{scaled})")
+
+    def _repr_html_(self) -> str:
+        head = f"<p><b>{self.__repr__()}</b></p>"
+        return head + self.to_frame().head(20).to_html(
+            index=False, float_format=lambda v: f"{v:.3f}")
+
+
+# ---------------------------------------------------------------------------
+# selection
+# ---------------------------------------------------------------------------
+
+
+def select_models(bt: BacktestResult, classes: pd.Series, bias_weight: float = BIAS_WEIGHT,
+                  shrink: float = SHRINK) -> pd.Series:
+    """Per-SKU choice from backtest scores (see the module docstring, steps 3–4).
+
+    Parameters
+    ----------
+    bt : BacktestResult
+        Backtest of the candidates (a model not tried on a SKU is not a candidate).
+    classes : pandas.Series
+        Demand category per SKU (index ``sku``), the pooling groups of the shrinkage.
+    bias_weight : float
+        Weight of ``|mean scaled bias|`` next to mean RMSSE.
+    shrink : float in [0, 1]
+        Weight of the class-mean score.
+
+    Returns
+    -------
+    pandas.Series
+        Model name per SKU (index ``sku``); "zero" where no candidate could be scored.
+    """
+    f = bt.frame
+    per = f.groupby(["sku", "model"], sort=False).agg(rmsse=("rmsse", "mean"),
+                                                        bias=("bias", "mean"))
+    score = per["rmsse"] + bias_weight * per["bias"].abs()
+    table = score.unstack("model")
+    table = table.reindex(classes.index)
+    cls = classes.reindex(table.index).astype(str)
+    # class means of each model over the SKUs where it was scored (inf-safe)
+    finite = table.where(np.isfinite(table))
+    class_mean = finite.groupby(cls).transform("mean")
+    blended = (1 - shrink) * finite + shrink * class_mean
+    blended = blended.where(finite.notna())
+    out = pd.Series("zero", index=table.index, name="model", dtype=object)
+    scored = blended.notna().any(axis=1)  # idxmin of an all-NaN row is an error
+    if scored.any():
+        out[scored] = blended[scored].idxmin(axis=1, skipna=True)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# forecast
+# ---------------------------------------------------------------------------
+
+
+def forecast(
+    y: pd.DataFrame,
+    horizon: int,
+    model: str | Sequence[str] = "auto",
+    quantiles: Sequence[float] = (0.5, 0.8, 0.9, 0.95),
+    seed: int = 0,
+    n_paths: int = 1000,
+    models: Sequence[str] | None = None,
+    windows: int = 3,
+    step: int | None = None,
+    bias_weight: float = BIAS_WEIGHT,
+    shrink: float = SHRINK,
+    combine: bool = COMBINE,
+    reconcile: str | bool = "auto",
+) -> Forecast:
+    """Forecast every SKU's demand: point forecasts, quantiles and sample paths.
+
+    Parameters
+    ----------
+    y : pandas.DataFrame
+        Long demand frame ``sku, date, demand`` [units per period], zero-filled and on
+        one calendar (as :func:`~backorder_analytics.demand_series` returns).
+    horizon : int
+        Periods to forecast.
+    model : str or sequence of str, default "auto"
+        A name from :data:`MODELS` (every SKU gets it), a list of names (each SKU
+        gets the best of them by backtest), or "auto" (candidates by demand class;
+        see the module docstring). "auto" does not try the global model
+        ``global_gbm`` (too slow to backtest within the time an automatic forecast
+        should take, about 13 s per fit on 5,000 × 730); include it with
+        ``model="auto", models=[..., "global_gbm"]``.
+    quantiles : sequence of float, default (0.5, 0.8, 0.9, 0.95)
+        Quantile levels reported [probability]. A model that forecasts its own
+        quantiles (``global_gbm``) is fitted at these levels (and at
+        :data:`~backorder_analytics.forecasting.probabilistic.QUANTILE_GRID`), and
+        reports its own forecasts for them, not quantiles of sampled paths.
+    seed : int, default 0
+        Seed of the sample paths (and so of the quantiles).
+    n_paths : int, default 1000
+        Paths per SKU behind the quantiles (for sampled distributions).
+    models : sequence of str, optional
+        With ``model="auto"``: the candidates for every SKU instead of the class lists
+        (the way to let ``global_gbm`` compete).
+    windows : int, default 3
+        Backtest origins for the selection.
+    step : int, optional
+        Periods between backtest origins (default ``horizon``).
+    bias_weight : float, default 0.0
+        Weight of the absolute scaled bias in the selection score.
+    shrink : float, default 0.9
+        Weight of the class-mean score in the selection score (0: per-SKU minimum;
+        1: one model per demand class).
+    combine : bool, default True
+        With ``model="auto"`` and the class candidates: add each class's forecast
+        combination (:data:`CLASS_COMBINATIONS`) to its candidates. A SKU that
+        chooses it gets the mean of the components' forecasts and ``model_``
+        ``"combo(a+b+…)"``; any combination can also be named directly, e.g.
+        ``model="combo(imapa+ses)"`` or in ``models=[...]``.
+    reconcile : {"auto", True, False}, default "auto"
+        Top-down reconciliation: scale every SKU's forecast by one factor so that they
+        add up to a forecast of the SKUs' total demand, which shows the trend a
+        sparse series cannot (:mod:`~backorder_analytics.forecasting.reconcile`).
+        "auto": when models are chosen by backtest (``model="auto"`` or a list),
+        reconcile if that backtest scores the reconciled forecasts better; with one
+        named model, do not. True: always reconcile. False: never. What was done is
+        in ``.reconciliation_``.
+
+    Returns
+    -------
+    Forecast
+        ``.to_frame()`` ``sku, date, model, mean, q…``; ``.paths(n)``; ``.model_``;
+        ``.plot(sku)``; ``.backtest_`` when the model was chosen by backtest.
+
+    Raises
+    ------
+    ValueError
+        An unknown model name, a bad horizon or quantile level, or too little history
+        for the selection backtest (use fewer ``windows``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> y = pd.DataFrame({"sku": ["A"] * 8,
+    ...                   "date": pd.date_range("2024-01-01", periods=8),
+    ...                   "demand": [2, 0, 3, 1, 0, 2, 4, 1]})
+    >>> fc = forecast(y, horizon=2, model="historic_average", quantiles=(0.5, 0.9))
+    >>> fc.to_frame()[["sku", "date", "model", "mean"]]
+      sku       date             model   mean
+    0   A 2024-01-09  historic_average  1.625
+    1   A 2024-01-10  historic_average  1.625
+    >>> fc.paths(100).shape
+    (1, 100, 2)
+    """
+    panel = as_panel(y)
+    h = check_horizon(horizon)
+    q = check_quantiles(quantiles)
+    n_paths = check_horizon(n_paths, "n_paths")
+    if not 0 <= shrink <= 1:
+        raise ValueError(f"The 'shrink' parameter must lie in [0, 1]. Got {shrink!r}.")
+    reconcile = check_reconcile(reconcile)
+    n = len(panel.skus)
+    bt = None
+    classes = None
+    if isinstance(model, str) and model != "auto":
+        chosen = pd.Series(check_models(model)[0], index=panel.skus, name="model")
+    else:
+        classes = classify_demand(panel.to_frame())
+        category = classes["category"].reindex(panel.skus).astype(str)
+        if isinstance(model, str):  # auto
+            if models is not None:
+                names = check_models(models)
+                rows = {m: np.arange(n) for m in names}
+            else:
+                rows = {}
+                for cat in pd.unique(category):
+                    idx = np.flatnonzero(category.to_numpy() == cat)
+                    for m in candidate_models(cat, combine):
+                        rows.setdefault(m, []).append(idx)
+                rows = {m: np.sort(np.concatenate(v)) for m, v in rows.items()}
+        else:
+            names = check_models(model)
+            rows = {m: np.arange(n) for m in names}
+        bt = backtest_panel(panel, list(rows), h, windows, step, None, rows=rows,
+                            keep_means=reconcile == "auto")
+        chosen = select_models(bt, category, bias_weight, shrink).reindex(panel.skus)
+        chosen = chosen.fillna("zero")
+    season = season_length(panel.freq)
+    mean = np.full((n, h), np.nan)
+    fits = {}
+    for name in pd.unique(chosen.to_numpy()):
+        idx = np.flatnonzero(chosen.to_numpy() == name)
+        spec = model_spec(name)  # a combination fits only its components, here
+        sub = panel.values[idx]
+        fit = fit_model(spec, sub, h, season, quantiles=q)
+        if np.isnan(fit.mean).any():  # too short to fit: the mean of what there is, or 0
+            fallback = np.nan_to_num(_nanmean(sub, axis=1))[:, None]
+            fit.mean = np.where(np.isnan(fit.mean), fallback, fit.mean)
+        mean[idx] = fit.mean
+        fits[name] = (idx, spec, fit)
+    rec = _reconciliation(panel, mean, chosen, bt, reconcile, windows, step)
+    if rec is not None and rec.applied:
+        mean = mean * rec.factor
+    parts = []
+    for idx, spec, fit in fits.values():
+        if rec is not None and rec.applied:
+            fit = scale_fit(fit, rec.factor)
+        sub = panel.values[idx]
+        parts.append((idx, make_sampler(spec, sub, fit, h, season)))
+    sampler = PathSampler.combine(parts, n)
+    qv = sampler.quantiles(q, n_paths, seed) if q else np.empty((n, 0, h))
+    return Forecast(
+        skus=panel.skus, dates=future_dates(panel, h), mean=mean, quantiles=q,
+        quantile_values=qv, model_=chosen.rename("model"), seed=int(seed), n_paths=n_paths,
+        history=panel, sampler=sampler, backtest_=bt, classes_=classes,
+        reconciliation_=rec,
+    )
+
+
+def _reconciliation(panel: Panel, mean: np.ndarray, chosen: pd.Series,
+                    bt: BacktestResult | None, reconcile: str | bool, windows: int,
+                    step: int | None) -> Reconciliation | None:
+    """Whether and by how much to scale ``mean`` to the forecast of the total (see
+    :mod:`~backorder_analytics.forecasting.reconcile`); None when not considered."""
+    if reconcile is False or len(panel.skus) < 2:
+        return None
+    if reconcile == "auto" and (bt is None or bt.means is None):
+        return None  # one named model: nothing to judge reconciliation by
+    h = mean.shape[1]
+    total, total_model = forecast_total(panel, h, windows, step)
+    factor = reconciliation_factor(total, mean)
+    if reconcile is True:
+        return Reconciliation(True, factor, total_model, total, "reconcile=True")
+    table = backtest_reconciliation(panel, bt.starts, _chosen_means(bt, chosen, h), h,
+                                    windows, step)
+    scored = table[table["n"] > 0]
+    if scored.empty:
+        return Reconciliation(False, factor, total_model, total,
+                              "no backtest window scored a SKU", table)
+    raw = float(np.average(scored["rmsse_raw"], weights=scored["n"]))
+    reconciled = float(np.average(scored["rmsse_reconciled"], weights=scored["n"]))
+    applied = reconciled < raw
+    verdict = "better" if applied else "not better"
+    reason = f"backtest RMSSE {reconciled:.4f} reconciled against {raw:.4f} raw: {verdict}"
+    return Reconciliation(applied, factor, total_model, total, reason, table)
+
+
+def _chosen_means(bt: BacktestResult, chosen: pd.Series, h: int) -> list[np.ndarray]:
+    """The backtest forecasts of each SKU's chosen model, one (n_sku, h) array per
+    window (NaN for a SKU whose model was not scored there)."""
+    n = len(chosen)
+    out = np.full((bt.windows, n, h), np.nan)
+    names = chosen.to_numpy()
+    for name, (rows, arr) in bt.means.items():
+        idx = np.flatnonzero(names == name)
+        pos = np.searchsorted(rows, idx)
+        ok = (pos < len(rows)) & (rows[np.minimum(pos, len(rows) - 1)] == idx)
+        out[:, idx[ok]] = arr[:, pos[ok]]
+    return list(out)

@@ -1,0 +1,624 @@
+"""Which SKUs will go on backorder soon: :func:`backorder_risk`, by Monte Carlo.
+
+From each SKU's state at ``as_of`` (stock on hand, units already backordered, open
+purchase orders) the next ``horizon`` days are simulated ``n_reps`` times, day by day,
+with demand from forecast sample paths and arrival times of the open POs from the
+lead-time model. A machine-learning alternative for SKU snapshots is in
+:mod:`backorder_analytics.planning.risk_classifier`.
+
+Conventions
+-----------
+Days
+    Day 1 is the calendar day after ``as_of``'s day; day ``k`` runs from
+    ``as_of.normalize() + k − 1`` to ``+ k`` days. Within a day: receipts first, then
+    the day's demand, then the review of a reorder point (DESIGN.md §4).
+State at ``as_of``
+    From :func:`~backorder_analytics.replay` of the history up to ``as_of`` (by the
+    ``allocation`` rule, partial shipping): ``on_hand`` is the replay's end stock,
+    ``backordered_now`` the units of order lines still open. ``on_order`` is the
+    quantity of POs ordered at or before ``as_of`` and not received by it.
+New backorders
+    Shipping is partial, so stock is on hand only while no line waits. A unit of new
+    demand is *backordered* when it finds no stock at once: on day ``t`` with net stock
+    ``N`` after the day's receipts, ``max(d_t − max(N, 0), 0)`` of the day's ``d_t``
+    units are. This does not depend on the allocation rule (the rule only decides who
+    gets later receipts). The total over the horizon is ``(D_h − s)^+`` for stock
+    ``s`` and no receipts, the loss function of ``D_h``.
+Lines (customers affected)
+    With :class:`~backorder_analytics.PoissonDemand` the lines are simulated (each day
+    a Poisson number of lines, sizes from its ``size``, in random order); a line is
+    affected when any of its units is backordered. Forecast paths give units per day
+    only: a day's ``d`` units are split into ``k = max(1, round(d / m))`` equal lines,
+    ``m`` being the SKU's mean units per order line in the history (1 without
+    history), and ``min(k, ceil(b·k/d))`` of them are affected when ``b`` units are.
+Open purchase orders
+    Arrive at ``order_date + L`` with ``L`` drawn from the lead-time model conditional on
+    ``L > age`` (the PO is still open at ``as_of``): ``L = F⁻¹(U)``, ``U`` uniform on
+    ``(F(age), 1)``, with ``F`` the distribution of the PO's group (its supplier by
+    default). ``lead_times="expected"`` uses ``expected_date`` instead, a number a fixed
+    lead time; a PO that should already have arrived arrives on day 1.
+Replenishment
+    By default each SKU reorders by the rule its purchase history shows
+    (``reorder_points="history"``); ``reorder_points=None`` places no new order (the
+    risk if nothing more is ordered). At the end of each day a SKU whose
+    inventory position (net stock + on order) is at or below ``r`` orders the smallest
+    multiple of ``Q`` that lifts it above ``r`` (the policy of
+    :func:`~backorder_analytics.example_dataset`), arriving after a lead time drawn
+    from the SKU's group (for ``"expected"``: the median quoted lead time of its POs).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from numbers import Real
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..data.dataset import Dataset
+from ..exceptions import DataError
+from ..forecasting.backtest import check_horizon
+from ..forecasting.demand import demand_series
+from ..leadtime.model import LeadTimeModel, fit_lead_times
+from ..simulation.sources import PoissonDemand, _round_units
+from .safety_stock import SafetyStockRecommendation
+from .state import (
+    open_pos_at,
+    reorder_points_from_replay,
+    replay_at,
+    state_from_replay,
+)
+
+__all__ = ["backorder_risk", "BackorderRisk", "RISK_BANDS"]
+
+DAY = pd.Timedelta(days=1)
+CHUNK_CELLS = 2_000_000
+"""SKUs are simulated in blocks of at most this many SKU × replication × day cells."""
+RISK_BANDS = (("high", 0.5), ("medium", 0.1), ("low", 0.0))
+"""Bands of ``p_backorder`` in :attr:`BackorderRisk.summary`: at least 0.5, 0.1, 0."""
+
+
+# ---------------------------------------------------------------------------- demand
+
+
+@dataclass
+class _Demand:
+    """Daily demand of the SKUs analysed: ``draw(rows, n, h, rng) -> (units, lines)``,
+    units ``(k, n, h)`` and, for simulated lines, ``(cell, cumulative units in cell)``."""
+
+    skus: pd.Index
+    mean: np.ndarray
+    draw: Any
+    describe: str
+
+
+def _poisson_demand(sources: dict, h: int) -> _Demand:
+    srcs = list(sources.values())
+    for src in srcs:  # validates the rate (raises like PoissonDemand.generate)
+        src.generate(1, 1e-9, np.random.default_rng(0))
+    rate = np.array([src.rate for src in srcs], float)
+    size = [1.0 if src.size is None else float(src.size) if isinstance(src.size, Real)
+            else float(src.size.mean() if hasattr(src.size, "rvs") else np.mean(src.size))
+            for src in srcs]
+
+    def draw(rows, n, h, rng):
+        count = rng.poisson(rate[rows, None, None], (len(rows), n, h))
+        cell = np.repeat(np.arange(count.size), count.ravel())
+        owner = np.repeat(rows, count.reshape(len(rows), -1).sum(1))
+        sizes = np.empty(len(cell), np.int64)
+        by_source: dict[int, list[int]] = {}
+        for r in rows:
+            by_source.setdefault(id(srcs[r]), []).append(r)
+        for members in by_source.values():  # one draw per distinct source
+            mine = np.flatnonzero(np.isin(owner, members))
+            sizes[mine] = srcs[members[0]]._sizes(len(mine), rng)
+        units = np.bincount(cell, sizes, count.size).astype(np.int64)
+        before = np.concatenate([[0], np.cumsum(units)])[cell]
+        return units.reshape(count.shape), (cell, np.cumsum(sizes) - before)
+
+    return _Demand(pd.Index(list(sources)), rate * np.array(size), draw, "PoissonDemand")
+
+
+def _path_frame(frame: pd.DataFrame, start: pd.Timestamp, h: int) -> _Demand:
+    need = {"sku", "path", "date", "demand"}
+    if not need <= set(frame.columns):
+        raise DataError(f"The 'forecast' frame must have the columns {sorted(need)} (as "
+                        f"Forecast.paths(as_frame=True) returns). Got {list(frame.columns)} "
+                        "instead.")
+    cube = frame.pivot_table(index=["sku", "path"], columns="date", values="demand",
+                             aggfunc="sum")
+    days = pd.date_range(start, periods=h, freq="D")
+    missing = days.difference(pd.DatetimeIndex(cube.columns))
+    if len(missing):
+        raise DataError(f"The 'forecast' paths must cover the horizon {days[0].date()} to "
+                        f"{days[-1].date()}; {len(missing)} day(s) are missing, the first "
+                        f"{missing[0].date()}. Fix: forecast from the day after as_of.")
+    cube = cube[days]
+    skus = cube.index.get_level_values("sku").unique()
+    n_paths = cube.groupby(level="sku").size()
+    if n_paths.nunique() != 1:
+        raise DataError("The 'forecast' frame must have the same number of paths for every "
+                        f"SKU. Got between {n_paths.min()} and {n_paths.max()}.")
+    arr = np.nan_to_num(cube.to_numpy(float)).reshape(len(skus), int(n_paths.iloc[0]), h)
+
+    def draw(rows, n, h, rng):
+        if arr.shape[1] < n:
+            raise ValueError(f"The 'forecast' frame has {arr.shape[1]} paths per SKU, fewer "
+                             f"than n_reps={n}; replication r uses path r. Pass more paths "
+                             "or fewer n_reps.")
+        return _round_units(arr[rows, :n], rng), None
+
+    return _Demand(pd.Index(skus), arr.mean(axis=(1, 2)), draw, f"{arr.shape[1]} sample paths")
+
+
+def _forecast_demand(fc, start: pd.Timestamp, h: int, describe: str) -> _Demand:
+    dates = pd.DatetimeIndex(fc.dates)
+    if len(dates) < h or dates[0] != start or (len(dates) > 1 and dates[1] - dates[0] != DAY):
+        raise ValueError(f"The 'forecast' parameter must be a daily Forecast starting on "
+                         f"{start.date()} (the day after as_of) with a horizon of at least "
+                         f"{h} days. Got {len(dates)} periods from "
+                         f"{dates[0].date() if len(dates) else '-'} instead.")
+
+    def draw(rows, n, h, rng):
+        paths = fc.paths(n, seed=int(rng.integers(2**31 - 1)), skus=fc.skus[rows])
+        return _round_units(np.asarray(paths)[:, :, :h], rng), None
+
+    return _Demand(pd.Index(fc.skus), np.asarray(fc.mean)[:, :h].mean(axis=1), draw, describe)
+
+
+def _demand(forecast, ds: Dataset, as_of, start, h, seed) -> _Demand:
+    from ..forecasting import forecast as make_forecast
+
+    if isinstance(forecast, PoissonDemand | Real):
+        src = forecast if isinstance(forecast, PoissonDemand) else PoissonDemand(float(forecast))
+        return _poisson_demand(dict.fromkeys(ds.skus, src), h)
+    if isinstance(forecast, Mapping):
+        bad = [k for k, v in forecast.items() if not isinstance(v, PoissonDemand)]
+        if bad:
+            raise TypeError(f"The 'forecast' mapping must map SKUs to PoissonDemand. Got "
+                            f"{type(forecast[bad[0]]).__name__} for {bad[0]!r} instead.")
+        return _poisson_demand(dict(forecast), h)
+    if isinstance(forecast, pd.DataFrame):
+        return _path_frame(forecast, start, h)
+    if hasattr(forecast, "paths") and hasattr(forecast, "dates"):
+        return _forecast_demand(forecast, start, h, "the forecast given")
+    if forecast is None or isinstance(forecast, str):
+        orders = ds.orders[ds.orders["order_date"] <= as_of]
+        if orders.empty:
+            return _poisson_demand({}, h)
+        y = demand_series(orders, freq="D", as_of=as_of)
+        fc = make_forecast(y, h, model=forecast or "auto", quantiles=(), seed=seed)
+        return _forecast_demand(fc, start, h, f"forecast(model={forecast or 'auto'!r})")
+    raise TypeError("The 'forecast' parameter must be None, a model name, a Forecast, a frame "
+                    "of sample paths (sku, path, date, demand), a PoissonDemand, a mapping "
+                    f"of SKU to PoissonDemand or a rate. Got {type(forecast).__name__} "
+                    "instead.")
+
+
+# ------------------------------------------------------------------------ lead times
+
+
+def _lead_model(lead_times, ds: Dataset, as_of) -> Any:
+    if lead_times is None:
+        po = ds.purchase_orders
+        by = ("supplier_id",) if "supplier_id" in po and po["supplier_id"].notna().all() else ()
+        return fit_lead_times(po, by=by, as_of=as_of)
+    if isinstance(lead_times, str) and lead_times == "expected":
+        return lead_times
+    if isinstance(lead_times, LeadTimeModel | Real) and not isinstance(lead_times, bool):
+        return lead_times
+    raise TypeError("The 'lead_times' parameter must be None, a LeadTimeModel, 'expected' "
+                    f"or a number of days. Got {lead_times!r} instead.")
+
+
+def _group(model: LeadTimeModel, sku, supplier):
+    """The model's group of a SKU; an unknown part makes it a group the model does not
+    know, which gets the distribution of all POs."""
+    key = {"sku": sku, "supplier_id": supplier}
+    parts = tuple("<unknown>" if key.get(c) is None else key[c] for c in model.by)
+    return None if not parts else parts[0] if len(parts) == 1 else parts
+
+
+def _arrivals(po: pd.DataFrame, lt, as_of, start, n, rng) -> np.ndarray:
+    """Arrival instants of the open POs, as days after ``start`` [float], (n_po, n)."""
+    order = ((po["order_date"] - start) / DAY).to_numpy(float)
+    if isinstance(lt, str):
+        if "expected_date" not in po or po["expected_date"].isna().any():
+            raise DataError("lead_times='expected' needs an expected_date on every open "
+                            "purchase order. Fix: fill it, or pass lead_times=None.")
+        t = ((po["expected_date"] - start) / DAY).to_numpy(float)[:, None]
+        return np.broadcast_to(t, (len(po), n)).copy()
+    if isinstance(lt, Real):
+        return np.broadcast_to((order + float(lt))[:, None], (len(po), n)).copy()
+    out = np.empty((len(po), n))
+    age = ((as_of - po["order_date"]) / DAY).to_numpy(float)
+    groups = [_group(lt, s, p) for s, p in zip(po["sku"], po.get("supplier_id", [None] * len(po)),
+                                                strict=True)]
+    for g in dict.fromkeys(groups):
+        idx = np.flatnonzero([x == g for x in groups])
+        dist = lt.distribution(g)
+        low = np.asarray(dist.cdf(age[idx]), float)[:, None]
+        u = low + (1 - low) * rng.random((len(idx), n))
+        lead = np.asarray(dist.ppf(np.minimum(u, 1 - 1e-12)), float)
+        out[idx] = order[idx, None] + np.maximum(np.nan_to_num(lead, nan=0.0), age[idx, None])
+    return out
+
+
+def _new_leads(lt, skus, suppliers, po_all: pd.DataFrame, shape, rng) -> np.ndarray:
+    """Lead times [days] of replenishment orders placed at the end of each day."""
+    if isinstance(lt, Real):
+        return np.full(shape, float(lt))
+    if isinstance(lt, str):
+        if "expected_date" not in po_all:
+            raise DataError("lead_times='expected' with reorder_points needs the "
+                            "purchase_orders column expected_date (for quoted lead times).")
+        quoted = (po_all["expected_date"] - po_all["order_date"]) / DAY
+        per = quoted.groupby(po_all["sku"]).median().reindex(skus).fillna(quoted.median())
+        return np.broadcast_to(per.to_numpy(float)[:, None, None], shape).copy()
+    out = np.empty(shape)
+    groups = [_group(lt, s, p) for s, p in zip(skus, suppliers, strict=True)]
+    for g in dict.fromkeys(groups):
+        idx = np.flatnonzero([x == g for x in groups])
+        out[idx] = lt.distribution(g).rvs(size=(len(idx),) + shape[1:], random_state=rng)
+    return out
+
+
+# ---------------------------------------------------------------------------- kernels
+
+
+def _available_fixed(net0, units, rec):
+    """Stock available to new demand on each day after its receipts, (k, n, h): the
+    net stock ``net0 + R_t − D_{t−1}``, floored at 0 (no replenishment)."""
+    before = np.cumsum(units, axis=-1) - units
+    return np.maximum(net0[:, None, None] + np.cumsum(rec, axis=-1) - before, 0)
+
+
+def _available_reorder(net0, units, rec, pipeline0, r, q, leads):
+    """As :func:`_available_fixed` with a daily ``(r, Q)`` review on the inventory
+    position; loops over days, vectorised across SKUs and replications. Returns the
+    available stock and the receipts of the new orders within the horizon."""
+    k, n, h = units.shape
+    rec = rec.copy()
+    net = np.broadcast_to(net0[:, None], (k, n)).astype(np.int64)
+    pipe = np.broadcast_to(pipeline0[:, None], (k, n)).astype(np.int64)
+    avail = np.empty_like(units)
+    new = np.zeros((k, n), np.int64)
+    ii, jj = np.indices((k, n))
+    for t in range(h):
+        net = net + rec[:, :, t]
+        pipe = pipe - rec[:, :, t]
+        avail[:, :, t] = np.maximum(net, 0)
+        net = net - units[:, :, t]
+        pos = net + pipe
+        low = pos <= r[:, None]
+        qty = np.where(low, (np.floor((r[:, None] - pos) / q[:, None]) + 1) * q[:, None], 0)
+        qty = qty.astype(np.int64)
+        pipe = pipe + qty
+        day = t + 1 + np.floor(leads[:, :, t]).astype(np.int64)  # 0-based index of arrival
+        inside = (qty > 0) & (day < h)
+        np.add.at(rec, (ii[inside], jj[inside], day[inside]), qty[inside])
+        new += np.where(inside, qty, 0)
+    return avail, new
+
+
+def _lines_hit(units, short, size):
+    """Lines affected per day when a day's units are split into lines of ~``size``."""
+    k_lines = np.maximum(1, np.rint(units / size[:, None, None]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hit = np.minimum(k_lines, np.ceil(short * k_lines / np.maximum(units, 1)))
+    return np.where(short > 0, hit, 0)
+
+
+# ---------------------------------------------------------------------------- public
+
+
+def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
+                   lead_times: Any = None, as_of: Any = None, n_reps: int = 1000,
+                   seed: int = 0, reorder_points: Any = "history",
+                   allocation: str = "fifo") -> BackorderRisk:
+    """Per SKU: the chance of a new backorder within ``horizon`` days, and how bad it is.
+
+    Simulates the next ``horizon`` days ``n_reps`` times from the state at ``as_of``
+    (see the module docstring for every convention): demand from forecast sample
+    paths, open POs arriving after lead times drawn conditional on their age, optional
+    replenishment at a reorder point.
+
+    Parameters
+    ----------
+    ds : Dataset
+    horizon : int, default 28
+        Days simulated [days].
+    forecast : optional
+        Daily demand [units per day]: None (``ba.forecast(model="auto")`` of the daily
+        demand up to ``as_of``), a model name for :func:`~backorder_analytics.forecast`,
+        a daily :class:`~backorder_analytics.Forecast` starting the day after
+        ``as_of``, a frame ``sku, path, date, demand`` of sample paths (at least
+        ``n_reps`` per SKU), a :class:`~backorder_analytics.PoissonDemand` for every SKU,
+        a mapping of SKU to PoissonDemand, or a rate [unit lines per day]. The SKUs
+        analysed are those it covers (all SKUs for None, a name or one source).
+    lead_times : LeadTimeModel, "expected" or float, optional
+        Default :func:`~backorder_analytics.fit_lead_times` by supplier.
+    as_of : date-like, optional
+        Default ``ds.as_of``; a date without a time of day means the end of that day.
+    n_reps : int, default 1000
+        Replications.
+    seed : int, default 0
+    reorder_points : "history", pandas.DataFrame, mapping, SafetyStockRecommendation or None
+        The replenishment during the horizon. ``"history"`` (default): each SKU
+        reorders by the rule its purchase history shows
+        (:func:`~backorder_analytics.planning.state.historical_reorder_points`, the
+        rule :func:`~backorder_analytics.backorder_eta` uses too). A frame with columns
+        ``sku, r, Q`` [units] (e.g. ``ds.truth["policy"]``), ``{sku: (r, Q)}``, or a
+        :class:`~backorder_analytics.planning.safety_stock.SafetyStockRecommendation` (its
+        ``reorder_point`` and ``order_quantity``): the policy to test. ``None``: no new
+        orders — the risk if nothing more is ordered. SKUs not listed do not reorder.
+    allocation : {"fifo", "priority"}, default "fifo"
+        Replay rule that rebuilds the state at ``as_of`` (see
+        :func:`~backorder_analytics.planning.state.inventory_state`).
+
+    Returns
+    -------
+    BackorderRisk
+        ``.to_frame()``: one row per SKU, riskiest first (see :class:`BackorderRisk`).
+
+    Examples
+    --------
+    >>> import backorder_analytics as ba
+    >>> ds = ba.example_dataset(seed=0)
+    >>> risk = backorder_risk(ds, forecast="historic_average", n_reps=200, seed=0)
+    >>> risk.to_frame().columns[:4].tolist()
+    ['rank', 'sku', 'supplier_id', 'on_hand']
+    >>> bool(risk.to_frame()["p_backorder"].is_monotonic_decreasing)
+    True
+    """
+    h, n = check_horizon(horizon, "horizon"), check_horizon(n_reps, "n_reps")
+    if isinstance(reorder_points, str) and reorder_points != "history":
+        raise ValueError("The 'reorder_points' parameter must be 'history', a frame "
+                         "(sku, r, Q), a mapping, a SafetyStockRecommendation or None. "
+                         f"Got {reorder_points!r} instead.")
+    as_of = ds.moment(as_of)
+    start = as_of.normalize() + DAY
+    past, rep = replay_at(ds, as_of, allocation)
+    state = state_from_replay(past, rep)
+    demand = _demand(forecast, ds, as_of, start, h, seed)
+    unknown = demand.skus.difference(state.index)
+    if len(unknown):
+        raise DataError(f"The 'forecast' covers SKUs not in the dataset: {list(unknown[:5])}. "
+                        "Fix: forecast the dataset's SKUs only.")
+    skus = demand.skus if forecast is not None and not isinstance(forecast, str) \
+        else state.index
+    st = state.reindex(skus)
+    mean = pd.Series(demand.mean, index=demand.skus).reindex(skus, fill_value=0.0).to_numpy()
+    rows_in_demand = demand.skus.get_indexer(skus)
+    po = open_pos_at(ds, as_of)
+    po = po[po["sku"].isin(skus)]
+    replenishment = ("history" if isinstance(reorder_points, str)
+                     else "none" if reorder_points is None else "given")
+    if isinstance(reorder_points, str):
+        reorder_points = reorder_points_from_replay(past, rep)
+    rp = _reorder_points(reorder_points, skus)
+    needs_lt = len(po) or np.isfinite(rp[0]).any()
+    lt = _lead_model(lead_times, ds, as_of) if needs_lt else lead_times
+    ss = np.random.SeedSequence(seed).spawn(3)
+    g_dem, g_po, g_new = (np.random.default_rng(s) for s in ss)
+    arrive = _arrivals(po, lt, as_of, start, n, g_po) if len(po) else np.empty((0, n))
+    po_day = np.clip(np.floor(arrive), 0, None).astype(np.int64)  # 0-based day
+    po_row = skus.get_indexer(po["sku"])
+    po_qty = po["quantity"].to_numpy(np.int64)
+
+    k_all = len(skus)
+    stats: dict[str, np.ndarray] = {}
+    block = max(1, CHUNK_CELLS // (n * h))
+    for lo in range(0, k_all, block):
+        rows = np.arange(lo, min(lo + block, k_all))
+        known = rows_in_demand[rows] >= 0
+        units = np.zeros((len(rows), n, h), np.int64)
+        lines = None
+        if known.any():
+            units[known], lines = demand.draw(rows_in_demand[rows][known], n, h, g_dem)
+        rec = np.zeros_like(units)
+        p_idx, rep_idx = np.nonzero(((po_row >= lo) & (po_row < lo + len(rows)))[:, None]
+                                    & (po_day < h))
+        np.add.at(rec, (po_row[p_idx] - lo, rep_idx, po_day[p_idx, rep_idx]), po_qty[p_idx])
+        net0 = (st["on_hand"] - st["backordered_now"]).to_numpy(np.int64)[rows]
+        if np.isfinite(rp[0][rows]).any():
+            leads = _new_leads(lt, skus[rows], st["supplier_id"].to_numpy()[rows],
+                               ds.purchase_orders, units.shape, g_new)
+            avail, new = _available_reorder(net0, units, rec,
+                                            st["on_order"].to_numpy(np.int64)[rows],
+                                            rp[0][rows], rp[1][rows], leads)
+        else:
+            avail, new = _available_fixed(net0, units, rec), 0
+        short = units - np.minimum(units, avail)
+        if lines is None:
+            hit = _lines_hit(units, short, st["mean_line_size"].to_numpy(float)[rows]).sum(-1)
+        else:  # explicit lines (PoissonDemand): every SKU of the block has them
+            cell, cum_end = lines
+            hit = np.bincount(cell // h, cum_end > avail.ravel()[cell], len(rows) * n)
+        part = _block_stats(short, units, np.reshape(hit, (len(rows), n)), rec.sum(-1) + new)
+        for name, value in part.items():
+            stats.setdefault(name, np.empty(k_all))[rows] = value
+    table = _table(st, skus, mean, stats, n, start)
+    receipts = _receipts(po, arrive, start, h)
+    params = {"horizon": h, "n_reps": n, "seed": seed, "as_of": as_of, "start": start,
+              "forecast": demand.describe, "lead_times": _describe_lt(lt),
+              "reorder_points": replenishment, "allocation": allocation}
+    return BackorderRisk(table=table, receipts=receipts, params=params)
+
+
+def _reorder_points(spec, skus: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    r = np.full(len(skus), -np.inf)
+    q = np.ones(len(skus))
+    if spec is None:
+        return r, q
+    if isinstance(spec, SafetyStockRecommendation):
+        rec = spec.to_frame()
+        spec = pd.DataFrame({"sku": rec["sku"], "r": rec["reorder_point"],
+                             "Q": rec["order_quantity"]})
+    if isinstance(spec, pd.DataFrame):
+        missing = [c for c in ("sku", "r", "Q") if c not in spec.columns]
+        if missing:
+            raise DataError(f"reorder_points has no column {missing[0]!r}; it needs sku, r "
+                            f"and Q [units]. Found: {list(spec.columns)}.")
+        spec = {s: (a, b) for s, a, b in zip(spec["sku"], spec["r"], spec["Q"], strict=True)}
+    elif not isinstance(spec, Mapping):
+        raise TypeError("The 'reorder_points' parameter must be 'history', a DataFrame (sku, "
+                        "r, Q), a mapping {sku: (r, Q)}, a SafetyStockRecommendation or None. "
+                        f"Got {type(spec).__name__} instead.")
+    for sku, (a, b) in spec.items():
+        if not b >= 1:
+            raise ValueError(f"reorder_points: the order quantity Q of {sku!r} must be >= 1 "
+                             f"[units]. Got {b!r} instead.")
+        i = skus.get_indexer([sku])[0]
+        if i >= 0:
+            r[i], q[i] = float(a), float(b)
+    return r, q
+
+
+def _describe_lt(lt) -> str:
+    if isinstance(lt, LeadTimeModel):
+        return f"LeadTimeModel by {', '.join(lt.by) or 'all POs'}"
+    return "not needed" if lt is None else repr(lt)
+
+
+def _block_stats(short, units, lines, received) -> dict[str, np.ndarray]:
+    """Per-SKU figures over the replications of one block of SKUs."""
+    any_ = short.any(axis=-1)
+    first = np.where(any_, np.argmax(short > 0, axis=-1) + 1.0, np.inf)
+    tot = short.sum(-1)
+    return {"p": any_.mean(1), "short": tot.mean(1), "short_p90": np.quantile(tot, 0.9, 1),
+            "lines": lines.mean(1), "units": units.sum(-1).mean(1),
+            "received": received.mean(1),
+            "first": np.quantile(first, 0.5, axis=1, method="inverted_cdf")}
+
+
+def _table(st, skus, mean, s, n, start) -> pd.DataFrame:
+    p = s.get("p", np.zeros(0))
+    first = s.get("first", np.zeros(0))
+    on_hand = st["on_hand"].to_numpy(float)
+    pos = st["inventory_position"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cover = np.where(on_hand > 0, on_hand / mean, 0.0)
+        cover_pos = np.where(pos > 0, pos / mean, 0.0)
+        fill = 1 - s.get("short", p) / s.get("units", p)
+    finite = np.isfinite(first)
+    frame = pd.DataFrame({
+        "sku": skus,
+        "supplier_id": st["supplier_id"].to_numpy(),
+        "on_hand": st["on_hand"].to_numpy(),
+        "on_order": st["on_order"].to_numpy(),
+        "backordered_now": st["backordered_now"].to_numpy(),
+        "inventory_position": st["inventory_position"].to_numpy(),
+        "mean_daily_demand": mean,
+        "days_of_cover": cover,
+        "days_of_cover_position": cover_pos,
+        "expected_demand": s.get("units", p),
+        "expected_receipts": s.get("received", p),
+        "p_backorder": p,
+        "p_backorder_se": np.sqrt(p * (1 - p) / n),
+        "expected_backordered_units": s.get("short", p),
+        "backordered_units_p90": s.get("short_p90", p),
+        "expected_customers_affected": s.get("lines", p),
+        "expected_fill_rate": fill,
+        "first_backorder_p50": start + pd.to_timedelta(np.where(finite, first - 1, np.nan),
+                                                       unit="D"),
+    })
+    frame = frame.sort_values(["p_backorder", "expected_backordered_units", "sku"],
+                              ascending=[False, False, True], kind="stable")
+    frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+    return frame.reset_index(drop=True)
+
+
+def _receipts(po, arrive, start, h) -> pd.DataFrame:
+    cols = [c for c in ("po_id", "sku", "supplier_id", "quantity", "order_date",
+                        "expected_date") if c in po]
+    out = po[cols].reset_index(drop=True)
+    out["p_arrive_in_horizon"] = (arrive < h).mean(axis=1) if len(po) else []
+    med = np.median(arrive, axis=1) if len(po) else np.array([])
+    out["arrival_p50"] = start + pd.to_timedelta(np.maximum(med, 0), unit="D")
+    return out
+
+
+# ---------------------------------------------------------------------------- result
+
+
+@dataclass(repr=False)
+class BackorderRisk:
+    """Backorder risk per SKU over a horizon; built by :func:`backorder_risk`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per SKU, ranked by ``p_backorder`` then ``expected_backordered_units``:
+        ``rank``, ``sku``, ``supplier_id``, ``on_hand``, ``on_order``,
+        ``backordered_now``, ``inventory_position`` [units] at ``as_of``;
+        ``mean_daily_demand`` [units/day] over the horizon; ``days_of_cover`` (on hand
+        / mean daily demand) and ``days_of_cover_position`` (inventory position / mean
+        daily demand) [days], 0 when the numerator is <= 0, inf without demand;
+        ``expected_demand`` and ``expected_receipts`` (open POs and new orders received
+        within the horizon) [units]; ``p_backorder``, P(at least one unit of new demand
+        cannot ship at once within the horizon), with its Monte Carlo standard error
+        ``p_backorder_se``; ``expected_backordered_units`` and
+        ``backordered_units_p90`` [units of new demand backordered];
+        ``expected_customers_affected`` [new order lines backordered];
+        ``expected_fill_rate`` (units served at once / units demanded, pooled over
+        replications); ``first_backorder_p50``, the median day of the first new
+        backorder (NaT when ``p_backorder < 0.5``).
+    receipts : pandas.DataFrame
+        One row per open PO: its columns, ``p_arrive_in_horizon`` and ``arrival_p50``.
+    params : dict
+        ``horizon``, ``n_reps``, ``seed``, ``as_of``, ``start`` (day 1), ``forecast``,
+        ``lead_times``, ``reorder_points``, ``allocation``.
+    """
+
+    table: pd.DataFrame
+    receipts: pd.DataFrame
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-SKU :attr:`table`, riskiest first."""
+        return self.table
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """SKUs and expected backorders per risk band (:data:`RISK_BANDS`) and in total."""
+        t = self.table
+        band = pd.Series("low", index=t.index)
+        for name, low in reversed(RISK_BANDS):
+            band[t["p_backorder"] >= low] = name
+        cols = ["expected_backordered_units", "expected_customers_affected",
+                "backordered_now", "expected_demand"]
+        g = t.groupby(band)
+        out = g[cols].sum().assign(skus=g.size()).reindex([b[0] for b in RISK_BANDS])
+        out.loc["total"] = t[cols].sum().to_list() + [len(t)]
+        out["skus"] = out["skus"].fillna(0).astype(int)
+        out.index.name = "band"
+        return out.fillna(0.0)[["skus", *cols]]
+
+    def plot(self, ax=None, top: int = 20):
+        """Bar chart of the ``top`` riskiest SKUs; see
+        :func:`backorder_analytics.plotting.plot_backorder_risk`."""
+        from ..plotting import plot_backorder_risk
+
+        t = self.table.head(int(top))
+        title = (f"Backorder risk, next {self.params['horizon']} days from "
+                 f"{self.params['start'].date()}")
+        return plot_backorder_risk(t["sku"], t["p_backorder"], t["expected_backordered_units"],
+                                   ax=ax, title=title)
+
+    def __repr__(self) -> str:
+        p, t = self.params, self.table
+        high = int((t["p_backorder"] >= RISK_BANDS[0][1]).sum())
+        return (f"BackorderRisk({len(t):,} SKUs, {p['horizon']} days from "
+                f"{p['start'].date()}, {p['n_reps']:,} reps: {high:,} SKUs with "
+                f"P(backorder) >= 50%; {t['expected_backordered_units'].sum():,.1f} units "
+                f"and {t['expected_customers_affected'].sum():,.1f} lines expected "
+                "backordered)")
+
+    def _repr_html_(self) -> str:
+        head = f"<p><strong>{html.escape(repr(self))}</strong></p>"
+        return head + self.summary.to_html(float_format=lambda v: f"{v:,.1f}") + \
+            self.table.head(20).to_html(index=False, float_format=lambda v: f"{v:,.3g}")

@@ -1,0 +1,390 @@
+"""What a replay returns: :class:`ReplayResult` and :class:`ShipmentComparison`.
+
+:func:`backorder_analytics.simulation.replay.replay` runs the kernel and builds the per-line and
+per-shipment tables; this module holds the result object and everything derived from
+those tables on demand: the daily timeline, the ageing of open backorders, the summary
+per SKU, the comparison with recorded shipments and stock counts, and the display.
+Conventions (time in nanoseconds from the origin, waits in days) are those of
+:mod:`backorder_analytics.simulation.replay`, which re-exports every public name here.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ReplayResult", "ShipmentComparison", "AGE_BUCKETS", "TOTAL", "DAY_NS",
+           "WAIT_QUANTILES"]
+
+DAY_NS = 86_400 * 10**9
+"""Nanoseconds per day: the unit of every duration reported [days]."""
+TOTAL = "(all)"
+"""Label of the all-SKU row in ``summary``, ``ageing`` and the total timeline."""
+AGE_BUCKETS = (("0-3", 0, 3), ("4-7", 4, 7), ("8-14", 8, 14), ("15-21", 15, 21),
+               ("22-30", 22, 30), ("31+", 31, None))
+"""Ageing buckets of open backorders: label, first and last whole day of age (the age
+``as_of − order_date`` in days, rounded down)."""
+WAIT_QUANTILES = (0.5, 0.9, 0.95)
+"""Wait quantiles in ``summary`` (``wait_*_p50``, ``p90``, ``p95``)."""
+_BIG = 1 << 62
+""""Never" in the event arrays [ns] (e.g. the end of a line still open); shared with
+the kernel in :mod:`backorder_analytics.simulation.replay`."""
+
+
+def _quantiles(values: pd.Series, by: pd.Series) -> pd.DataFrame:
+    """count, mean, p50/p90/p95 (linear interpolation) and max of ``values`` per group."""
+    g = values.groupby(by, observed=True, sort=False)
+    out = pd.DataFrame({"n": g.count(), "mean": g.mean()})
+    for q in WAIT_QUANTILES:
+        out[f"p{round(q * 100)}"] = g.quantile(q)
+    out["max"] = g.max()
+    return out
+
+
+
+@dataclass(repr=False)
+class ShipmentComparison:
+    """Replayed against recorded shipments, line by line (see
+    :meth:`ReplayResult.compare_shipments`).
+
+    Attributes
+    ----------
+    lines : pandas.DataFrame
+        Per order line: recorded and replayed units shipped and last ship date,
+        ``diff_days`` (replayed − recorded last ship date [days]; NaN unless both
+        shipped), ``identical`` (same shipments: same units at the same instants).
+    n_lines, n_identical : int
+    share_identical : float
+    mean_abs_diff_days, max_abs_diff_days : float
+        Over lines whose last ship date is known on both sides [days].
+    """
+
+    lines: pd.DataFrame
+    n_lines: int
+    n_identical: int
+    share_identical: float
+    mean_abs_diff_days: float
+    max_abs_diff_days: float
+
+    @property
+    def differing(self) -> pd.DataFrame:
+        """The lines whose replayed shipments differ from the recorded ones."""
+        return self.lines[~self.lines["identical"]]
+
+    def __repr__(self) -> str:
+        return (f"ShipmentComparison: {self.n_identical:,} of {self.n_lines:,} lines "
+                f"identical ({self.share_identical:.2%}); last ship date |diff| mean "
+                f"{self.mean_abs_diff_days:.3f} d, max {self.max_abs_diff_days:.3f} d")
+
+    def _repr_html_(self) -> str:
+        return (f"<p><strong>{html.escape(repr(self))}</strong></p>"
+                + self.differing.head(20).to_html())
+
+
+@dataclass(repr=False)
+class ReplayResult:
+    """What the replay did to every order line; built by
+    :func:`~backorder_analytics.simulation.replay.replay`.
+
+    Attributes
+    ----------
+    lines : pandas.DataFrame
+        One row per order line replayed, with the index of ``ds.orders``:
+        ``order_id``, ``line_id`` (if present), ``sku``, ``order_date``, ``priority``,
+        ``quantity``, ``served_at_once``, ``backordered``, ``shipped``, ``cancelled``,
+        ``open`` [units], ``first_ship_date``, ``last_ship_date``, ``cancel_date``,
+        ``wait_days`` [days], ``status``.
+    shipments : pandas.DataFrame
+        Replayed shipments: ``order_id``, ``line_id``, ``sku``, ``quantity``,
+        ``ship_date`` and ``line`` (position in ``lines``), by ship date.
+    stock : pandas.DataFrame
+        Per SKU: ``opening_stock`` and ``received_units``.
+    notes : pandas.DataFrame
+        ``sku, note``: SKUs whose opening stock was taken as 0.
+    origin, as_of : pandas.Timestamp
+        Midnight of the first day replayed; the end of the replay.
+    params : dict
+        ``allocation``, ``shipping``, ``max_wait_days``, ``start``.
+    """
+
+    lines: pd.DataFrame
+    shipments: pd.DataFrame
+    stock: pd.DataFrame
+    notes: pd.DataFrame
+    origin: pd.Timestamp
+    as_of: pd.Timestamp
+    params: dict[str, Any]
+    _events: dict[str, np.ndarray] = field(default_factory=dict)
+    _recorded: pd.DataFrame | None = None
+    _inventory: pd.DataFrame | None = None
+
+    # ------------------------------------------------------------------ timeline
+
+    @property
+    def days(self) -> pd.DatetimeIndex:
+        """The calendar days replayed, origin to ``as_of``."""
+        return pd.date_range(self.origin, self.as_of.normalize(), freq="D", name="date")
+
+    @cached_property
+    def _daily(self) -> dict[str, np.ndarray]:
+        """Per SKU and day, shape (n_sku, n_days): flows and end-of-day states."""
+        ev = self._events
+        n_sku, n_days = len(self.stock), len(self.days)
+        code = ev["code"]
+
+        def per_day(c, t, w):
+            day = np.clip(t // DAY_NS, 0, n_days - 1)
+            return np.bincount(c * n_days + day, w, n_sku * n_days).reshape(n_sku, n_days)
+
+        sl = ev["ship_line"]
+        can = ev["cancelled"] > 0
+        waits = ev["backordered"] > 0
+        left = waits & (ev["end"] < _BIG)
+        out = {
+            "demand": per_day(code, ev["t"], ev["qty"]),
+            "receipts": per_day(ev["r_code"], ev["r_t"], ev["r_q"]),
+            "shipped": per_day(code[sl], ev["ship_t"], ev["ship_qty"]),
+            "cancelled": per_day(code[can], ev["cancel_at"][can], ev["cancelled"][can]),
+        }
+        joined = per_day(code[waits], ev["t"][waits], None)
+        gone = per_day(code[left], ev["end"][left], None)
+        out["on_hand"] = (self.stock["opening_stock"].to_numpy()[:, None]
+                          + np.cumsum(out["receipts"] - out["shipped"], axis=1))
+        out["backordered_units"] = np.cumsum(out["demand"] - out["shipped"]
+                                             - out["cancelled"], axis=1)
+        out["queue_length"] = np.cumsum(joined - gone, axis=1)
+        return {k: np.rint(v).astype(np.int64) for k, v in out.items()}
+
+    @cached_property
+    def timeline(self) -> pd.DataFrame:
+        """Daily per SKU: ``on_hand`` (end of day), ``backordered_units`` and
+        ``queue_length`` (lines waiting, end of day), and the day's ``receipts``,
+        ``demand``, ``shipped`` and ``cancelled`` [units]."""
+        d = self._daily
+        skus, days = self.stock.index, self.days
+        cols = ["on_hand", "backordered_units", "queue_length", "receipts", "demand",
+                "shipped", "cancelled"]
+        frame = pd.DataFrame({"sku": np.repeat(skus.to_numpy(), len(days)),
+                              "date": np.tile(days.to_numpy(), len(skus))})
+        for c in cols:
+            frame[c] = d[c].ravel()
+        return frame
+
+    @cached_property
+    def timeline_total(self) -> pd.DataFrame:
+        """The :attr:`timeline` summed over SKUs, one row per day."""
+        d = self._daily
+        cols = ["on_hand", "backordered_units", "queue_length", "receipts", "demand",
+                "shipped", "cancelled"]
+        return pd.DataFrame({c: d[c].sum(axis=0) for c in cols}, index=self.days)
+
+    # ------------------------------------------------------------------ summaries
+
+    @cached_property
+    def ageing(self) -> pd.DataFrame:
+        """Open backorders at ``as_of`` by age bucket, per SKU and in total
+        (``sku``, ``age``, ``lines``, ``units``); age = ``as_of − order_date`` in whole
+        days (rounded down); buckets :data:`AGE_BUCKETS`."""
+        lines = self.lines
+        is_open = lines["open"].to_numpy() > 0
+        age = np.floor((self.as_of - lines["order_date"][is_open]) / pd.Timedelta(days=1))
+        labels = [b[0] for b in AGE_BUCKETS]
+        edges = [b[1] for b in AGE_BUCKETS[1:]]
+        bucket = pd.Categorical.from_codes(np.searchsorted(edges, age.to_numpy(), "right"),
+                                           categories=labels, ordered=True)
+        units = lines["open"][is_open].to_numpy()
+        rows = []
+        for sku, mask in [(TOTAL, np.ones(len(units), bool))] + [
+                (s, (lines["sku"][is_open] == s).to_numpy()) for s in self.stock.index]:
+            lines_n = np.bincount(bucket.codes[mask], minlength=len(labels))
+            units_n = np.bincount(bucket.codes[mask], units[mask], len(labels))
+            rows.append(pd.DataFrame({"sku": sku, "age": labels, "lines": lines_n,
+                                      "units": units_n.astype(np.int64)}))
+        out = pd.concat(rows, ignore_index=True)
+        out["age"] = pd.Categorical(out["age"], categories=labels, ordered=True)
+        return out
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """One row for all SKUs (:data:`TOTAL`) then one per SKU.
+
+        Columns: ``lines``, ``ordered_units``, ``served_at_once_units``,
+        ``shipped_units``; ``unit_fill_rate`` (units served at once / ordered),
+        ``line_fill_rate`` (lines served whole at once / lines),
+        ``share_lines_backordered`` (1 − line fill rate), ``backordered_lines``;
+        ``wait_bo_*`` — the wait [days] of the backordered lines that were fully
+        shipped (``n``, ``mean``, ``p50``, ``p90``, ``p95``, ``max``); ``wait_all_*`` —
+        the same over all fully shipped lines (0 for those served at once); open and
+        cancelled lines have no wait and are left out of both; ``open_lines``,
+        ``open_units``, ``cancelled_lines``, ``cancelled_units``; ``open_lines_<age>``
+        per ageing bucket; ``opening_stock``, ``received_units``.
+        """
+        L = self.lines
+        key = pd.concat([pd.Series(TOTAL, index=L.index), L["sku"]], ignore_index=True)
+        rep = pd.concat([L, L], ignore_index=True)
+        g = rep.groupby(key, sort=False)
+        bo = rep["backordered"] > 0
+        out = pd.DataFrame({
+            "lines": g.size(),
+            "ordered_units": g["quantity"].sum(),
+            "served_at_once_units": g["served_at_once"].sum(),
+            "shipped_units": g["shipped"].sum(),
+            "backordered_lines": bo.groupby(key, sort=False).sum(),
+            "open_lines": (rep["open"] > 0).groupby(key, sort=False).sum(),
+            "open_units": g["open"].sum(),
+            "cancelled_lines": (rep["cancelled"] > 0).groupby(key, sort=False).sum(),
+            "cancelled_units": g["cancelled"].sum(),
+        })
+        out["unit_fill_rate"] = out["served_at_once_units"] / out["ordered_units"]
+        out["line_fill_rate"] = 1 - out["backordered_lines"] / out["lines"]
+        out["share_lines_backordered"] = out["backordered_lines"] / out["lines"]
+        w_bo = _quantiles(rep["wait_days"][bo], key[bo]).add_prefix("wait_bo_")
+        w_all = _quantiles(rep["wait_days"], key).add_prefix("wait_all_")
+        out = out.join(w_bo).join(w_all)
+        age = self.ageing.pivot(index="sku", columns="age", values="lines")
+        age.columns = [f"open_lines_{c}" for c in age.columns]
+        out = out.join(age)
+        stock = self.stock.copy()
+        stock.loc[TOTAL] = stock.sum()
+        out = out.join(stock)
+        out.index.name = "sku"
+        order = [TOTAL] + [s for s in self.stock.index if s in out.index]
+        return out.loc[order]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-line table, :attr:`lines`."""
+        return self.lines
+
+    # ------------------------------------------------------------------ data checks
+
+    def compare_shipments(self) -> ShipmentComparison:
+        """Replayed against recorded shipments (``ds.shipments``), line by line.
+
+        Lines are matched on ``order_id, line_id`` when both tables have ``line_id``,
+        else on ``order_id, sku``. A line is identical when the same units ship at the
+        same instants. The ship-date difference is between last ship dates.
+
+        Raises
+        ------
+        ValueError
+            If the dataset has no shipments table.
+        """
+        rec = self._recorded
+        if rec is None:
+            raise ValueError("The dataset has no shipments table, so there is nothing to "
+                             "compare the replay with; load one with read_shipments().")
+        key = (["order_id", "line_id"] if "line_id" in rec and "line_id" in self.lines
+               else ["order_id", "sku"])
+        mine = self.shipments.groupby(key + ["ship_date"], sort=False)["quantity"].sum()
+        theirs = rec.groupby(key + ["ship_date"], sort=False)["quantity"].sum()
+        rows = pd.concat([mine.rename("replayed"), theirs.rename("recorded")],
+                         axis=1).fillna(0)
+        row_same = (rows["replayed"] == rows["recorded"]).groupby(level=key).all()
+        ids = self.lines.set_index(key).index
+        rep_last = self.lines.set_index(key)["last_ship_date"]
+        rec_g = rec.groupby(key)
+        out = pd.DataFrame({
+            "sku": self.lines["sku"].to_numpy(),
+            "status": self.lines["status"].to_numpy(),
+            "recorded_shipped": rec_g["quantity"].sum().reindex(ids).fillna(0).to_numpy(
+                np.int64),
+            "replayed_shipped": self.lines["shipped"].to_numpy(),
+            "recorded_last_ship": rec_g["ship_date"].max().reindex(ids).to_numpy(),
+            "replayed_last_ship": rep_last.to_numpy(),
+        }, index=ids)
+        out["diff_days"] = ((out["replayed_last_ship"] - out["recorded_last_ship"])
+                            / pd.Timedelta(days=1))
+        out["identical"] = row_same.reindex(ids, fill_value=True).to_numpy(bool)
+        diff = out["diff_days"].abs().dropna()
+        n_same = int(out["identical"].sum())
+        return ShipmentComparison(
+            lines=out, n_lines=len(out), n_identical=n_same,
+            share_identical=n_same / len(out) if len(out) else float("nan"),
+            mean_abs_diff_days=float(diff.mean()) if len(diff) else float("nan"),
+            max_abs_diff_days=float(diff.max()) if len(diff) else float("nan"),
+        )
+
+    def compare_inventory(self) -> pd.DataFrame:
+        """Replayed against counted stock: one row per stock count inside the replay
+        (``sku``, ``date``, ``counted``, ``replayed``, ``diff``), the replayed figure
+        being the stock at 00:00 of the count's date (end of the day before)."""
+        inv = self._inventory
+        cols = ["sku", "date", "counted", "replayed", "diff"]
+        if inv is None or not len(inv):
+            return pd.DataFrame(columns=cols)
+        d = self._daily["on_hand"]
+        codes = self.stock.index.get_indexer(inv["sku"])
+        day = ((inv["date"].dt.normalize() - self.origin) / pd.Timedelta(days=1)).to_numpy()
+        ok = (codes >= 0) & (day >= 1) & (day < d.shape[1])
+        day = day[ok].astype(np.int64)
+        out = pd.DataFrame({"sku": inv["sku"].to_numpy()[ok], "date": inv["date"].to_numpy()[ok],
+                            "counted": inv["on_hand"].to_numpy()[ok],
+                            "replayed": d[codes[ok], day - 1]})
+        out["diff"] = out["replayed"] - out["counted"]
+        return out[cols].reset_index(drop=True)
+
+    # ------------------------------------------------------------------ display
+
+    def plot(self, ax=None, kind: str = "wait", sku: str | None = None):
+        """Draw the replay: ``kind="wait"`` (histogram of the waits of backordered,
+        shipped lines), ``"ageing"`` (open backorders by age) or ``"timeline"`` (on
+        hand and backordered units per day), for all SKUs or one ``sku``.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        from .. import plotting
+
+        kinds = ("wait", "ageing", "timeline")
+        if kind not in kinds:
+            raise ValueError(f"The 'kind' parameter must be one of {kinds}. "
+                             f"Got {kind!r} instead.")
+        if sku is not None and sku not in self.stock.index:
+            raise ValueError(f"The 'sku' parameter must be a SKU of the replay, e.g. "
+                             f"{self.stock.index[0]!r}. Got {sku!r} instead.")
+        label = TOTAL if sku is None else sku
+        title = f"{'all SKUs' if sku is None else sku} ({self.params['allocation']}, " \
+                f"{self.params['shipping']})"
+        if kind == "wait":
+            L = self.lines if sku is None else self.lines[self.lines["sku"] == sku]
+            waits = L.loc[L["backordered"] > 0, "wait_days"].dropna().to_numpy()
+            return plotting.plot_replay_waits(waits, ax=ax, title=title)
+        if kind == "ageing":
+            a = self.ageing[self.ageing["sku"] == label]
+            return plotting.plot_replay_ageing(a["age"].astype(str).to_numpy(),
+                                               a["lines"].to_numpy(), a["units"].to_numpy(),
+                                               ax=ax, title=title)
+        tl = (self.timeline_total if sku is None
+              else self.timeline[self.timeline["sku"] == sku].set_index("date"))
+        return plotting.plot_replay_timeline(tl.index, tl["on_hand"].to_numpy(),
+                                             tl["backordered_units"].to_numpy(),
+                                             ax=ax, title=title)
+
+    def __repr__(self) -> str:
+        s = self.summary.loc[TOTAL]
+        p = self.params
+        rule = f"{p['allocation']}/{p['shipping']}"
+        if p["max_wait_days"] is not None:
+            rule += f", max wait {p['max_wait_days']:g} d"
+        return (f"Replay of {len(self.lines):,} lines, {len(self.stock):,} SKUs, "
+                f"{self.origin.date()} → {self.as_of.date()} ({rule}): unit fill "
+                f"{s['unit_fill_rate']:.1%}, line fill {s['line_fill_rate']:.1%}, "
+                f"backordered lines wait {s['wait_bo_mean']:.1f} d on average "
+                f"(p90 {s['wait_bo_p90']:.1f} d), {int(s['open_lines']):,} open backorders "
+                f"({int(s['open_units']):,} units), {int(s['cancelled_lines']):,} lines "
+                f"cancelled ({int(s['cancelled_units']):,} units)")
+
+    def _repr_html_(self) -> str:
+        head = f"<p><strong>{html.escape(repr(self))}</strong></p>"
+        cols = ["lines", "unit_fill_rate", "line_fill_rate", "wait_bo_mean", "wait_bo_p90",
+                "wait_bo_max", "open_lines", "open_units", "cancelled_lines"]
+        table = self.summary[cols].head(21).to_html(float_format=lambda x: f"{x:,.3f}")
+        notes = (f"<p>{len(self.notes)} SKU(s) started from 0 stock (see .notes)</p>"
+                 if len(self.notes) else "")
+        return head + notes + table
