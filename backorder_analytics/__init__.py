@@ -47,7 +47,9 @@ from .planning.risk_classifier import (
     read_backorder_snapshots,
     snapshot_features,
 )
-from .planning.safety_stock import recommend_safety_stock
+from .planning.run import PlanningRun, plan
+from .planning.safety_stock import SafetyStockRecommendation, recommend_safety_stock
+from .planning.settings import PlanSettings
 from .planning.state import historical_reorder_points, inventory_state
 from .planning.targets import CycleServiceLevel, FillRate, WaitTime
 from .report import ReportConfig, build_report, load_config
@@ -93,6 +95,10 @@ __all__ = [
     "SimulationResult",
     "WaitTime",
     "recommend_safety_stock",
+    "SafetyStockRecommendation",
+    "PlanningRun",
+    "PlanSettings",
+    "plan",
     "replay",
     "simulate",
     "BacktestResult",

@@ -404,9 +404,10 @@ def test_example_dataset_with_the_eta_module():
 
 
 @pytest.mark.parametrize(("kw", "match"), [
-    ({"max_wait_days": 0}, "'max_wait_days' parameter must be a number of days > 0"),
-    ({"warn_days": -1}, "'warn_days' parameter must be a number of days >= 0"),
-    ({"lead_time_quantile": 1.0}, "'lead_time_quantile' parameter must lie in"),
+    ({"max_wait_days": -1}, "'max_wait_days' parameter must be a number >= 0 or None"),
+    ({"max_wait_days": None}, "'max_wait_days' parameter must be a number of days >= 0"),
+    ({"warn_days": -1}, "'warn_days' parameter must be a number >= 0"),
+    ({"lead_time_quantile": 1.0}, "'lead_time_quantile' parameter must be a number > 0 and < 1"),
     ({"eta": pd.DataFrame({"order_id": []})}, "Missing: eta_p80, line_id"),
     ({"eta": 3}, "'eta' parameter must be a BackorderETA or a DataFrame"),
     ({"as_of": "2026-02-01"}, "'as_of' parameter must be at or before"),

@@ -141,9 +141,9 @@ BAD = [
                                       r"'priority'\. Got 'lifo' instead\."),
     ("[policy]\nshipping = 1", r"\[policy\] shipping must be one of 'partial', 'complete'\. "
                                r"Got 1 instead\."),
-    ("[policy]\nmax_wait_days = -1", r"\[policy\] max_wait_days must be a number > 0 or "
+    ("[policy]\nmax_wait_days = -1", r"\[policy\] max_wait_days must be a number >= 0 or "
                                      r"\"none\"\. Got -1 instead\."),
-    ("[policy]\nmax_wait_days = true", r"\[policy\] max_wait_days must be a number > 0.*Got True"),
+    ("[policy]\nmax_wait_days = true", r"\[policy\] max_wait_days must be a number >= 0.*Got True"),
     ("[policy]\nreview = 'weekly'", r"\[policy\] review must be one of 'continuous', 'periodic'"),
     ("[policy]\nreview_period = 0", r"\[policy\] review_period must be a number > 0\. "
                                      r"Got 0 instead"),

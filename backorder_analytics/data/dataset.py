@@ -207,11 +207,25 @@ class Dataset:
 
     @property
     def open_purchase_orders(self) -> pd.DataFrame:
-        """PO lines not received by ``as_of``."""
+        """PO lines not received by ``as_of`` (:meth:`purchase_orders_open_at`)."""
+        return self.purchase_orders_open_at(self.as_of)
+
+    def purchase_orders_open_at(self, moment: Any) -> pd.DataFrame:
+        """PO lines open at ``moment``: ordered at or before it and not received by it
+        (no ``received_date``, or a later one).
+
+        >>> from backorder_analytics import example_dataset
+        >>> ds = example_dataset(seed=0)
+        >>> len(ds.purchase_orders_open_at("2025-06-30")), len(ds.open_purchase_orders)
+        (36, 30)
+        """
+        when = self.moment(moment, "moment")
         po = self.purchase_orders
-        if "received_date" not in po:
-            return po
-        return po[po["received_date"].isna() | (po["received_date"] > self.as_of)]
+        open_ = (po["order_date"] <= when).to_numpy()
+        if "received_date" in po:
+            received = po["received_date"]
+            open_ &= (received.isna() | (received > when)).to_numpy()
+        return po[open_]
 
     @property
     def summary(self) -> pd.DataFrame:

@@ -33,7 +33,7 @@ from scipy import stats
 from ..exceptions import DataError, NotFittedError
 from .survival import FAMILIES, fit_censored, kaplan_meier, km_quantile, km_survival_at, mix
 
-__all__ = ["DISTRIBUTIONS", "LeadTimeModel", "fit_lead_times"]
+__all__ = ["DISTRIBUTIONS", "LeadTimeModel", "fit_lead_times", "dataset_lead_times"]
 
 DISTRIBUTIONS = ("gamma", "lognorm", "weibull_min")
 """Candidate families (scipy.stats names); each has a shape and a scale, location 0."""
@@ -46,6 +46,8 @@ curve, the completed-only figures and lateness use the durations as recorded."""
 
 DAY = pd.Timedelta(days=1)
 ALL = "all"
+UNKNOWN = "<unknown>"
+"""Group label of an unknown supplier (see :meth:`LeadTimeModel.group_of`)."""
 
 
 def fit_lead_times(
@@ -142,6 +144,35 @@ def fit_lead_times(
     return LeadTimeModel(by=by, as_of=as_of, distributions=distributions, min_pos=min_pos,
                          shrinkage=shrinkage, window_days=window_days,
                          shrink_below=shrink_below).fit(purchase_orders)
+
+
+def dataset_lead_times(ds, as_of: Any = None) -> LeadTimeModel:
+    """The lead-time model every step uses by default: a dataset's POs by supplier.
+
+    A PO without ``supplier_id`` takes its SKU's supplier (``Dataset.suppliers``: the
+    item master's, else the one on most of the SKU's POs); when some PO still has
+    none, or the table has no supplier column, one distribution is fitted for all POs
+    (``by=()``).
+
+    Parameters
+    ----------
+    ds : Dataset
+    as_of : date-like, optional
+        Default ``ds.as_of``.
+
+    Examples
+    --------
+    >>> from backorder_analytics import example_dataset
+    >>> dataset_lead_times(example_dataset(seed=0)).by
+    ('supplier_id',)
+    """
+    po = ds.purchase_orders
+    as_of = ds.as_of if as_of is None else as_of
+    if "supplier_id" in po:
+        supplier = po["supplier_id"].fillna(po["sku"].map(ds.suppliers))
+        if supplier.notna().all():
+            return fit_lead_times(po.assign(supplier_id=supplier), as_of=as_of)
+    return fit_lead_times(po, by=(), as_of=as_of)
 
 
 class LeadTimeModel:
@@ -327,6 +358,35 @@ class LeadTimeModel:
                 and group[0] in self._parents):
             return self._parents[group[0]]["dist"]
         return self._parents[ALL]["dist"]
+
+    def group_of(self, sku: Hashable = None, supplier: Hashable = None) -> Hashable:
+        """The group whose distribution applies to ``sku`` bought from ``supplier``.
+
+        The model's ``by`` decides: ``()`` the one group, ``("supplier_id",)`` the
+        supplier, ``("sku",)`` the SKU, ``("supplier_id", "sku")`` the pair. An
+        unknown supplier (None or NaN) gives a group the model does not know, whose
+        :meth:`distribution` is that of all POs (for a pair: of the supplier when known).
+
+        >>> from backorder_analytics import example_dataset, fit_lead_times
+        >>> lt = fit_lead_times(example_dataset(seed=0).purchase_orders)
+        >>> lt.group_of("SKU-0001", "SUP-A"), lt.group_of("SKU-0001", None)
+        ('SUP-A', '<unknown>')
+        """
+        self._check_fitted()
+        known = {"sku": sku, "supplier_id": supplier}
+        if any(c not in known for c in self.by):
+            raise ValueError("The 'lead_times' parameter must be grouped by (), "
+                             "('supplier_id',), ('sku',) or ('supplier_id', 'sku') to give "
+                             f"each SKU a lead time. Got by={self.by!r} instead.")
+        parts = tuple(UNKNOWN if known[c] is None or known[c] != known[c] else known[c]
+                      for c in self.by)
+        if not parts:
+            return self.groups_[0]
+        return parts[0] if len(parts) == 1 else parts
+
+    def groups_for(self, skus, suppliers) -> list:
+        """:meth:`group_of` for each pair of ``skus`` and ``suppliers``."""
+        return [self.group_of(s, p) for s, p in zip(skus, suppliers, strict=True)]
 
     def _over_groups(self, group, func):
         self._check_fitted()

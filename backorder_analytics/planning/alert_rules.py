@@ -26,6 +26,10 @@ COLUMNS = ["kind", "severity", "sku", "supplier_id", "order_id", "line_id", "cus
            "po_id", "message", "action", "days", "limit_days", "units", "limit_units",
            "due_date", "eta_p80"]
 """Columns of :meth:`Alerts.to_frame`; see :func:`alerts` for the numeric ones."""
+WARN_DAYS = 7.0
+"""Days before its time limit that an open backorder is flagged [days]."""
+UPDATE_EVERY_DAYS = 7.0
+"""Days between status updates to a customer waiting on a backorder [days]."""
 LATE_PO_HIGH_DAYS = 7
 """A PO this many days late or more is a ``high`` alert even with no backorder waiting."""
 LATE_PO_LOW_DAYS = 2

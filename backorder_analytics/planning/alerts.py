@@ -37,12 +37,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.dataset import Dataset
+from ..exceptions import BackorderAnalyticsError
+from ..forecasting.demand import demand_series
+from ..leadtime.model import LeadTimeModel, dataset_lead_times
+from ..leadtime.per_sku import sku_lead_times
+from ..parameters import (
+    MAX_WAIT_DAYS,
+    MONTE_CARLO_REPS,
+    SEED,
+    check_days,
+    check_max_wait_days,
+    check_probability,
+)
+from ..simulation.replay import replay as replay_history
+from ..simulation.replay_result import ReplayResult
 from .alert_rules import (
     COLUMNS,
     DAY,
     KINDS,
     ORDER_COVER_DAYS,
     SEVERITIES,
+    UPDATE_EVERY_DAYS,
+    WARN_DAYS,
     ageing_backorders,
     below_reorder_point,
     eta_slipped,
@@ -51,6 +68,10 @@ from .alert_rules import (
     low_stock,
     status_updates_due,
 )
+from .eta import BackorderETA, backorder_eta
+from .formulas import reorder_point_fill_rate
+from .safety_stock import SafetyStockRecommendation
+from .state import replay_for, state_from_replay
 
 __all__ = ["Alerts", "alerts", "KINDS", "SEVERITIES", "COLUMNS", "low_stock",
            "below_reorder_point", "ageing_backorders", "late_purchase_orders",
@@ -152,9 +173,6 @@ class Alerts:
 
 def _state(ds, as_of, rep, lt_model, q, reorder_points, window, notes) -> tuple:
     """The open lines, open POs and per-SKU state at ``as_of``."""
-    from .safety_stock import _sku_lead_times
-    from .state import state_from_replay
-
     supplier_of = ds.suppliers
     po = ds.purchase_orders[ds.purchase_orders["order_date"] <= as_of]
     po_sup = (po["supplier_id"] if "supplier_id" in po else pd.Series(np.nan, index=po.index)
@@ -177,18 +195,15 @@ def _state(ds, as_of, rep, lt_model, q, reorder_points, window, notes) -> tuple:
                          quantity=op["quantity"], open_units=op["open"])
 
     skus = pd.Index(sorted(set(rep.stock.index) | set(opos["sku"])), name="sku")
-    lts, _ = _sku_lead_times(list(skus), lt_model, ds)
-    qcache: dict[int, float] = {}
-    for lt in lts:
-        if id(lt) not in qcache:
-            qcache[id(lt)] = (lt.mean if lt.dist is None else float(lt.dist.ppf(q)))
+    lts, _ = sku_lead_times(list(skus), lt_model, ds)
     s = pd.DataFrame(index=skus)
     s["sku"] = skus
     state = state_from_replay(ds, rep).reindex(skus)
     s["supplier_id"] = state["supplier_id"]
     s["supplier_late_days"] = s["supplier_id"].map(late)
     s["on_hand"] = state["on_hand"]
-    s["lead_time_days"] = [qcache[id(lt)] for lt in lts]
+    at_q = {id(lt): lt.quantile(q) for lt in lts}  # one ppf per group
+    s["lead_time_days"] = [at_q[id(lt)] for lt in lts]
     s["lead_time_mean"] = [lt.mean for lt in lts]
     s["lead_time_sd"] = [lt.sd for lt in lts]
     arrival = opos["expected_date"] if "expected_date" in opos else pd.Series(
@@ -227,22 +242,16 @@ def _state(ds, as_of, rep, lt_model, q, reorder_points, window, notes) -> tuple:
 
 def _reorder_points(ds, orders, as_of, s, given) -> pd.DataFrame:
     """``reorder_point``, ``order_quantity`` per SKU (index of ``s``)."""
-    from .formulas import reorder_point_fill_rate
-    from .safety_stock import SafetyStockRecommendation
-
     out = pd.DataFrame({"reorder_point": np.nan, "order_quantity": np.nan}, index=s.index)
     if isinstance(given, SafetyStockRecommendation):
-        sm = given.summary
-        out["reorder_point"] = sm["reorder_point"].astype(float).fillna(
-            sm["reorder_point_analytic"]).reindex(s.index)
-        out["order_quantity"] = sm["order_quantity"].reindex(s.index)
+        rp = given.reorder_points.set_index("sku")
+        out["reorder_point"] = rp["r"].reindex(s.index)
+        out["order_quantity"] = rp["Q"].reindex(s.index)
         return out
     if given is not None:
         out["reorder_point"] = pd.Series(dict(given) if isinstance(given, Mapping) else given,
                                          dtype=float).reindex(s.index)
         return out
-    from ..forecasting.demand import demand_series
-
     y = demand_series(orders, freq="D", as_of=as_of)
     g = y.groupby("sku")["demand"]
     d = g.mean().reindex(s.index)
@@ -270,17 +279,19 @@ def alerts(
     lead_times=None,
     lead_time_quantile: float = 0.5,
     reorder_points=None,
-    max_wait_days: float = 30,
-    warn_days: float = 7,
-    update_every_days: float = 7,
+    max_wait_days: float = MAX_WAIT_DAYS,
+    warn_days: float = WARN_DAYS,
+    update_every_days: float = UPDATE_EVERY_DAYS,
     last_run=None,
     last_contacted: pd.DataFrame | None = None,
     slip_days: float = 2,
     late_supplier_days: float = 2.0,
     demand_window_days: float = 90,
-    allocation: str = "fifo",
-    shipping: str = "partial",
-    seed: int = 0,
+    allocation: str | None = None,
+    shipping: str | None = None,
+    replay: ReplayResult | None = None,
+    n_reps: int = MONTE_CARLO_REPS,
+    seed: int = SEED,
 ) -> Alerts:
     """What needs attention at ``as_of``: stock, purchase orders, backorders, customers.
 
@@ -310,14 +321,20 @@ def alerts(
         optionally ``expected_po``, ``p_ship_within_limit``). Default: computed with
         :func:`backorder_analytics.planning.eta.backorder_eta` (same lead times, allocation,
         shipping, limit and seed).
-    previous_eta : pandas.DataFrame, optional
+    previous_eta : BackorderETA, pandas.DataFrame or False, optional
         ETAs communicated before (``order_id``, ``line_id`` or ``sku``, ``eta_p80``),
         e.g. the last run's exported ETA CSV. Default: the ETAs as known
-        ``update_every_days`` earlier, from ``backorder_eta(ds.as_at(...))``; the slip
-        check is skipped, with a note, when those cannot be computed.
+        ``update_every_days`` earlier, from the same replay cut back to then
+        (:meth:`~backorder_analytics.ReplayResult.at`) with the same lead times,
+        limit, replications and seed as ``eta``, so that the check compares like with
+        like; the check is skipped, with a note, when those cannot be computed, or
+        when ``previous_eta=False``.
+    replay : ReplayResult, optional
+        The history replayed already (up to ``as_of`` or later); default: replayed
+        here. Its rules are the alerts' ``allocation`` and ``shipping``.
     lead_times : LeadTimeModel, float or mapping, optional
         As in :func:`~backorder_analytics.recommend_safety_stock`; default
-        ``fit_lead_times(ds.purchase_orders, as_of=as_of)`` by supplier.
+        :func:`~backorder_analytics.leadtime.model.dataset_lead_times` (by supplier).
     lead_time_quantile : float, default 0.5
         Quantile of the lead-time distribution compared with the cover (0.9 for a
         cautious planner).
@@ -345,8 +362,11 @@ def alerts(
         backup supplier" in the actions.
     demand_window_days : float, default 90
         Days of recent demand behind the cover [days].
-    allocation, shipping : str, default "fifo" and "partial"
-        The backorder rules of :func:`~backorder_analytics.replay`.
+    allocation, shipping : str, optional
+        The backorder rules of :func:`~backorder_analytics.replay`; default the
+        ``replay``'s, else "fifo" and "partial".
+    n_reps : int, default 1000
+        Replications of the ETA simulation (when ``eta`` is not given).
     seed : int, default 0
         Seed of the ETA simulation.
 
@@ -372,27 +392,31 @@ def alerts(
     'PO-001843 (SUP-E, 146 units of SKU-0004) was due 2025-12-14, 16 day(s) ago; no \
 backorder waits for SKU-0004'
     """
-    from ..leadtime.model import LeadTimeModel, fit_lead_times
-    from ..simulation.replay import replay
-
     ds, as_of = _as_of(ds, as_of)
-    _check(lead_time_quantile=lead_time_quantile, max_wait_days=max_wait_days,
-           warn_days=warn_days, update_every_days=update_every_days, slip_days=slip_days,
+    _check(lead_time_quantile=lead_time_quantile, warn_days=warn_days,
+           update_every_days=update_every_days, slip_days=slip_days,
            late_supplier_days=late_supplier_days, demand_window_days=demand_window_days)
+    max_wait_days = check_max_wait_days(max_wait_days)
+    if max_wait_days is None:
+        raise ValueError("The 'max_wait_days' parameter must be a number of days >= 0: the "
+                         "ageing alerts measure backorders against it. Got None instead.")
     notes: list[str] = []
     if lead_times is None:
-        lead_times = fit_lead_times(ds.purchase_orders, as_of=as_of)
+        lead_times = dataset_lead_times(ds, as_of)
     elif isinstance(lead_times, pd.Series):
         lead_times = lead_times.to_dict()
-    rep = replay(ds, allocation=allocation, shipping=shipping)
+    rep = replay_for(ds, as_of, replay=replay, allocation=allocation, shipping=shipping)
+    if rep is None:
+        rep = replay_history(ds, allocation=allocation or "fifo", shipping=shipping or "partial")
     lines, pos, skus = _state(ds, as_of, rep, lead_times, float(lead_time_quantile),
                               reorder_points, float(demand_window_days), notes)
     lines["limit_date"] = lines["order_date"] + pd.Timedelta(days=float(max_wait_days))
-    eta_kw = {"allocation": allocation, "shipping": shipping,
-              "max_wait_days": max_wait_days, "seed": seed}
+    model = lead_times if isinstance(lead_times, LeadTimeModel) else None
+    eta_kw = {"max_wait_days": max_wait_days, "n_reps": n_reps, "seed": seed}
     if eta is None:
-        eta = _compute_eta(ds, lead_times if isinstance(lead_times, LeadTimeModel) else None,
-                           eta_kw, notes, "ETA-based alerts")
+        eta = backorder_eta(ds, model, replay=rep, **eta_kw)
+    elif isinstance(eta, BackorderETA):  # the slip check compares like with like
+        eta_kw = {k: eta.params[k] for k in ("max_wait_days", "n_reps", "seed", "quantiles")}
     if eta is not None:
         table = _eta_table(eta, "eta")
         key = line_key(lines, table)
@@ -413,10 +437,15 @@ backorder waits for SKU-0004'
                                 last_run=last_run, last_contacted=None if last_contacted
                                 is None else _eta_table(last_contacted, "last_contacted",
                                                         "contacted_at"))]
-    if previous_eta is None and eta is not None:
+    if previous_eta is False:
+        previous_eta = None
+        notes.append("No earlier ETAs were given: the ETA-slip check was not made.")
+    elif previous_eta is None and eta is not None:
         earlier = as_of - pd.Timedelta(days=float(update_every_days))
-        previous_eta = _compute_eta(ds.as_at(earlier), None, eta_kw, notes,
-                                    "The ETA-slip check")
+        try:
+            previous_eta = backorder_eta(ds, model, as_of=earlier, replay=rep, **eta_kw)
+        except (BackorderAnalyticsError, ValueError) as err:
+            notes.append(f"The ETA-slip check was skipped: no ETA as of {earlier} ({err}).")
     if previous_eta is not None and "eta_p80" in lines:
         parts.append(eta_slipped(lines, _eta_table(previous_eta, "previous_eta"),
                                  slip_days=slip_days))
@@ -431,14 +460,13 @@ backorder waits for SKU-0004'
                               kind="stable", na_position="last", ignore_index=True)
     params = {"as_of": as_of, "max_wait_days": max_wait_days, "warn_days": warn_days,
               "update_every_days": update_every_days, "slip_days": slip_days,
-              "lead_time_quantile": lead_time_quantile, "allocation": allocation,
-              "shipping": shipping, "demand_window_days": demand_window_days, "seed": seed}
+              "lead_time_quantile": lead_time_quantile,
+              "allocation": rep.params["allocation"], "shipping": rep.params["shipping"],
+              "demand_window_days": demand_window_days, "n_reps": n_reps, "seed": seed}
     return Alerts(frame[COLUMNS], as_of, skus, lines, notes, params)
 
 
 def _as_of(ds, as_of):
-    from ..data.dataset import Dataset
-
     if not isinstance(ds, Dataset):
         raise TypeError(f"The 'ds' parameter must be a Dataset. Got {type(ds).__name__} "
                         "instead.")
@@ -447,15 +475,9 @@ def _as_of(ds, as_of):
 
 
 def _check(**values) -> None:
-    q = values.pop("lead_time_quantile")
-    if not 0 < q < 1:
-        raise ValueError(f"The 'lead_time_quantile' parameter must lie in (0, 1). Got {q!r} "
-                         "instead.")
+    check_probability(values.pop("lead_time_quantile"), "lead_time_quantile")
     for name, v in values.items():
-        positive = name in ("max_wait_days", "update_every_days", "demand_window_days")
-        if not (np.isfinite(v) and (v > 0 if positive else v >= 0)):
-            raise ValueError(f"The {name!r} parameter must be a number of days "
-                             f"{'> 0' if positive else '>= 0'}. Got {v!r} instead.")
+        check_days(v, name, positive=name in ("update_every_days", "demand_window_days"))
 
 
 def _eta_table(value, name: str, date_col: str = "eta_p80") -> pd.DataFrame:
@@ -477,14 +499,3 @@ def _eta_table(value, name: str, date_col: str = "eta_p80") -> pd.DataFrame:
         if c in frame:
             frame[c] = frame[c].astype(str)
     return frame
-
-
-def _compute_eta(ds, lead_times, kw, notes, what):
-    try:
-        from .eta import backorder_eta
-    except ImportError:
-        notes.append(f"{what} skipped: backorder_analytics.eta is not available.")
-        return None
-    return backorder_eta(ds, lead_times, allocation=kw["allocation"],
-                         shipping=kw["shipping"], max_wait_days=kw["max_wait_days"],
-                         seed=kw["seed"])

@@ -73,10 +73,18 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..data.dataset import Dataset
-from ..leadtime.model import LeadTimeModel, fit_lead_times
+from ..leadtime.model import LeadTimeModel, dataset_lead_times
 from ..leadtime.survival import kaplan_meier
-from ..simulation.base import check_options
-from ..simulation.replay import replay
+from ..parameters import (
+    MAX_WAIT_DAYS,
+    MONTE_CARLO_REPS,
+    SEED,
+    check_max_wait_days,
+    check_n_reps,
+    check_seed,
+)
+from ..simulation.replay import replay as replay_history
+from ..simulation.replay_result import ReplayResult
 from .eta_simulation import (  # noqa: F401  (constants re-exported for the documentation)
     BEYOND,
     DAY,
@@ -92,9 +100,12 @@ from .eta_simulation import (  # noqa: F401  (constants re-exported for the docu
     _run,
     _ship_times,
 )
-from .state import POLICY_WINDOW_DAYS  # noqa: F401  (named in the docs)
+from .state import POLICY_WINDOW_DAYS, replay_for  # noqa: F401  (named in the docs)
 
-__all__ = ["backorder_eta", "BackorderETA", "eta_backtest", "ETABacktest"]
+__all__ = ["backorder_eta", "BackorderETA", "eta_backtest", "ETABacktest", "ETA_QUANTILES"]
+
+ETA_QUANTILES = (0.5, 0.8, 0.95)
+"""Ship-date quantiles reported by default: ``eta_p50``, ``eta_p80``, ``eta_p95``."""
 
 # --------------------------------------------------------------------------- public
 
@@ -104,13 +115,14 @@ def backorder_eta(
     lead_times: LeadTimeModel | None = None,
     *,
     as_of: Any = None,
-    quantiles: Sequence[float] = (0.5, 0.8, 0.95),
-    allocation: str = "fifo",
-    shipping: str = "partial",
-    max_wait_days: float | None = 30,
-    n_reps: int = 1000,
-    seed: int | None = 0,
+    quantiles: Sequence[float] = ETA_QUANTILES,
+    allocation: str | None = None,
+    shipping: str | None = None,
+    max_wait_days: float | None = MAX_WAIT_DAYS,
+    n_reps: int = MONTE_CARLO_REPS,
+    seed: int = SEED,
     future_demand: bool | None = None,
+    replay: ReplayResult | None = None,
 ) -> BackorderETA:
     """Ship-date distribution of every open backorder line, by Monte Carlo.
 
@@ -122,26 +134,32 @@ def backorder_eta(
     ds : Dataset
         Orders, purchase orders, stock counts and ``as_of``.
     lead_times : LeadTimeModel, optional
-        Lead-time distributions [days]; default ``fit_lead_times(ds.purchase_orders,
-        as_of=as_of)`` (by supplier). Grouped by ``()``, ``("supplier_id",)``,
-        ``("sku",)`` or ``("supplier_id", "sku")``.
+        Lead-time distributions [days], grouped by ``()``, ``("supplier_id",)``,
+        ``("sku",)`` or ``("supplier_id", "sku")``; default
+        :func:`~backorder_analytics.leadtime.model.dataset_lead_times` (by supplier).
     as_of : date-like, optional
         Compute as the data stood then (``ds.as_at(as_of)``); default ``ds.as_of``.
     quantiles : sequence of float, default (0.5, 0.8, 0.95)
         Increasing ship-date quantiles in (0, 1); columns ``eta_p50``, … named by
         ``round(100 q)``.
-    allocation : {"fifo", "priority"}, default "fifo"
-    shipping : {"partial", "complete"}, default "partial"
+    allocation : {"fifo", "priority"}, optional
+        Default: the ``replay``'s rule when one is given, else "fifo".
+    shipping : {"partial", "complete"}, optional
+        Default: the ``replay``'s rule when one is given, else "partial".
     max_wait_days : float or None, default 30
         A line still waiting this long after it was ordered [days] is cancelled;
         None: never.
     n_reps : int, default 1000
         Replications.
-    seed : int, optional
+    seed : int, default 0
         Seed of the random draws; the same seed gives the same result.
     future_demand : bool, optional
         Simulate demand and reordering after ``as_of``; default True for
         ``priority`` allocation, False for ``fifo``.
+    replay : ReplayResult, optional
+        The history replayed already, up to ``as_of`` or later (it is cut back to
+        ``as_of``, :meth:`ReplayResult.at`); default: replayed here. Its rules must be
+        ``allocation`` and ``shipping``.
 
     Returns
     -------
@@ -165,33 +183,31 @@ def backorder_eta(
     >>> bool((frame["eta_p50"] <= frame["eta_p95"]).all())
     True
     """
-    check_options(allocation, shipping)
-    qs = _check_quantiles(quantiles)
-    if max_wait_days is not None and not float(max_wait_days) >= 0:
-        raise ValueError("The 'max_wait_days' parameter must be a number of days >= 0 or "
-                         f"None. Got {max_wait_days!r} instead.")
-    if isinstance(n_reps, bool) or not isinstance(n_reps, (int, np.integer)) or n_reps < 1:
-        raise ValueError(f"The 'n_reps' parameter must be an integer >= 1. Got {n_reps!r} "
-                         "instead.")
+    qs = np.asarray(_check_quantiles(quantiles))
+    max_wait_days = check_max_wait_days(max_wait_days)
+    n_reps, seed = check_n_reps(n_reps), check_seed(seed)
     if not isinstance(ds, Dataset):
         raise TypeError(f"The 'ds' parameter must be a Dataset. Got {type(ds).__name__} "
                         "instead.")
     if as_of is not None:
         ds = ds.as_at(as_of)
     if lead_times is None:
-        lead_times = fit_lead_times(ds.purchase_orders, as_of=ds.as_of)
+        lead_times = dataset_lead_times(ds)
     elif not isinstance(lead_times, LeadTimeModel) or not hasattr(lead_times, "_fits"):
         raise TypeError("The 'lead_times' parameter must be a fitted LeadTimeModel (see "
                         f"fit_lead_times). Got {type(lead_times).__name__} instead.")
+    rep = None if replay is None else replay_for(ds, ds.as_of, replay=replay,
+                                                 allocation=allocation, shipping=shipping)
+    if rep is None:
+        rep = replay_history(ds, allocation=allocation or "fifo", shipping=shipping or "partial")
+    allocation, shipping = rep.params["allocation"], rep.params["shipping"]
     fut = allocation == "priority" if future_demand is None else bool(future_demand)
-    rep = replay(ds, allocation=allocation, shipping=shipping)
+    params = {"allocation": allocation, "shipping": shipping, "max_wait_days": max_wait_days,
+              "n_reps": n_reps, "seed": seed, "future_demand": fut, "quantiles": tuple(qs)}
     lines = _queue(rep, allocation == "priority", ds.as_of, max_wait_days)
     rng = np.random.default_rng(seed)
-    inp = _inputs(ds, rep, lines, lead_times, fut, rng, int(n_reps))
-    out = _run(lines, inp, qs, int(n_reps), shipping == "complete", rng)
-    params = {"allocation": allocation, "shipping": shipping, "max_wait_days": max_wait_days,
-              "n_reps": int(n_reps), "seed": seed, "future_demand": fut,
-              "quantiles": tuple(qs)}
+    inp = _inputs(ds, rep, lines, lead_times, fut, rng, n_reps)
+    out = _run(lines, inp, qs, n_reps, shipping == "complete", rng)
     return BackorderETA(_frame(lines, ds.orders, out, qs, ds.as_of), ds.as_of, params,
                         inp["notes"])
 
@@ -236,11 +252,13 @@ def eta_backtest(ds: Dataset, cutoffs: Sequence[Any], *, progress: bool = False,
                          f"Got {cutoffs!r} instead.")
     if "as_of" in kwargs:
         raise TypeError("eta_backtest sets 'as_of' from 'cutoffs'; do not pass it.")
-    full = replay(ds, allocation=kwargs.get("allocation", "fifo"),
-                  shipping=kwargs.get("shipping", "partial")).lines
+    history = kwargs.pop("replay", None) or replay_history(
+        ds, allocation=kwargs.get("allocation") or "fifo",
+        shipping=kwargs.get("shipping") or "partial")
+    full = history.lines
     parts = []
     for cut in tqdm(cutoffs, desc="ETA backtest", unit="cutoff", disable=not progress):
-        res = backorder_eta(ds, as_of=cut, **kwargs)
+        res = backorder_eta(ds, as_of=cut, replay=history, **kwargs)
         pred, seen = res.to_frame(), full.loc[res.lines.index]
         pred.insert(0, "cutoff", res.as_of)
         pred["outcome"] = seen["status"].astype(str).to_numpy()

@@ -111,25 +111,24 @@ def _queue(rep, priority: bool, now: pd.Timestamp, max_wait_days) -> pd.DataFram
 
 def _inputs(ds, rep, lines, lt, fut: bool, rng, R: int) -> dict[str, Any]:
     """Per-SKU supply and demand inputs, and the open-PO arrival draws."""
-    now = ds.as_of
+    now = rep.as_of
     skus = pd.Index(lines["sku"].unique())
     state = state_from_replay(ds, rep).reindex(skus)
     on_hand = state["on_hand"].to_numpy(float)
     supplier = state["supplier_id"]
     po = ds.purchase_orders[(ds.purchase_orders["order_date"] <= now).to_numpy()]
     has_sup = "supplier_id" in po
-    open_po = po[po["sku"].isin(skus).to_numpy()]
-    if "received_date" in open_po:
-        open_po = open_po[open_po["received_date"].isna().to_numpy()]
-    r_hat, q_hat = reorder_rule(rep, po, skus, now)
+    open_po = ds.purchase_orders_open_at(now)
+    open_po = open_po[open_po["sku"].isin(skus).to_numpy()]
+    r_hat, q_hat = reorder_rule(rep, po, skus)
     notes = []
     if np.isnan(r_hat).any():
         notes.append(f"{int(np.isnan(r_hat).sum())} SKU(s) without PO history: only "
                      "uncovered units are reordered, in lots of 1")
     labels: dict = {}
-    sku_g = [labels.setdefault(_group_key(lt, s, supplier[s]), len(labels)) for s in skus]
+    sku_g = [labels.setdefault(lt.group_of(s, supplier[s]), len(labels)) for s in skus]
     po_sup = open_po["supplier_id"] if has_sup else [None] * len(open_po)
-    po_g = [labels.setdefault(_group_key(lt, s, p), len(labels))
+    po_g = [labels.setdefault(lt.group_of(s, p), len(labels))
             for s, p in zip(open_po["sku"], po_sup, strict=True)]
     tab = _lt_tables(lt, list(labels))
     by_sku = open_po.groupby("sku")["quantity"].sum().reindex(skus).fillna(0).to_numpy()
@@ -143,16 +142,6 @@ def _inputs(ds, rep, lines, lt, fut: bool, rng, R: int) -> dict[str, Any]:
     if fut:
         out.update(_demand_inputs(rep.lines, skus, now))
     return out
-
-
-def _group_key(lt: LeadTimeModel, sku, supplier):
-    keys = {(): lt.groups_[0], ("supplier_id",): supplier, ("sku",): sku,
-            ("supplier_id", "sku"): (supplier, sku)}
-    if lt.by not in keys:
-        raise ValueError("The 'lead_times' parameter must be grouped by (), "
-                         "('supplier_id',), ('sku',) or ('supplier_id', 'sku'). Got "
-                         f"by={lt.by!r} instead.")
-    return keys[lt.by]
 
 
 def _lt_tables(lt: LeadTimeModel, labels: list) -> np.ndarray:

@@ -60,15 +60,16 @@ import pandas as pd
 
 from ..data.dataset import Dataset
 from ..exceptions import DataError
-from ..forecasting.backtest import check_horizon
+from ..forecasting.core import forecast as make_forecast
 from ..forecasting.demand import demand_series
-from ..leadtime.model import LeadTimeModel, fit_lead_times
-from ..simulation.sources import PoissonDemand, _round_units
-from .safety_stock import SafetyStockRecommendation
+from ..leadtime.model import LeadTimeModel, dataset_lead_times
+from ..parameters import MONTE_CARLO_REPS, SEED, check_horizon, check_n_reps, check_seed
+from ..simulation.replay_result import ReplayResult
+from ..simulation.sources import PoissonDemand, round_units
 from .state import (
-    open_pos_at,
     reorder_points_from_replay,
-    replay_at,
+    reorder_points_of,
+    replay_for,
     state_from_replay,
 )
 
@@ -149,7 +150,7 @@ def _path_frame(frame: pd.DataFrame, start: pd.Timestamp, h: int) -> _Demand:
             raise ValueError(f"The 'forecast' frame has {arr.shape[1]} paths per SKU, fewer "
                              f"than n_reps={n}; replication r uses path r. Pass more paths "
                              "or fewer n_reps.")
-        return _round_units(arr[rows, :n], rng), None
+        return round_units(arr[rows, :n], rng), None
 
     return _Demand(pd.Index(skus), arr.mean(axis=(1, 2)), draw, f"{arr.shape[1]} sample paths")
 
@@ -164,14 +165,12 @@ def _forecast_demand(fc, start: pd.Timestamp, h: int, describe: str) -> _Demand:
 
     def draw(rows, n, h, rng):
         paths = fc.paths(n, seed=int(rng.integers(2**31 - 1)), skus=fc.skus[rows])
-        return _round_units(np.asarray(paths)[:, :, :h], rng), None
+        return round_units(np.asarray(paths)[:, :, :h], rng), None
 
     return _Demand(pd.Index(fc.skus), np.asarray(fc.mean)[:, :h].mean(axis=1), draw, describe)
 
 
 def _demand(forecast, ds: Dataset, as_of, start, h, seed) -> _Demand:
-    from ..forecasting import forecast as make_forecast
-
     if isinstance(forecast, PoissonDemand | Real):
         src = forecast if isinstance(forecast, PoissonDemand) else PoissonDemand(float(forecast))
         return _poisson_demand(dict.fromkeys(ds.skus, src), h)
@@ -203,23 +202,13 @@ def _demand(forecast, ds: Dataset, as_of, start, h, seed) -> _Demand:
 
 def _lead_model(lead_times, ds: Dataset, as_of) -> Any:
     if lead_times is None:
-        po = ds.purchase_orders
-        by = ("supplier_id",) if "supplier_id" in po and po["supplier_id"].notna().all() else ()
-        return fit_lead_times(po, by=by, as_of=as_of)
+        return dataset_lead_times(ds, as_of)
     if isinstance(lead_times, str) and lead_times == "expected":
         return lead_times
     if isinstance(lead_times, LeadTimeModel | Real) and not isinstance(lead_times, bool):
         return lead_times
     raise TypeError("The 'lead_times' parameter must be None, a LeadTimeModel, 'expected' "
                     f"or a number of days. Got {lead_times!r} instead.")
-
-
-def _group(model: LeadTimeModel, sku, supplier):
-    """The model's group of a SKU; an unknown part makes it a group the model does not
-    know, which gets the distribution of all POs."""
-    key = {"sku": sku, "supplier_id": supplier}
-    parts = tuple("<unknown>" if key.get(c) is None else key[c] for c in model.by)
-    return None if not parts else parts[0] if len(parts) == 1 else parts
 
 
 def _arrivals(po: pd.DataFrame, lt, as_of, start, n, rng) -> np.ndarray:
@@ -235,7 +224,7 @@ def _arrivals(po: pd.DataFrame, lt, as_of, start, n, rng) -> np.ndarray:
         return np.broadcast_to((order + float(lt))[:, None], (len(po), n)).copy()
     out = np.empty((len(po), n))
     age = ((as_of - po["order_date"]) / DAY).to_numpy(float)
-    groups = [_group(lt, s, p) for s, p in zip(po["sku"], po.get("supplier_id", [None] * len(po)),
+    groups = [lt.group_of(s, p) for s, p in zip(po["sku"], po.get("supplier_id", [None] * len(po)),
                                                 strict=True)]
     for g in dict.fromkeys(groups):
         idx = np.flatnonzero([x == g for x in groups])
@@ -259,7 +248,7 @@ def _new_leads(lt, skus, suppliers, po_all: pd.DataFrame, shape, rng) -> np.ndar
         per = quoted.groupby(po_all["sku"]).median().reindex(skus).fillna(quoted.median())
         return np.broadcast_to(per.to_numpy(float)[:, None, None], shape).copy()
     out = np.empty(shape)
-    groups = [_group(lt, s, p) for s, p in zip(skus, suppliers, strict=True)]
+    groups = [lt.group_of(s, p) for s, p in zip(skus, suppliers, strict=True)]
     for g in dict.fromkeys(groups):
         idx = np.flatnonzero([x == g for x in groups])
         out[idx] = lt.distribution(g).rvs(size=(len(idx),) + shape[1:], random_state=rng)
@@ -316,9 +305,10 @@ def _lines_hit(units, short, size):
 
 
 def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
-                   lead_times: Any = None, as_of: Any = None, n_reps: int = 1000,
-                   seed: int = 0, reorder_points: Any = "history",
-                   allocation: str = "fifo") -> BackorderRisk:
+                   lead_times: Any = None, as_of: Any = None,
+                   n_reps: int = MONTE_CARLO_REPS, seed: int = SEED,
+                   reorder_points: Any = "history", allocation: str | None = None,
+                   replay: ReplayResult | None = None) -> BackorderRisk:
     """Per SKU: the chance of a new backorder within ``horizon`` days, and how bad it is.
 
     Simulates the next ``horizon`` days ``n_reps`` times from the state at ``as_of``
@@ -374,15 +364,15 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
     >>> bool(risk.to_frame()["p_backorder"].is_monotonic_decreasing)
     True
     """
-    h, n = check_horizon(horizon, "horizon"), check_horizon(n_reps, "n_reps")
+    h, n, seed = check_horizon(horizon), check_n_reps(n_reps), check_seed(seed)
     if isinstance(reorder_points, str) and reorder_points != "history":
         raise ValueError("The 'reorder_points' parameter must be 'history', a frame "
                          "(sku, r, Q), a mapping, a SafetyStockRecommendation or None. "
                          f"Got {reorder_points!r} instead.")
     as_of = ds.moment(as_of)
     start = as_of.normalize() + DAY
-    past, rep = replay_at(ds, as_of, allocation)
-    state = state_from_replay(past, rep)
+    rep = replay_for(ds, as_of, replay=replay, allocation=allocation)
+    state = state_from_replay(ds, rep, as_of)
     demand = _demand(forecast, ds, as_of, start, h, seed)
     unknown = demand.skus.difference(state.index)
     if len(unknown):
@@ -393,13 +383,13 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
     st = state.reindex(skus)
     mean = pd.Series(demand.mean, index=demand.skus).reindex(skus, fill_value=0.0).to_numpy()
     rows_in_demand = demand.skus.get_indexer(skus)
-    po = open_pos_at(ds, as_of)
+    po = ds.purchase_orders_open_at(as_of)
     po = po[po["sku"].isin(skus)]
     replenishment = ("history" if isinstance(reorder_points, str)
                      else "none" if reorder_points is None else "given")
     if isinstance(reorder_points, str):
-        reorder_points = reorder_points_from_replay(past, rep)
-    rp = _reorder_points(reorder_points, skus)
+        reorder_points = reorder_points_from_replay(ds, rep)
+    rp = reorder_points_of(reorder_points, skus)
     needs_lt = len(po) or np.isfinite(rp[0]).any()
     lt = _lead_model(lead_times, ds, as_of) if needs_lt else lead_times
     ss = np.random.SeedSequence(seed).spawn(3)
@@ -445,37 +435,9 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
     receipts = _receipts(po, arrive, start, h)
     params = {"horizon": h, "n_reps": n, "seed": seed, "as_of": as_of, "start": start,
               "forecast": demand.describe, "lead_times": _describe_lt(lt),
-              "reorder_points": replenishment, "allocation": allocation}
+              "reorder_points": replenishment,
+              "allocation": rep.params["allocation"] if rep is not None else allocation}
     return BackorderRisk(table=table, receipts=receipts, params=params)
-
-
-def _reorder_points(spec, skus: pd.Index) -> tuple[np.ndarray, np.ndarray]:
-    r = np.full(len(skus), -np.inf)
-    q = np.ones(len(skus))
-    if spec is None:
-        return r, q
-    if isinstance(spec, SafetyStockRecommendation):
-        rec = spec.to_frame()
-        spec = pd.DataFrame({"sku": rec["sku"], "r": rec["reorder_point"],
-                             "Q": rec["order_quantity"]})
-    if isinstance(spec, pd.DataFrame):
-        missing = [c for c in ("sku", "r", "Q") if c not in spec.columns]
-        if missing:
-            raise DataError(f"reorder_points has no column {missing[0]!r}; it needs sku, r "
-                            f"and Q [units]. Found: {list(spec.columns)}.")
-        spec = {s: (a, b) for s, a, b in zip(spec["sku"], spec["r"], spec["Q"], strict=True)}
-    elif not isinstance(spec, Mapping):
-        raise TypeError("The 'reorder_points' parameter must be 'history', a DataFrame (sku, "
-                        "r, Q), a mapping {sku: (r, Q)}, a SafetyStockRecommendation or None. "
-                        f"Got {type(spec).__name__} instead.")
-    for sku, (a, b) in spec.items():
-        if not b >= 1:
-            raise ValueError(f"reorder_points: the order quantity Q of {sku!r} must be >= 1 "
-                             f"[units]. Got {b!r} instead.")
-        i = skus.get_indexer([sku])[0]
-        if i >= 0:
-            r[i], q[i] = float(a), float(b)
-    return r, q
 
 
 def _describe_lt(lt) -> str:

@@ -39,9 +39,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..data.dataset import Dataset
 from ..exceptions import DataError, NotFittedError
-from ..leadtime.model import fit_lead_times
-from .risk import _reorder_points
-from .state import inventory_state, open_pos_at
+from ..leadtime.model import dataset_lead_times
+from .state import inventory_state, reorder_points_of
 
 __all__ = ["BackorderFeatures", "BackorderRiskClassifier", "read_backorder_snapshots",
            "snapshot_features", "SNAPSHOT_COLUMNS", "FLAG_COLUMNS", "SNAPSHOT_FLAGS"]
@@ -472,12 +471,10 @@ def snapshot_features(ds: Dataset, as_of: Any = None, *, lead_times=None,
     supplier = state["supplier_id"]
     lt = lead_times
     if lt is None and "received_date" in po and (po["received_date"] <= as_of).sum() >= 2:
-        by = ("supplier_id",) if "supplier_id" in po and po["supplier_id"].notna().all() else ()
-        lt = fit_lead_times(po, by=by, as_of=as_of)
+        lt = dataset_lead_times(ds, as_of)
     if lt is not None:
-        from .risk import _group
 
-        p50 = {s: float(lt.distribution(_group(lt, s, p)).ppf(0.5))
+        p50 = {s: float(lt.distribution(lt.group_of(s, p)).ppf(0.5))
                for s, p in zip(skus, supplier, strict=True)}
         out["lead_time"] = [p50[s] / 7.0 for s in skus]
     else:
@@ -492,8 +489,8 @@ def snapshot_features(ds: Dataset, as_of: Any = None, *, lead_times=None,
         since = orders[orders["order_date"] > as_of - pd.DateOffset(months=k)]
         out[f"sales_{k}_month"] = since.groupby("sku")["quantity"].sum().reindex(
             skus, fill_value=0).to_numpy()
-    out["min_bank"] = np.nan_to_num(_reorder_points(reorder_points, skus)[0], neginf=0.0)
-    open_po = open_pos_at(ds, as_of)
+    out["min_bank"] = np.nan_to_num(reorder_points_of(reorder_points, skus)[0], neginf=0.0)
+    open_po = ds.purchase_orders_open_at(as_of)
     late = (open_po[open_po["expected_date"] < as_of] if "expected_date" in open_po
             else open_po.iloc[:0])
     out["pieces_past_due"] = late.groupby("sku")["quantity"].sum().reindex(

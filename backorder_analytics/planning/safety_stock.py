@@ -12,8 +12,7 @@ Units: demand [units/day], lead times [days], inventory quantities [units].
 from __future__ import annotations
 
 import html
-import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +21,9 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from ..leadtime.per_sku import SkuLeadTime, sku_lead_times
 from ..simulation.crn import CRNRun, daily_lines, poisson_lines, replenishment_orders
+from ..streams import sku_rng
 from .formulas import fill_rate_safety_factor, sd_lead_time_demand
 from .targets import CycleServiceLevel, FillRate, WaitTime, check_target
 
@@ -50,98 +51,11 @@ TRADEOFF_POINTS = 60
 _LT_CACHE_KEY = "_lt"
 
 
-@dataclass
-class _LeadTime:
-    """Lead time of one SKU: moments, quantiles [days] and a sampler."""
-
-    mean: float
-    sd: float
-    p50: float
-    p90: float
-    p99: float
-    dist: Any = None
-
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        if self.dist is None:
-            return np.full(n, self.mean)
-        return np.maximum(np.asarray(self.dist.rvs(size=n, random_state=rng), float), 0.0)
-
-
-def _lead_time_of(value) -> _LeadTime:
-    if np.isscalar(value) and not isinstance(value, str):
-        v = float(value)
-        if not np.isfinite(v) or v < 0:
-            raise ValueError(f"A constant lead time must be a finite number >= 0 [days]. "
-                             f"Got {value!r} instead.")
-        return _LeadTime(v, 0.0, v, v, v)
-    if not hasattr(value, "rvs") or not hasattr(value, "ppf"):
-        raise TypeError(f"A lead time must be a number of days, a frozen scipy.stats "
-                        f"distribution or a LeadTimeModel. Got {type(value).__name__} instead.")
-    mean, sd = float(value.mean()), float(value.std())
-    p50, p90, p99 = (float(x) for x in np.asarray(value.ppf([0.5, 0.9, 0.99]), dtype=float))
-    return _LeadTime(mean, sd, p50, p90, p99, value)
-
-
-def _sku_lead_times(skus, lead_times, ds) -> tuple[list[_LeadTime], list[Any]]:
-    """Per SKU a _LeadTime and the group it came from (supplier, SKU, or None)."""
-    from ..leadtime.model import LeadTimeModel, fit_lead_times
-
-    if lead_times is None:
-        if ds is None:
-            raise ValueError("The 'lead_times' parameter is needed with a Forecast: pass days "
-                             "(a number), a scipy.stats distribution, a mapping sku -> either, "
-                             "or a LeadTimeModel fitted by=('sku',).")
-        lead_times = fit_lead_times(ds.purchase_orders, as_of=ds.as_of)
-    cache: dict[Any, _LeadTime] = {}
-    out, groups = [], []
-    if isinstance(lead_times, LeadTimeModel):
-        by = lead_times.by
-        supplier = _supplier_map(ds) if "supplier_id" in by else {}
-        for sku in skus:
-            if by == ("supplier_id",):
-                g = supplier.get(sku)
-            elif by == ("sku",):
-                g = sku
-            elif by == ("supplier_id", "sku"):
-                g = (supplier.get(sku), sku)
-            elif by == ():
-                g = None
-            else:
-                raise ValueError(f"recommend_safety_stock needs a LeadTimeModel fitted by "
-                                 f"('supplier_id',), ('sku',), ('supplier_id', 'sku') or (). "
-                                 f"Got by={by!r} instead.")
-            key = ("g", g)
-            if key not in cache:
-                cache[key] = _lead_time_of(lead_times.distribution(g))
-            out.append(cache[key])
-            groups.append(g)
-        return out, groups
-    if isinstance(lead_times, Mapping):
-        missing = [s for s in skus if s not in lead_times]
-        if missing:
-            raise KeyError(f"The 'lead_times' mapping has no entry for SKU(s) {missing[:5]!r}.")
-        return [_lead_time_of(lead_times[s]) for s in skus], [None] * len(skus)
-    one = _lead_time_of(lead_times)
-    return [one] * len(skus), [None] * len(skus)
-
-
-def _supplier_map(ds) -> dict:
-    return {} if ds is None else ds.suppliers.dropna().to_dict()
-
-
-def _sku_seed(seed: int, sku) -> np.random.Generator:
-    """Each SKU's own stream, keyed on its name: the same SKU gets the same numbers
-    whichever other SKUs are in the call."""
-    return np.random.default_rng(np.random.SeedSequence([int(seed),
-                                                         zlib.crc32(str(sku).encode())]))
-
-
-
 def _evaluate_sku(inp: dict, target, review: str, review_period: float, n_reps: int,
                   days: float, seed: int, warmup_days: float | None) -> tuple[dict, dict]:
     """Simulate one SKU and pick its level; returns (summary row, tradeoff columns)."""
-    rng = _sku_seed(seed, inp["sku"])
-    lt: _LeadTime = inp[_LT_CACHE_KEY]
+    rng = sku_rng(seed, inp["sku"])
+    lt: SkuLeadTime = inp[_LT_CACHE_KEY]
     periodic = review == "periodic"
     warm = (float(np.ceil(lt.p99 + (review_period if periodic else 0.0)))
             if warmup_days is None else float(warmup_days))
@@ -267,7 +181,7 @@ def _inputs_from_forecast(fc, skus, n_paths):
     return out
 
 
-def _analytic(inp, lt: _LeadTime, target, review, review_period):
+def _analytic(inp, lt: SkuLeadTime, target, review, review_period):
     """Normal-approximation level (ROP, or S under periodic review) for the target."""
     d, s = inp["mean_demand"], inp["sd_demand"]
     L = lt.mean + (review_period if review == "periodic" else 0.0)
@@ -316,6 +230,17 @@ class SafetyStockRecommendation:
     def to_frame(self) -> pd.DataFrame:
         """The :attr:`summary` table with ``sku`` as a column."""
         return self.summary.reset_index()
+
+    @property
+    def reorder_points(self) -> pd.DataFrame:
+        """The recommended ``(r, Q)`` per SKU: ``sku``, ``r`` (the simulated reorder
+        point, the analytic one where nothing was simulated) and ``Q`` [units]. Empty
+        under periodic review, which has no order quantity."""
+        s = self.summary
+        r = s["reorder_point"].astype(float).fillna(s["reorder_point_analytic"])
+        out = pd.DataFrame({"sku": s.index, "r": r.to_numpy(),
+                            "Q": s["order_quantity"].to_numpy(float)})
+        return out.dropna().reset_index(drop=True)
 
     def plot(self, sku=None, ax=None):
         """Service (left axis) and mean wait (right axis) against safety stock for one
@@ -375,18 +300,18 @@ def recommend_safety_stock(
        mean ``d`` and sd ``σ_d`` of daily demand [units/day] (zero-filled from the SKU's
        first order).
     2. **Lead time** [days]: mean, sd, p50, p90 from the SKU's distribution — by default
-       ``fit_lead_times(ds.purchase_orders)`` by supplier, the SKU's supplier from
-       ``ds.items`` (else the most frequent on its POs).
+       :func:`~backorder_analytics.leadtime.model.dataset_lead_times` (by supplier,
+       the SKU's supplier from ``ds.items``, else the most frequent on its POs).
     3. **Analytic** level (normal approximation, :mod:`~backorder_analytics.planning.formulas`):
        ``μ = d·L``, ``σ = √(L·σ_d² + d²·σ_L²)``; for :class:`FillRate` ``r = μ + kσ``
-       with ``σ·G(k) = (1−β)·Q`` (:func:`~.policy.reorder_point_fill_rate`), for
-       :class:`CycleServiceLevel` ``r = μ + zσ`` (:func:`~.policy.reorder_point_csl`),
+       with ``σ·G(k) = (1−β)·Q`` (:func:`~.formulas.reorder_point_fill_rate`), for
+       :class:`CycleServiceLevel` ``r = μ + zσ`` (:func:`~.formulas.reorder_point_csl`),
        for :class:`WaitTime` (w days, quantile q) the cycle-service formula over the
        lead time shortened by the allowed wait, ``L' = max(L − w, 0)``:
        ``r = d·L' + z_q·√(L'·σ_d² + d²·σ_L²)`` — exact for Poisson base stock with a
-       constant lead time (:func:`~.policy.poisson_base_stock_wait_quantile`),
+       constant lead time (:func:`~.formulas.poisson_base_stock_wait_quantile`),
        conservative for ``Q > 1``. Under ``review="periodic"`` L is replaced by
-       ``R + L`` and Q by ``d·R`` (:func:`~.policy.order_up_to_level_fill_rate`).
+       ``R + L`` and Q by ``d·R`` (:func:`~.formulas.order_up_to_level_fill_rate`).
     4. **Simulated** level: ``n_reps`` replications of ``days`` days (after a warm-up,
        below) of a continuous-review ``(r, Q)`` policy with ``Q = max(1, round(d ·
        cover_days))`` (raised to the item's ``moq``), or ``(R, S)`` under periodic
@@ -488,7 +413,7 @@ def recommend_safety_stock(
     else:
         raise TypeError(f"The 'ds_or_forecast' parameter must be a Dataset or a Forecast. "
                         f"Got {type(ds_or_forecast).__name__} instead.")
-    lts, groups = _sku_lead_times([i["sku"] for i in inputs], lead_times, ds)
+    lts, groups = sku_lead_times([i["sku"] for i in inputs], lead_times, ds)
     for inp, lt in zip(inputs, lts, strict=True):
         inp[_LT_CACHE_KEY] = lt
         mu, sigma, level = _analytic(inp, lt, target, review, review_period)

@@ -1,23 +1,33 @@
-"""Each SKU's stock position at a moment: :func:`inventory_state`.
+"""Each SKU's stock position at a moment, and the reorder rule its history shows.
 
-On hand, units backordered, open purchase orders and inventory position, from a replay
-of the history up to ``as_of``; shared by :mod:`~backorder_analytics.planning.risk` and
-:mod:`~backorder_analytics.planning.risk_classifier`.
+Both come from one replay of the history (:func:`~backorder_analytics.replay`): on
+hand, units backordered, open purchase orders and inventory position
+(:func:`inventory_state`), and the ``(r, Q)`` rule the SKU's purchase orders follow
+(:func:`historical_reorder_points`). Every function takes the replay it should use
+(``replay=``), so the ETAs, the risk, the alerts and the planning run share one; a
+replay that runs past the moment wanted is cut back to it
+(:meth:`~backorder_analytics.ReplayResult.at`), which is what replaying the data as
+known then gives.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..data.dataset import Dataset
-from ..simulation.replay import replay
+from ..exceptions import DataError
+from ..parameters import ALLOCATIONS, SHIPPING, check_choice
+from ..simulation.replay import replay as replay_history
 from ..simulation.replay_result import ReplayResult
+from .safety_stock import SafetyStockRecommendation
 
-__all__ = ["inventory_state", "state_from_replay", "replay_at", "open_pos_at",
+__all__ = ["inventory_state", "state_from_replay", "replay_for",
            "historical_reorder_points", "reorder_points_from_replay", "reorder_rule",
+           "reorder_points_of",
            "POLICY_WINDOW_DAYS"]
 
 DAY = pd.Timedelta(days=1)
@@ -25,7 +35,44 @@ POLICY_WINDOW_DAYS = 365
 """History [days] from which a SKU's reorder point and quantity are estimated."""
 
 
-def inventory_state(ds: Dataset, as_of: Any = None, allocation: str = "fifo") -> pd.DataFrame:
+def replay_for(ds: Dataset, moment: pd.Timestamp, *, replay: ReplayResult | None = None,
+               allocation: str | None = None, shipping: str | None = None
+               ) -> ReplayResult | None:
+    """The replay of ``ds``'s history up to ``moment``: ``replay`` cut back to it when
+    given, else a new one; None when nothing had happened by then (no order line and
+    no receipt).
+
+    ``allocation`` and ``shipping`` default to the given replay's rules (else "fifo"
+    and "partial"); a given replay made under other rules, or ending before
+    ``moment``, is refused with a ``ValueError``.
+    """
+    if replay is not None:
+        if not isinstance(replay, ReplayResult):
+            raise TypeError("The 'replay' parameter must be a ReplayResult (see "
+                            f"ba.replay). Got {type(replay).__name__} instead.")
+        for name, value in (("allocation", allocation), ("shipping", shipping)):
+            if value is not None and replay.params[name] != value:
+                raise ValueError(f"The 'replay' parameter was made with {name}="
+                                 f"{replay.params[name]!r}, not {value!r}: pass a replay "
+                                 f"under the same rules, or leave {name!r} out.")
+        if replay.as_of < moment:
+            raise ValueError(f"The 'replay' parameter ends at {replay.as_of}, before "
+                             f"{moment}: replay the history up to {moment} instead.")
+        if moment < replay.origin:
+            return None
+        return replay.at(moment)
+    allocation = check_choice(allocation or "fifo", "allocation", ALLOCATIONS)
+    shipping = check_choice(shipping or "partial", "shipping", SHIPPING)
+    past = ds.as_at(moment) if moment < ds.as_of else ds
+    po = past.purchase_orders
+    received = "received_date" in po and po["received_date"].notna().any()
+    if not len(past.orders) and not received:
+        return None
+    return replay_history(past, allocation=allocation, shipping=shipping)
+
+
+def inventory_state(ds: Dataset, as_of: Any = None, allocation: str | None = None, *,
+                    replay: ReplayResult | None = None) -> pd.DataFrame:
     """Stock, backorders and open POs of every SKU at ``as_of``.
 
     Parameters
@@ -33,8 +80,11 @@ def inventory_state(ds: Dataset, as_of: Any = None, allocation: str = "fifo") ->
     ds : Dataset
     as_of : date-like, optional
         Default ``ds.as_of``; a date without a time of day means the end of that day.
-    allocation : {"fifo", "priority"}, default "fifo"
-        Rule of the :func:`~backorder_analytics.replay` that rebuilds the stock.
+    allocation : {"fifo", "priority"}, optional
+        Rule of the :func:`~backorder_analytics.replay` that rebuilds the stock
+        (default: the given replay's, else "fifo").
+    replay : ReplayResult, optional
+        The history replayed already (up to ``as_of`` or later); default: replayed here.
 
     Returns
     -------
@@ -52,67 +102,54 @@ def inventory_state(ds: Dataset, as_of: Any = None, allocation: str = "fifo") ->
     >>> int(state["on_order"].sum()) > 0, list(state.columns[:3])
     (True, ['supplier_id', 'on_hand', 'on_order'])
     """
-    as_of = ds.moment(as_of)
-    past, rep = replay_at(ds, as_of, allocation)
-    return state_from_replay(past, rep)
+    moment = ds.moment(as_of)
+    rep = replay_for(ds, moment, replay=replay, allocation=allocation)
+    return state_from_replay(ds, rep, moment)
 
 
-def replay_at(ds: Dataset, as_of: pd.Timestamp, allocation: str = "fifo"
-              ) -> tuple[Dataset, ReplayResult | None]:
-    """The data as known at ``as_of`` (:meth:`Dataset.as_at`) and its replay, or None
-    when nothing had happened yet (no order line and no receipt)."""
-    past = ds.as_at(as_of) if as_of < ds.as_of else ds
-    received = ("received_date" in past.purchase_orders
-                and past.purchase_orders["received_date"].notna().any())
-    if not len(past.orders) and not received:
-        return past, None
-    return past, replay(past, allocation=allocation)
-
-
-def state_from_replay(ds: Dataset, rep: ReplayResult | None) -> pd.DataFrame:
-    """:func:`inventory_state` of ``ds`` at its ``as_of`` from its replay ``rep``."""
+def state_from_replay(ds: Dataset, rep: ReplayResult | None,
+                      moment: pd.Timestamp | None = None) -> pd.DataFrame:
+    """:func:`inventory_state` of ``ds`` at ``moment`` (default the replay's end, else
+    ``ds.as_of``) from its replay ``rep`` (None: nothing happened yet)."""
+    moment = (rep.as_of if rep is not None else ds.as_of) if moment is None else moment
     skus = pd.Index(ds.skus, name="sku")
     out = pd.DataFrame(index=skus)
     if rep is not None:
         lines = rep.lines
-        shipped = lines.groupby("sku")["shipped"].sum()
+        shipped = lines.groupby("sku", observed=True)["shipped"].sum()
         end = (rep.stock["opening_stock"] + rep.stock["received_units"]
                - shipped.reindex(rep.stock.index, fill_value=0))
         on_hand = end.reindex(skus)
-        waiting = lines[lines["open"] > 0].groupby("sku")["open"].agg(["sum", "size"])
+        waiting = lines[lines["open"] > 0].groupby("sku", observed=True)["open"].agg(
+            ["sum", "size"])
     else:
         on_hand = pd.Series(np.nan, index=skus)
         waiting = pd.DataFrame(columns=["sum", "size"])
-    inv = ds.inventory.sort_values("date", kind="stable")
-    last_count = inv.groupby("sku")["on_hand"].last().reindex(skus)
-    out["on_hand"] = on_hand.fillna(last_count).fillna(0).astype(np.int64)
-    po = open_pos_at(ds, ds.as_of)
+    inv = ds.inventory[(ds.inventory["date"] <= moment).to_numpy()]
+    last_count = inv.sort_values("date", kind="stable").groupby("sku")["on_hand"].last()
+    out["on_hand"] = on_hand.fillna(last_count.reindex(skus)).fillna(0).astype(np.int64)
+    po = ds.purchase_orders_open_at(moment)
     out["on_order"] = po.groupby("sku")["quantity"].sum().reindex(skus, fill_value=0)
     out["backordered_now"] = waiting["sum"].reindex(skus, fill_value=0).astype(np.int64)
     out["backordered_lines_now"] = waiting["size"].reindex(skus, fill_value=0).astype(np.int64)
     out["inventory_position"] = out["on_hand"] + out["on_order"] - out["backordered_now"]
-    size = ds.orders.groupby("sku")["quantity"].mean()
+    orders = ds.orders[(ds.orders["order_date"] <= moment).to_numpy()]
+    size = orders.groupby("sku")["quantity"].mean()
     out["mean_line_size"] = size.reindex(skus).fillna(1.0).astype(float)
     out.insert(0, "supplier_id", ds.suppliers.reindex(skus))
     return out
 
 
-def open_pos_at(ds: Dataset, as_of: pd.Timestamp) -> pd.DataFrame:
-    po = ds.purchase_orders
-    open_ = po["order_date"] <= as_of
-    if "received_date" in po:
-        open_ &= po["received_date"].isna() | (po["received_date"] > as_of)
-    return po[open_.to_numpy()]
-
-
-def reorder_rule(rep, po, skus, now) -> tuple[np.ndarray, np.ndarray]:
-    """The reorder rule a SKU's history shows: per SKU of ``skus``, ``r``, the median
-    inventory position (on hand + on order − backordered, from the replay ``rep``)
-    just before its POs of the last :data:`POLICY_WINDOW_DAYS` days were placed (all
-    its POs when none are that recent; NaN without any), and ``Q``, their median
-    quantity (1 without any)."""
+def reorder_rule(rep: ReplayResult, po: pd.DataFrame, skus) -> tuple[np.ndarray, np.ndarray]:
+    """The reorder rule a SKU's history shows at the replay's end: per SKU of ``skus``,
+    ``r``, the median inventory position (on hand + on order − backordered, from the
+    replay ``rep``) just before its POs of the last :data:`POLICY_WINDOW_DAYS` days
+    were placed (all its POs when none are that recent; NaN without any), and ``Q``,
+    their median quantity (1 without any). ``po``: the purchase orders (those ordered
+    after the replay's end are left out)."""
+    now = rep.as_of
     L = rep.lines[rep.lines["sku"].isin(skus).to_numpy()]
-    p = po[po["sku"].isin(skus).to_numpy()]
+    p = po[(po["sku"].isin(skus) & (po["order_date"] <= now)).to_numpy()]
     if "received_date" in p:  # received before the replay began: in its opening stock
         p = p[(p["received_date"].isna() | (p["received_date"] >= rep.origin)).to_numpy()]
     can = L[L["cancelled"] > 0]
@@ -136,8 +173,8 @@ def reorder_rule(rep, po, skus, now) -> tuple[np.ndarray, np.ndarray]:
     return r.to_numpy(float), q.fillna(1.0).clip(lower=1).to_numpy(float)
 
 
-def historical_reorder_points(ds: Dataset, as_of: Any = None,
-                              allocation: str = "fifo") -> pd.DataFrame:
+def historical_reorder_points(ds: Dataset, as_of: Any = None, allocation: str | None = None,
+                              *, replay: ReplayResult | None = None) -> pd.DataFrame:
     """Reorder point and quantity per SKU as its purchase history shows them.
 
     The rule of :func:`reorder_rule` on a replay of the history up to ``as_of``: ``r``
@@ -145,7 +182,7 @@ def historical_reorder_points(ds: Dataset, as_of: Any = None,
     quantity (both over the last :data:`POLICY_WINDOW_DAYS` days). SKUs never
     reordered are left out. The default replenishment of
     :func:`~backorder_analytics.backorder_risk`; :func:`~backorder_analytics.backorder_eta`
-    uses the same rule.
+    uses the same rule. ``allocation`` and ``replay`` as in :func:`inventory_state`.
 
     Returns
     -------
@@ -159,16 +196,47 @@ def historical_reorder_points(ds: Dataset, as_of: Any = None,
     >>> list(rp.columns), len(rp)
     (['sku', 'r', 'Q'], 60)
     """
-    as_of = ds.moment(as_of)
-    return reorder_points_from_replay(*replay_at(ds, as_of, allocation))
+    moment = ds.moment(as_of)
+    rep = replay_for(ds, moment, replay=replay, allocation=allocation)
+    return reorder_points_from_replay(ds, rep)
 
 
 def reorder_points_from_replay(ds: Dataset, rep: ReplayResult | None) -> pd.DataFrame:
-    """:func:`historical_reorder_points` of ``ds`` at its ``as_of`` from its replay."""
+    """:func:`historical_reorder_points` of ``ds`` at the end of its replay ``rep``."""
     if rep is None:
         return pd.DataFrame({"sku": pd.Series(dtype=object), "r": pd.Series(dtype=float),
                              "Q": pd.Series(dtype=float)})
     skus = pd.Index(ds.skus)
-    r, q = reorder_rule(rep, ds.purchase_orders, skus, ds.as_of)
+    r, q = reorder_rule(rep, ds.purchase_orders, skus)
     known = ~np.isnan(r)
     return pd.DataFrame({"sku": skus[known], "r": r[known], "Q": q[known]})
+
+
+def reorder_points_of(spec, skus: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """``(r, Q)`` of each SKU of ``skus`` from a frame ``sku, r, Q``, a mapping
+    ``{sku: (r, Q)}`` or a safety-stock recommendation (its ``reorder_points``)
+    [units]; ``r = -inf`` (never reorder), ``Q = 1`` for a SKU not listed or for None."""
+    r = np.full(len(skus), -np.inf)
+    q = np.ones(len(skus))
+    if spec is None:
+        return r, q
+    if isinstance(spec, SafetyStockRecommendation):
+        spec = spec.reorder_points
+    if isinstance(spec, pd.DataFrame):
+        missing = [c for c in ("sku", "r", "Q") if c not in spec.columns]
+        if missing:
+            raise DataError(f"reorder_points has no column {missing[0]!r}; it needs sku, r "
+                            f"and Q [units]. Found: {list(spec.columns)}.")
+        spec = {s: (a, b) for s, a, b in zip(spec["sku"], spec["r"], spec["Q"], strict=True)}
+    elif not isinstance(spec, Mapping):
+        raise TypeError("The 'reorder_points' parameter must be 'history', a DataFrame (sku, "
+                        "r, Q), a mapping {sku: (r, Q)}, a SafetyStockRecommendation or None. "
+                        f"Got {type(spec).__name__} instead.")
+    for sku, (a, b) in spec.items():
+        if not b >= 1:
+            raise ValueError(f"reorder_points: the order quantity Q of {sku!r} must be >= 1 "
+                             f"[units]. Got {b!r} instead.")
+        i = skus.get_indexer([sku])[0]
+        if i >= 0:
+            r[i], q[i] = float(a), float(b)
+    return r, q

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from ..data.dataset import Dataset
 from ..exceptions import BackorderAnalyticsError
+from ..planning.run import STEP_NAMES, PlanningRun
 from .config import ReportConfig, apply_as_of, load_config
 from .context import Context, Part, Table
 from .export import write_csv, write_xlsx
@@ -42,9 +43,12 @@ def _failed(title: str, anchor: str, err: str) -> Part:
 
 def build_report(ds: Dataset, out_dir: str | os.PathLike,
                  config: ReportConfig | Mapping | str | os.PathLike | None = None, *,
-                 title: str | None = None, progress: bool = True) -> Path:
+                 plan: PlanningRun | None = None, title: str | None = None,
+                 progress: bool = True) -> Path:
     """Write the report for a dataset: ``index.html``, ``report.xlsx``, ``tables/*.csv``.
 
+    Every number comes from one planning run (:func:`~backorder_analytics.plan`):
+    its steps are computed first, once each, then the sections show them.
     Sections, in page order: overview, data health (rows rejected on load), alerts,
     open-backorder ETAs, SKUs at risk, safety stock (with trade-off curves), the
     replayed backorder history (waits, ageing, timeline), the demand forecast (fan
@@ -64,6 +68,10 @@ def build_report(ds: Dataset, out_dir: str | os.PathLike,
         Its ``[data]`` section is not used here (``ds`` is the data). Its ``as_of``,
         when set, replaces the data's: an earlier one gives the report as it would
         have been on that day (:meth:`Dataset.as_at`).
+    plan : PlanningRun, optional
+        The planning run to show (:func:`~backorder_analytics.plan`), with any steps
+        computed already; default ``plan(ds, config.settings)``. Its settings are
+        the report's; it must be the run of ``ds``.
     title : str, optional
         Page title; overrides the config's.
     progress : bool, default True
@@ -91,17 +99,22 @@ def build_report(ds: Dataset, out_dir: str | os.PathLike,
     config = load_config(config)
     if title is not None:
         config = replace(config, title=title)
-    ds = apply_as_of(ds, config.as_of)
+    if plan is None:
+        plan = PlanningRun(apply_as_of(ds, config.as_of), config.settings)
+    elif not isinstance(plan, PlanningRun) or plan.ds is not ds:
+        raise ValueError("The 'plan' parameter must be the PlanningRun of the 'ds' given "
+                         "(ba.plan(ds, ...)).")
+    ds = plan.ds
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    ctx = Context(ds, config)
+    ctx = Context(plan, config)
     parts: dict[str, Part] = {}
     written: dict[str, Path] = {}
 
     def shared(name: str) -> Callable[[], None]:
         def step() -> None:         # a failure here: the sections that need it say why
             with contextlib.suppress(BackorderAnalyticsError, ValueError):
-                getattr(ctx, name)
+                plan.get(name)
         return step
 
     def write(fmt: str) -> Callable[[], None]:
@@ -122,7 +135,7 @@ def build_report(ds: Dataset, out_dir: str | os.PathLike,
         return step
 
     steps: list[tuple[str, Callable[[], object]]] = [
-        ("lead times", shared("lead_times")), ("replay", shared("replay"))]
+        (name.replace("_", " "), shared(name)) for name in STEP_NAMES]
     steps += [(spec.title.lower(), lambda spec=spec: _run(spec, ctx, parts))
               for spec in SECTIONS]
     steps += [(f"write {fmt}", write(fmt)) for fmt in config.report.outputs]

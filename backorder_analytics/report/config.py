@@ -51,7 +51,6 @@ the key and what is allowed.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -61,8 +60,23 @@ from typing import Any
 
 import pandas as pd
 
-from ..exceptions import BackorderAnalyticsError
-from ..planning.targets import CycleServiceLevel, FillRate, WaitTime
+from ..planning.settings import (
+    PLAN_SECTIONS,
+    AlertsConfig,
+    BadValue,
+    ForecastConfig,
+    PlanSettings,
+    PolicyConfig,
+    RiskConfig,
+    ServiceConfig,
+    SettingsError,
+    checked,
+    choice,
+    number,
+    plan_section,
+    unknown_key,
+)
+from ..planning.settings import section as _checked_section
 
 __all__ = ["ConfigError", "ReportConfig", "DataConfig", "ServiceConfig", "PolicyConfig",
            "ForecastConfig", "RiskConfig", "AlertsConfig", "OutputConfig", "load_config",
@@ -70,86 +84,35 @@ __all__ = ["ConfigError", "ReportConfig", "DataConfig", "ServiceConfig", "Policy
 
 TABLES = ("orders", "purchase_orders", "inventory", "items", "shipments")
 OUTPUTS = ("html", "xlsx", "csv")
-TARGETS = ("fill_rate", "cycle_service_level", "wait_time")
 
 
-class ConfigError(BackorderAnalyticsError, ValueError):
+class ConfigError(SettingsError):
     """The report's configuration is wrong: an unknown key, a bad value, a missing file."""
 
 
-class _Bad(Exception):
-    """A value check failed; the loader adds the file and the key."""
 
-
-# ------------------------------------------------------------------ value checks
-# Each check takes the raw TOML value and returns the value to store, or raises _Bad
-# with what was expected.
-
-
-def _choice(*options: str) -> Callable[[Any], str]:
-    def check(v):
-        if v not in options:
-            raise _Bad(f"one of {', '.join(map(repr, options))}")
-        return v
-    return check
-
-
-def _number(low: float | None = None, *, integer: bool = False, low_open: bool = False,
-            high: float | None = None, high_open: bool = False,
-            none: bool = False) -> Callable[[Any], Any]:
-    kind = "an integer" if integer else "a number"
-    parts = []
-    if low is not None:
-        parts.append(f"{'>' if low_open else '>='} {low:g}")
-    if high is not None:
-        parts.append(f"{'<' if high_open else '<='} {high:g}")
-    expected = kind + (" " + " and ".join(parts) if parts else "")
-    if none:
-        expected += ' or "none"'
-
-    def check(v):
-        if none and isinstance(v, str) and v.lower() == "none":
-            return None
-        ok_type = isinstance(v, int) if integer else isinstance(v, int | float)
-        if isinstance(v, bool) or not ok_type:
-            raise _Bad(expected)
-        if low is not None and (v <= low if low_open else v < low):
-            raise _Bad(expected)
-        if high is not None and (v >= high if high_open else v > high):
-            raise _Bad(expected)
-        return int(v) if integer else float(v)
-    return check
+_choice, _number = choice, number
 
 
 def _text(v):
     if not isinstance(v, str) or not v:
-        raise _Bad("a non-empty string")
+        raise BadValue("a non-empty string")
     return v
 
 
 def _flag(v):
     if not isinstance(v, bool):
-        raise _Bad("true or false")
+        raise BadValue("true or false")
     return v
 
 
 def _date(v):
     if isinstance(v, dt.time) or not isinstance(v, str | dt.date):
-        raise _Bad('a date or date-time, e.g. 2025-12-30 or "2025-12-30T23:59:59"')
+        raise BadValue('a date or date-time, e.g. 2025-12-30 or "2025-12-30T23:59:59"')
     try:
         return pd.Timestamp(v)
     except (ValueError, TypeError):
-        raise _Bad('a date or date-time, e.g. 2025-12-30 or "2025-12-30T23:59:59"') from None
-
-
-def _probabilities(v):
-    expected = "a list of numbers strictly between 0 and 1, e.g. [0.5, 0.8, 0.95]"
-    if not isinstance(v, list) or not v:
-        raise _Bad(expected)
-    for x in v:
-        if isinstance(x, bool) or not isinstance(x, int | float) or not 0 < x < 1:
-            raise _Bad(expected)
-    return tuple(sorted({float(x) for x in v}))
+        raise BadValue('a date or date-time, e.g. 2025-12-30 or "2025-12-30T23:59:59"') from None
 
 
 def _subset(*options: str) -> Callable[[Any], tuple[str, ...]]:
@@ -159,22 +122,14 @@ def _subset(*options: str) -> Callable[[Any], tuple[str, ...]]:
         if isinstance(v, str):
             v = [p.strip() for p in v.split(",")]
         if not isinstance(v, list) or not v or any(x not in options for x in v):
-            raise _Bad(expected)
+            raise BadValue(expected)
         return tuple(o for o in options if o in v)
     return check
 
 
-def _models(v):
-    if isinstance(v, str) and v:
-        return v
-    if isinstance(v, list) and v and all(isinstance(x, str) and x for x in v):
-        return tuple(v)
-    raise _Bad('a model name ("auto", "ses", ...) or a list of names')
-
-
 def _str_map(v, what: str) -> dict[str, str]:
     if not isinstance(v, Mapping) or not all(isinstance(x, str) and x for x in v.values()):
-        raise _Bad(what)
+        raise BadValue(what)
     return dict(v)
 
 
@@ -182,11 +137,11 @@ def _column_map(v):
     expected = ('a table of your column -> canonical name, shared ({"Item" = "sku"}) or per '
                 'table ([data.column_map.orders] "Item" = "sku")')
     if not isinstance(v, Mapping) or not v:
-        raise _Bad(expected)
+        raise BadValue(expected)
     if all(isinstance(x, Mapping) for x in v.values()):
         unknown = [k for k in v if k not in TABLES]
         if unknown:
-            raise _Bad(f"{expected}; the tables are {', '.join(TABLES)} (got {unknown[0]!r})")
+            raise BadValue(f"{expected}; the tables are {', '.join(TABLES)} (got {unknown[0]!r})")
         return {k: _str_map(m, expected) for k, m in v.items()}
     return _str_map(v, expected)
 
@@ -197,12 +152,12 @@ def _per_table_text(v):
     expected = f"a string, or a table of strings per table ({', '.join(TABLES)})"
     if isinstance(v, Mapping) and v and all(k in TABLES for k in v):
         return _str_map(v, expected)
-    raise _Bad(expected)
+    raise BadValue(expected)
 
 
 def _sheet(v):
     if isinstance(v, bool) or not isinstance(v, str | int):
-        raise _Bad("a sheet name or a 0-based sheet number")
+        raise BadValue("a sheet name or a 0-based sheet number")
     return v
 
 
@@ -227,77 +182,6 @@ class DataConfig:
     def given(self) -> bool:
         """Whether any data source is configured."""
         return self.folder is not None or bool(self.files)
-
-
-@dataclass(frozen=True)
-class ServiceConfig:
-    """``[service]``: the service target of the safety-stock recommendation."""
-
-    target: str = "fill_rate"
-    level: float = 0.95
-    days: float = 2.0
-    quantile: float = 0.95
-
-    def to_target(self) -> FillRate | CycleServiceLevel | WaitTime:
-        """The target object :func:`recommend_safety_stock` takes."""
-        if self.target == "fill_rate":
-            return FillRate(self.level)
-        if self.target == "cycle_service_level":
-            return CycleServiceLevel(self.level)
-        return WaitTime(self.days, self.quantile)
-
-    def describe(self) -> str:
-        """The target in words, e.g. "fill rate 95.0%"."""
-        if self.target == "wait_time":
-            return f"{self.quantile:.0%} of order lines ship within {self.days:g} days"
-        return f"{self.target.replace('_', ' ')} {self.level:.1%}"
-
-
-@dataclass(frozen=True)
-class PolicyConfig:
-    """``[policy]``: how backorders are served and stock is reviewed."""
-
-    allocation: str = "fifo"
-    shipping: str = "partial"
-    max_wait_days: float | None = 30.0
-    review: str = "continuous"
-    review_period: float = 7.0
-
-    def describe(self) -> str:
-        """The rules in words, e.g. "fifo allocation, partial shipping, ..."."""
-        limit = ("no time limit" if self.max_wait_days is None
-                 else f"lines cancelled after {self.max_wait_days:g} days")
-        return f"{self.allocation} allocation, {self.shipping} shipping, {limit}"
-
-
-@dataclass(frozen=True)
-class ForecastConfig:
-    """``[forecast]``: the demand forecast."""
-
-    horizon: int = 28
-    freq: str = "W"
-    model: str | tuple[str, ...] = "auto"
-    quantiles: tuple[float, ...] = (0.5, 0.8, 0.95)
-
-    @property
-    def periods(self) -> int:
-        """The horizon in periods of ``freq`` (whole weeks cover the days asked)."""
-        return self.horizon if self.freq == "D" else -(-self.horizon // 7)
-
-
-@dataclass(frozen=True)
-class RiskConfig:
-    """``[risk]``: SKUs at risk of backorders."""
-
-    horizon: int = 28
-
-
-@dataclass(frozen=True)
-class AlertsConfig:
-    """``[alerts]``: when an open backorder needs action (None: the alerts' defaults)."""
-
-    warn_days: float | None = None
-    update_every_days: float | None = None
 
 
 @dataclass(frozen=True)
@@ -338,6 +222,13 @@ class ReportConfig:
     report: OutputConfig = field(default_factory=OutputConfig)
     source: Path | None = None
 
+    @property
+    def settings(self) -> PlanSettings:
+        """The planning run's settings (:func:`~backorder_analytics.plan`)."""
+        return PlanSettings(service=self.service, policy=self.policy, forecast=self.forecast,
+                            risk=self.risk, alerts=self.alerts, n_reps=self.report.n_reps,
+                            seed=self.report.seed)
+
     def with_overrides(self, *, as_of=None, outputs=None, title=None) -> ReportConfig:
         """A copy with the command line's overrides applied (None keeps the value)."""
         where = str(self.source) if self.source else "the command line"
@@ -361,56 +252,24 @@ _DATA_KEYS: dict[str, Callable[[Any], Any]] = {
     "sheet_name": _sheet, "query": _per_table_text,
 }
 _SECTIONS: dict[str, tuple[type, dict[str, Callable[[Any], Any]]]] = {
-    "service": (ServiceConfig, {
-        "target": _choice(*TARGETS),
-        "level": _number(0, high=1, low_open=True, high_open=True),
-        "days": _number(0),
-        "quantile": _number(0, high=1, low_open=True, high_open=True)}),
-    "policy": (PolicyConfig, {
-        "allocation": _choice("fifo", "priority"),
-        "shipping": _choice("partial", "complete"),
-        "max_wait_days": _number(0, low_open=True, none=True),
-        "review": _choice("continuous", "periodic"),
-        "review_period": _number(0, low_open=True)}),
-    "forecast": (ForecastConfig, {
-        "horizon": _number(1, integer=True), "freq": _choice("D", "W"),
-        "model": _models, "quantiles": _probabilities}),
-    "risk": (RiskConfig, {"horizon": _number(1, integer=True)}),
-    "alerts": (AlertsConfig, {"warn_days": _number(0),
-                              "update_every_days": _number(0, low_open=True)}),
+    **PLAN_SECTIONS,
     "report": (OutputConfig, {
         "outputs": _subset(*OUTPUTS), "n_reps": _number(1, integer=True),
         "seed": _number(0, integer=True), "charts": _number(0, integer=True)}),
 }
 _TOP_KEYS = {"title": _text, "as_of": _date}
-_WAIT_ONLY, _LEVEL_ONLY = ("days", "quantile"), ("level",)
 
 
 def _checked(check, value, where: str, key: str):
-    try:
-        return check(value)
-    except _Bad as err:
-        raise ConfigError(f"{where}: {key} must be {err}. Got {value!r} instead.") from None
+    return checked(check, value, where, key, ConfigError)
 
 
 def _unknown(where: str, key: str, section: str | None, allowed) -> ConfigError:
-    near = difflib.get_close_matches(key, list(allowed), n=1)
-    hint = f" Did you mean {near[0]!r}?" if near else ""
-    place = f"in [{section}]" if section else "at the top level"
-    return ConfigError(f"{where}: unknown key {key!r} {place}. Allowed keys: "
-                       f"{', '.join(allowed)}.{hint}")
+    return unknown_key(where, key, section, allowed, ConfigError)
 
 
 def _section(raw: Any, name: str, where: str, checks: dict) -> dict[str, Any]:
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where}: [{name}] must be a table of keys ({', '.join(checks)}). "
-                          f"Got {raw!r} instead.")
-    out = {}
-    for key, value in raw.items():
-        if key not in checks:
-            raise _unknown(where, key, name, checks)
-        out[key] = _checked(checks[key], value, where, f"[{name}] {key}")
-    return out
+    return _checked_section(raw, name, where, checks, ConfigError)
 
 
 def _resolve(value: str, base: Path, where: str, key: str, folder: bool) -> Path | str:
@@ -438,16 +297,6 @@ def _data(raw: Any, where: str, base: Path) -> DataConfig:
     errors = values.pop("errors", "report")
     return DataConfig(folder=folder, files=files, column_map=column_map, errors=errors,
                       options=values)
-
-
-def _service(values: dict[str, Any], where: str) -> ServiceConfig:
-    target = values.get("target", "fill_rate")
-    stray = [k for k in (_LEVEL_ONLY if target == "wait_time" else _WAIT_ONLY) if k in values]
-    if stray:
-        use = "days and quantile" if target == "wait_time" else "level"
-        raise ConfigError(f"{where}: [service] {stray[0]} is not used with target = "
-                          f"{target!r}; that target takes {use}.")
-    return ServiceConfig(**values)
 
 
 def load_config(source: str | os.PathLike | Mapping | ReportConfig | None = None
@@ -514,10 +363,11 @@ def _from_dict(raw: Mapping, where: str, base: Path, source: Path | None) -> Rep
             kwargs[key] = _checked(_TOP_KEYS[key], value, where, key)
         elif key == "data":
             kwargs["data"] = _data(value, where, base)
+        elif key in PLAN_SECTIONS:
+            kwargs[key] = plan_section(key, value, where, ConfigError)
         elif key in _SECTIONS:
             cls, checks = _SECTIONS[key]
-            values = _section(value, key, where, checks)
-            kwargs[key] = _service(values, where) if key == "service" else cls(**values)
+            kwargs[key] = cls(**_section(value, key, where, checks))
         else:
             raise _unknown(where, key, None, allowed)
     return ReportConfig(**kwargs)

@@ -260,6 +260,92 @@ class ReplayResult:
         """The per-line table, :attr:`lines`."""
         return self.lines
 
+    def at(self, moment) -> ReplayResult:
+        """The replay as it stood at an earlier ``moment``, without replaying again.
+
+        The replay is causal: what happens up to a moment depends only on the events
+        up to it. So the lines ordered by ``moment``, with the units shipped and
+        cancelled by then, the shipments and receipts up to it and the same opening
+        stock are what :func:`~backorder_analytics.replay` of the data as known then
+        (``ds.as_at(moment)``) gives, under the same rules (tested). Stock counts and
+        recorded shipments after ``moment`` are dropped for the comparisons. SKUs
+        with no event by then keep their row in ``stock`` (opening stock, nothing
+        received).
+
+        Parameters
+        ----------
+        moment : date-like
+            At or before ``as_of`` and not before ``origin``; a date without a time
+            of day means the end of that day.
+
+        Returns
+        -------
+        ReplayResult
+        """
+        from ..data.dataset import end_of_day_if_date
+
+        when = min(end_of_day_if_date(moment), self.as_of)
+        if when < self.origin:
+            raise ValueError(f"The 'moment' parameter must be at or after the replay's "
+                             f"origin ({self.origin}). Got {moment!r} instead.")
+        if when == self.as_of:
+            return self
+        t_ns = (when - self.origin) // pd.Timedelta(1, "ns")
+        ev = self._events
+        keep = ev["t"] <= t_ns
+        new_pos = np.cumsum(keep) - 1
+        s_keep = ev["ship_t"] <= t_ns
+        s_line = new_pos[ev["ship_line"][s_keep]]
+        s_qty, s_t = ev["ship_qty"][s_keep], ev["ship_t"][s_keep]
+        n = int(keep.sum())
+        qty, t = ev["qty"][keep], ev["t"][keep]
+        at_once = qty - ev["backordered"][keep]
+        gone = (ev["cancel_at"][keep] <= t_ns) & (ev["cancelled"][keep] > 0)
+        cancelled = np.where(gone, ev["cancelled"][keep], 0)
+        cancel_at = np.where(gone, ev["cancel_at"][keep], -_BIG)
+        shipped = np.bincount(s_line, s_qty, n).astype(np.int64)
+        first = np.full(n, _BIG, np.int64)
+        last = np.full(n, -_BIG, np.int64)
+        np.minimum.at(first, s_line, s_t)
+        np.maximum.at(last, s_line, s_t)
+        remaining = qty - shipped - cancelled
+        old = self.lines[keep]
+        lines = old.copy()
+        has_ship = shipped > 0
+        origin = self.origin.value
+        for col, values, valid in (("first_ship_date", first, has_ship),
+                                   ("last_ship_date", last, has_ship),
+                                   ("cancel_date", cancel_at, gone)):
+            dates = (values + origin).astype("datetime64[ns]")
+            dates[~valid] = np.datetime64("NaT")
+            lines[col] = dates
+        lines["shipped"], lines["cancelled"], lines["open"] = shipped, cancelled, remaining
+        done = remaining + cancelled == 0
+        lines["wait_days"] = np.where(done, (last - t) / DAY_NS, np.nan)
+        lines["status"] = pd.Categorical(
+            np.where(remaining > 0, "open", np.where(cancelled > 0, "cancelled", "shipped")),
+            categories=list(self.lines["status"].cat.categories))
+        shipments = self.shipments[self.shipments["ship_date"] <= when].copy()
+        shipments["line"] = new_pos[shipments["line"].to_numpy()]
+        r_keep = ev["r_t"] <= t_ns
+        stock = self.stock.copy()
+        stock["received_units"] = np.bincount(ev["r_code"][r_keep], ev["r_q"][r_keep],
+                                              len(stock)).astype(np.int64)
+        events = {"code": ev["code"][keep], "t": t, "qty": qty, "ship_line": s_line,
+                  "ship_qty": s_qty, "ship_t": s_t, "r_code": ev["r_code"][r_keep],
+                  "r_t": ev["r_t"][r_keep], "r_q": ev["r_q"][r_keep],
+                  "cancelled": cancelled, "cancel_at": cancel_at,
+                  "end": np.where(remaining > 0, _BIG, np.where(cancelled > 0, cancel_at, last)),
+                  "backordered": qty - at_once}
+
+        def upto(table, col):
+            return None if table is None else table[(table[col] <= when).to_numpy()]
+
+        return ReplayResult(lines=lines, shipments=shipments, stock=stock, notes=self.notes,
+                            origin=self.origin, as_of=when, params=dict(self.params),
+                            _events=events, _recorded=upto(self._recorded, "ship_date"),
+                            _inventory=upto(self._inventory, "date"))
+
     # ------------------------------------------------------------------ data checks
 
     def compare_shipments(self) -> ShipmentComparison:

@@ -26,7 +26,7 @@ from .base import DemandStream
 from .fifo import to_rows
 
 __all__ = ["DemandSource", "PoissonDemand", "ForecastDemand", "BootstrapDemand",
-           "as_demand_source", "draw_lead_times", "LEAD_TIME_BLOCK"]
+           "as_demand_source", "draw_lead_times", "round_units", "LEAD_TIME_BLOCK"]
 
 LINES = ("unit", "period")
 
@@ -57,7 +57,7 @@ def _sorted_stream(rep, time, qty, n_reps: int, days: float) -> DemandStream:
                         horizon=float(days))
 
 
-def _round_units(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def round_units(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Demand [units] to whole units: negatives to 0, fractions rounded up with
     probability equal to the fraction (unbiased stochastic rounding)."""
     x = np.clip(np.nan_to_num(np.asarray(x, dtype=np.float64), nan=0.0), 0.0, None)
@@ -247,7 +247,7 @@ class ForecastDemand:
             raise ValueError(f"ForecastDemand: days={days:g} needs {need} periods of "
                              f"{period:g} day(s), but the paths cover {arr.shape[1]}. "
                              "Forecast a longer horizon or simulate fewer days.")
-        demand = _round_units(arr[:, :need], rng)
+        demand = round_units(arr[:, :need], rng)
         return _lines_from_periods(demand, period, days, lines, rng)
 
 
@@ -285,7 +285,7 @@ class BootstrapDemand:
                              "daily demand >= 0 [units per day].")
         n_days = int(np.ceil(days - 1e-9))
         drawn = hist[rng.integers(0, len(hist), (n_reps, n_days))]
-        return _lines_from_periods(_round_units(drawn, rng), 1.0, days, lines, rng)
+        return _lines_from_periods(round_units(drawn, rng), 1.0, days, lines, rng)
 
 
 def as_demand_source(demand) -> Any:

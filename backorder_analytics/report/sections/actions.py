@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ...planning.alerts import alerts as compute_alerts
-from ...planning.risk import backorder_risk
 from ..context import Context, Part, Table, table_block
 from ..html import Section, figure_html, new_axes, paragraph, table_html
 
@@ -19,7 +17,6 @@ ETA_COLUMNS = ["order_id", "line_id", "sku", "customer_id", "priority", "order_d
 RISK_COLUMNS = ["rank", "sku", "supplier_id", "on_hand", "on_order", "backordered_now",
                 "days_of_cover", "p_backorder", "expected_backordered_units",
                 "expected_customers_affected", "first_backorder_p50"]
-DEFAULT_LIMIT = 30.0
 ETA_LINES = 40
 """Open lines drawn in the ETA chart (the latest)."""
 
@@ -29,15 +26,8 @@ def _notes(notes: list[str]) -> str:
 
 
 def alerts(ctx: Context) -> Part:
-    config = ctx.config
-    p, a = config.policy, config.alerts
-    limit = p.max_wait_days if p.max_wait_days else DEFAULT_LIMIT
-    options = {k: v for k, v in (("warn_days", a.warn_days),
-                                 ("update_every_days", a.update_every_days)) if v is not None}
-    result = compute_alerts(ctx.ds, eta=ctx.eta, lead_times=ctx.lead_times,
-                            reorder_points=ctx.safety_stock, max_wait_days=limit,
-                            allocation=p.allocation, shipping=p.shipping, seed=ctx.seed,
-                            **options)
+    p = ctx.config.policy
+    result = ctx.run.alerts
     frame = result.to_frame()
     counts = result.summary
     tables = [Table("alerts", frame, "Every alert at as_of, high severity first: what, "
@@ -49,7 +39,7 @@ def alerts(ctx: Context) -> Part:
             f"{severity.get('low', 0):,} low.")
     if p.max_wait_days is None:
         head += (f" No time limit is configured: backorder ageing is judged against "
-                 f"{DEFAULT_LIMIT:g} days.")
+                 f"{result.params['max_wait_days']:g} days.")
     chart = (figure_html(result.plot(ax=new_axes(7, 3.4)).figure, "alerts by kind and severity")
              if len(frame) else "")
     shown = frame[[c for c in ALERT_COLUMNS if c in frame]]
@@ -109,27 +99,9 @@ def _by_po(eta, ds) -> pd.DataFrame:
         columns="po_id")
 
 
-def _reorder_points(ctx: Context) -> pd.DataFrame | None:
-    """The recommended (r, Q) per SKU, continuous review only (periodic has no Q)."""
-    if ctx.config.policy.review != "continuous":
-        return None
-    s = ctx.safety_stock.summary
-    frame = pd.DataFrame({"sku": s.index,
-                          "r": s["reorder_point"].fillna(s["reorder_point_analytic"]),
-                          "Q": s["order_quantity"]}).dropna()
-    return frame if len(frame) else None
-
-
 def risk(ctx: Context) -> Part:
-    config = ctx.config
-    model = config.forecast.model
-    points = _reorder_points(ctx)
-    result = backorder_risk(ctx.ds, config.risk.horizon,
-                            forecast=model if isinstance(model, str) and model != "auto"
-                            else None,
-                            lead_times=ctx.lead_times, n_reps=config.report.n_reps,
-                            seed=ctx.seed, allocation=config.policy.allocation,
-                            reorder_points=points)
+    result = ctx.run.risk
+    points = isinstance(ctx.run.policy, pd.DataFrame)
     frame = result.to_frame()
     tables = [Table("backorder_risk", frame, "Per SKU, riskiest first: P(a new backorder "
                                              "within the horizon), expected units and "
@@ -147,9 +119,9 @@ def risk(ctx: Context) -> Part:
                       "and open POs (arriving after lead times drawn given their age), with "
                       f"demand from {params['forecast']}. "
                       + ("New orders follow the recommended reorder points and quantities "
-                         "of the Safety stock section. " if points is not None else
-                         "No new purchase order is assumed: this is the risk if nothing "
-                         "more is ordered. ")
+                         "of the Safety stock section. " if points else
+                         "New orders follow the reorder rule each SKU's purchase history "
+                         "shows. ")
                       + f"{at_risk:,} of {len(frame):,} SKUs will more likely than not "
                       "backorder new demand.")
             + f'<div class="figures">'

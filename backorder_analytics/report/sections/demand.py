@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import pandas as pd
 
 from ... import plotting
-from ...forecasting import forecast
-from ...forecasting.demand import demand_series
 from ..context import Context, Part, Table, table_block
 from ..html import Section, figure_html, new_axes, new_axes_grid, paragraph, table_html
 
@@ -47,40 +48,100 @@ def demand(ctx: Context) -> Part:
     return Part(Section("demand", "Demand and its classes", body), [table])
 
 
+WEEK_DAYS = 7
+PATH_BLOCK = 500
+"""SKUs whose sample paths are held at once when summing days into weeks."""
+
+
+@dataclass
+class ForecastView:
+    """The run's daily forecast as the report shows it: per period (days, or 7-day
+    blocks from the first forecast day) the mean and the quantiles of the summed
+    sample paths, and the history at the same frequency."""
+
+    skus: pd.Index
+    dates: pd.DatetimeIndex
+    mean: np.ndarray
+    quantiles: tuple[float, ...]
+    quantile_values: np.ndarray
+    history: pd.DataFrame
+    unit: str
+
+    def to_frame(self, models: pd.Series) -> pd.DataFrame:
+        n, h = self.mean.shape
+        frame = pd.DataFrame({"sku": np.repeat(self.skus.to_numpy(), h),
+                              "date": np.tile(self.dates.to_numpy(), n),
+                              "model": np.repeat(models.reindex(self.skus).to_numpy(), h),
+                              "mean": self.mean.reshape(-1)})
+        for i, q in enumerate(self.quantiles):
+            frame[f"q{q:g}"] = self.quantile_values[:, i, :].reshape(-1)
+        return frame
+
+
+def forecast_view(fc, periods: int, weekly: bool, weekly_history: pd.DataFrame
+                  ) -> ForecastView:
+    """The daily forecast ``fc`` over ``periods`` days or 7-day blocks."""
+    if not weekly:
+        h = periods
+        return ForecastView(fc.skus, fc.dates[:h], fc.mean[:, :h], fc.quantiles,
+                            fc.quantile_values[:, :, :h], fc.history.to_frame(), "day")
+    days = periods * WEEK_DAYS
+    n = len(fc.skus)
+    mean = fc.mean[:, :days].reshape(n, periods, WEEK_DAYS).sum(axis=2)
+    qv = np.empty((n, len(fc.quantiles), periods))
+    for lo in range(0, n, PATH_BLOCK):
+        skus = fc.skus[lo:lo + PATH_BLOCK]
+        paths = fc.paths(skus=skus)[:, :, :days]
+        sums = paths.reshape(len(skus), paths.shape[1], periods, WEEK_DAYS).sum(axis=3)
+        qv[lo:lo + len(skus)] = np.moveaxis(
+            np.quantile(sums, fc.quantiles, axis=1), 0, 1)
+    return ForecastView(fc.skus, fc.dates[:days:WEEK_DAYS], mean, fc.quantiles, qv,
+                        weekly_history, "week")
+
+
 def demand_forecast(ctx: Context) -> Part:
     f = ctx.config.forecast
     weekly = f.freq == "W"
-    y = ctx.weekly if weekly else demand_series(ctx.ds, freq="D", complete_periods=True)
-    model = list(f.model) if isinstance(f.model, tuple) else f.model
-    fc = forecast(y, horizon=f.periods, model=model, quantiles=f.quantiles, seed=ctx.seed)
-    unit = "week" if weekly else "day"
+    fc = ctx.run.forecast
+    view = forecast_view(fc, f.periods, weekly, ctx.weekly)
+    unit = view.unit
     models = fc.summary.rename(columns={"total": "total_demand",
-                                        "per_period": f"demand_per_{unit}"})
+                                        "per_period": "demand_per_day"})
+    models["total_demand"] = view.mean.sum(axis=1)
     models.insert(0, "category", ctx.classes["category"].reindex(models.index).astype(str))
     if fc.backtest_ is not None:
         scores = fc.backtest_.scores("rmsse")
         models["backtest_rmsse"] = [scores.at[s, m] if m in scores.columns else np.nan
                                     for s, m in zip(models.index, models["model"], strict=True)]
     models = models.rename_axis("sku").reset_index()
-    frame = fc.to_frame()
+    frame = view.to_frame(fc.model_)
     tables = [Table("forecast", frame, f"Forecast per SKU and {unit}: mean and quantiles "
                                        f"[units per {unit}]."),
-              Table("forecast_models", models, "Model chosen per SKU and the demand it "
-                                               "forecasts over the horizon.")]
+              Table("forecast_models", models, "Model chosen per SKU (on daily demand) and "
+                                               "the demand it forecasts over the horizon.")]
     skus = [s for s in ctx.busiest() if s in fc.skus]
     if skus:
         axes = new_axes_grid(len(skus), width=11, height_each=2.8, ncols=2)
+        hist = view.history
         for ax, sku in zip(axes, skus, strict=True):
-            fc.plot(sku, ax=ax, history=26 if weekly else 90)
+            i = fc.skus.get_loc(sku)
+            past = hist[hist["sku"] == sku].tail(26 if weekly else 90)
+            plotting.plot_forecast(past["date"], past["demand"], view.dates, view.mean[i],
+                                   view.quantiles, view.quantile_values[i],
+                                   title=f"{sku} — {fc.model_.iloc[i]}", ax=ax)
             ax.tick_params(labelbottom=True)
         charts = figure_html(axes[0].figure, "forecast fan charts of the busiest SKUs")
     else:
         charts = ""
     used = models["model"].value_counts().rename_axis("model").rename("SKUs").to_frame()
-    body = (paragraph(f"{fc.horizon} {unit}s ahead from {fc.dates[0].date()}, model chosen "
-                      f"per SKU by rolling-origin backtest ('{f.model}'); the bands run from "
-                      f"the median to the {', '.join(f'{q:.0%}' for q in f.quantiles if q > .5)}"
-                      " quantiles of the forecast's sample paths.")
+    span = (f"{len(view.dates)} weeks (7-day periods from {view.dates[0].date()})"
+            if weekly else f"{len(view.dates)} days from {view.dates[0].date()}")
+    body = (paragraph(f"{span}. One daily forecast serves the whole report (the risk "
+                      f"simulates its sample paths); the model is chosen per SKU by "
+                      f"rolling-origin backtest on daily demand ('{f.model}'). The bands "
+                      f"run from the median to the "
+                      f"{', '.join(f'{q:.0%}' for q in f.quantiles if q > .5)} quantiles of "
+                      f"the sample paths{' summed over each week' if weekly else ''}.")
             + "<h3>Busiest SKUs</h3>" + charts
             + "<h3>Models used</h3>" + table_html(used)
             + reconciliation_note(fc)

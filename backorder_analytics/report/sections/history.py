@@ -40,12 +40,10 @@ def history(ctx: Context) -> Part:
         shipments = paragraph(f"Check against the recorded shipments: "
                               f"{cmp.share_identical:.1%} of {cmp.n_lines:,} lines ship the "
                               "same units at the same times in the replay.", "note")
-    limit = ctx.config.policy.max_wait_days
-    if limit is not None:
-        shipments += paragraph(
-            f"The replay applies the {limit:g}-day time limit to the whole history, so a "
-            "line the data shows still waiting (or shipped late) may count as cancelled "
-            "here; the open backorders of today are those in the ETA section.", "note")
+    shipments += paragraph(
+        "The replay honours the cancellations the data records and applies no time limit "
+        "of its own: this is what happened. The time limit of the settings is a rule for "
+        "what happens next (the ETAs and the alerts).", "note")
     notes = (paragraph(f"{len(rep.notes)} SKU(s) had no stock count at the start and were "
                        "replayed from 0 units on hand.", "note") if len(rep.notes) else "")
     serves = ("by priority, then arrival" if p["allocation"] == "priority"
