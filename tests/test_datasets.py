@@ -84,20 +84,20 @@ def test_sku_and_id_formats(ds):
 @pytest.mark.parametrize(
     ("table", "columns"),
     [
-        ("orders", {"order_id": "object", "line_id": "object", "sku": "object",
+        ("orders", {"order_id": "str", "line_id": "str", "sku": "str",
                     "quantity": "int64", "order_date": "datetime64[ns]",
-                    "customer_id": "object", "priority": "int64", "unit_price": "float64",
-                    "cancel_date": "datetime64[ns]", "channel": "object"}),
-        ("shipments", {"order_id": "object", "line_id": "object", "sku": "object",
+                    "customer_id": "str", "priority": "int64", "unit_price": "float64",
+                    "cancel_date": "datetime64[ns]", "channel": "str"}),
+        ("shipments", {"order_id": "str", "line_id": "str", "sku": "str",
                        "quantity": "int64", "ship_date": "datetime64[ns]"}),
-        ("purchase_orders", {"po_id": "object", "sku": "object", "supplier_id": "object",
+        ("purchase_orders", {"po_id": "str", "sku": "str", "supplier_id": "str",
                              "quantity": "int64", "order_date": "datetime64[ns]",
                              "expected_date": "datetime64[ns]",
                              "received_date": "datetime64[ns]",
                              "received_quantity": "Int64"}),
-        ("inventory", {"sku": "object", "date": "datetime64[ns]", "on_hand": "int64"}),
-        ("items", {"sku": "object", "description": "object", "unit_cost": "float64",
-                   "supplier_id": "object", "moq": "Int64", "pack_size": "Int64"}),
+        ("inventory", {"sku": "str", "date": "datetime64[ns]", "on_hand": "int64"}),
+        ("items", {"sku": "str", "description": "str", "unit_cost": "float64",
+                   "supplier_id": "str", "moq": "Int64", "pack_size": "Int64"}),
     ],
 )
 def test_columns_and_dtypes(ds, table, columns):
@@ -106,7 +106,7 @@ def test_columns_and_dtypes(ds, table, columns):
     # canonical order, as the loaders give it
     assert list(frame.columns) == [c for c in SCHEMAS[table].names if c in frame]
     for c, t in columns.items():
-        if t == "object":
+        if t == "str":
             assert frame[c].map(type).eq(str).all(), c
 
 

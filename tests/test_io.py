@@ -12,6 +12,7 @@ import pytest
 
 import backorder_analytics as ba
 from backorder_analytics import DataError
+from backorder_analytics.data.schemas import TEXT
 
 sa = pytest.importorskip("sqlalchemy")
 
@@ -29,7 +30,7 @@ EXPECTED = pd.DataFrame({
     "sku": ["00123", "A-7", "00123"],
     "quantity": pd.Series([2, 15, 1], dtype="int64"),
     "order_date": pd.to_datetime(["2024-03-01", "2024-03-02", "2024-03-04"]),
-}).astype({"order_id": object, "sku": object})
+}).astype({"order_id": TEXT, "sku": TEXT})
 CANONICAL = ["order_id", "sku", "quantity", "order_date"]
 
 

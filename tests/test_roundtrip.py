@@ -50,19 +50,14 @@ def _maybe(strategy, draw):
     return draw(st.one_of(st.none(), strategy))
 
 
-DTYPES = {"id": object, "text": object, "date": "datetime64[ns]", "amount": "float64",
-          "stock": "int64", "integer": "int64"}
-
-
 def _frame(schema_name: str, columns: dict) -> pd.DataFrame:
-    """A canonical table: schema column order, canonical dtypes (required counts
-    ``int64``, optional counts nullable ``Int64``)."""
+    """A canonical table: schema column order, canonical dtypes (Arrow strings for ids
+    and text, required counts ``int64``, optional counts nullable ``Int64``)."""
     schema = SCHEMAS[schema_name]
     frame = pd.DataFrame({c: columns[c] for c in schema.names if c in columns})
     for col in schema.columns:
         if col.name in frame:
-            dtype = DTYPES.get(col.kind) or ("int64" if col.required else "Int64")
-            frame[col.name] = frame[col.name].astype(dtype)
+            frame[col.name] = frame[col.name].astype(col.dtype)
     return frame
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from .schemas import SCHEMAS
+from .schemas import SCHEMAS, conform
 
 __all__ = ["Dataset", "REJECTED_COLUMNS", "end_of_day_if_date"]
 
@@ -67,6 +67,10 @@ class Dataset:
 
     def __post_init__(self) -> None:
         self.as_of = end_of_day_if_date(self.as_of)
+        for name in TABLES:  # tables built in code get the canonical column order and dtypes
+            table = getattr(self, name)
+            if table is not None:
+                setattr(self, name, conform(table, SCHEMAS[name]))
 
     def moment(self, value: Any = None, name: str = "as_of") -> pd.Timestamp:
         """The moment a date-like ``value`` names, for "as of" arguments.
@@ -154,14 +158,7 @@ class Dataset:
         orders = upto(self.orders, "order_date")
         if "cancel_date" in orders:
             orders.loc[orders["cancel_date"] > when, "cancel_date"] = pd.NaT
-        po = upto(self.purchase_orders, "order_date")
-        if "received_date" in po:
-            later = (po["received_date"] > when).to_numpy()
-            po.loc[later, "received_date"] = pd.NaT
-            if "received_quantity" in po:
-                if not pd.api.types.is_extension_array_dtype(po["received_quantity"]):
-                    po["received_quantity"] = po["received_quantity"].astype("float64")
-                po.loc[later, "received_quantity"] = pd.NA
+        po = self.purchase_orders_at(when)
         return Dataset(
             orders=orders,
             purchase_orders=po,
@@ -209,6 +206,22 @@ class Dataset:
     def open_purchase_orders(self) -> pd.DataFrame:
         """PO lines not received by ``as_of`` (:meth:`purchase_orders_open_at`)."""
         return self.purchase_orders_open_at(self.as_of)
+
+    def purchase_orders_at(self, moment: Any) -> pd.DataFrame:
+        """The PO lines as known at ``moment``: those ordered by then, a receipt after it
+        not yet made (``received_date`` NaT, ``received_quantity`` missing). A copy."""
+        when = self.moment(moment, "moment")
+        po = self.purchase_orders
+        po = po[(po["order_date"] <= when).to_numpy()].copy()
+        if "received_date" in po:
+            later = (po["received_date"] > when).to_numpy()
+            if later.any():
+                po.loc[later, "received_date"] = pd.NaT
+                if "received_quantity" in po:
+                    if not pd.api.types.is_extension_array_dtype(po["received_quantity"]):
+                        po["received_quantity"] = po["received_quantity"].astype("float64")
+                    po.loc[later, "received_quantity"] = pd.NA
+        return po
 
     def purchase_orders_open_at(self, moment: Any) -> pd.DataFrame:
         """PO lines open at ``moment``: ordered at or before it and not received by it

@@ -19,9 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ..exceptions import DataError
 from .problems import Source
+from .schemas import TEXT
 
 __all__ = ["read_raw", "SUPPORTED"]
 
@@ -146,6 +149,14 @@ def _read_sql(con: Any, query: str | None) -> tuple[pd.DataFrame, str]:
     return frame, f"{where} ({label})"
 
 
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet file with its text columns as Arrow strings (:data:`TEXT`), never as
+    Python objects: a tenth of the memory, and no conversion on the way in."""
+    table = pq.read_table(path)
+    text = {pa.string(): TEXT, pa.large_string(): TEXT}
+    return table.to_pandas(types_mapper=text.get, self_destruct=True)
+
+
 def read_raw(source: Any, *, encoding: str | None, sheet_name: str | int,
               query: str | None) -> tuple[pd.DataFrame, Source]:
     """Read a source as it is: no renaming, no parsing beyond the file format."""
@@ -165,7 +176,7 @@ def read_raw(source: Any, *, encoding: str | None, sheet_name: str | int,
     if suffix in TEXT_SUFFIXES:
         return _read_text(path, encoding), Source(str(path), 2, "line")
     if suffix in PARQUET_SUFFIXES:
-        return pd.read_parquet(path), Source(str(path), 0, "position")
+        return _read_parquet(path), Source(str(path), 0, "position")
     frame = pd.read_excel(path, sheet_name=sheet_name, dtype=object)
     return frame, Source(f"{path} (sheet {sheet_name!r})", 2, "row")
 

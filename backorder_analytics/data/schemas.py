@@ -5,7 +5,7 @@ Every loader maps the user's columns onto these names and validates once, on ent
 
 ``id``
     text identifier kept exactly as written (``"00123"`` is not ``"123"``); blank and
-    whitespace-padded values are problems.
+    whitespace-padded values are problems. Held as Arrow strings (:data:`TEXT`).
 ``count``
     whole number > 0 (quantities); ``int64`` when required, nullable ``Int64`` when
     optional (blank = unknown).
@@ -18,14 +18,18 @@ Every loader maps the user's columns onto these names and validates once, on ent
 ``date``
     calendar date or timestamp (``datetime64[ns]``).
 ``text``
-    free text, kept as written.
+    free text, kept as written (:data:`TEXT`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+import pandas as pd
+
 __all__ = [
+    "TEXT",
     "Column",
     "TableSchema",
     "ORDERS",
@@ -47,6 +51,11 @@ EXPECTED = {
     "text": "text",
 }
 KINDS = tuple(EXPECTED)
+
+TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+"""The dtype of ids and text: strings held by Arrow (about 4 bytes plus the text per
+value, against some 60 for a Python string), missing values NaN, comparisons giving
+plain booleans; pandas 3's default ``str`` dtype."""
 
 
 @dataclass(frozen=True)
@@ -77,11 +86,11 @@ class Column:
         return EXPECTED[self.kind]
 
     @property
-    def dtype(self) -> str:
+    def dtype(self):
         """The pandas dtype of this column in a canonical table."""
         if self.kind == "count":
             return "int64" if self.required else "Int64"
-        return {"id": "object", "text": "object", "stock": "int64", "integer": "int64",
+        return {"id": TEXT, "text": TEXT, "stock": "int64", "integer": "int64",
                 "amount": "float64", "date": "datetime64[ns]"}[self.kind]
 
 
@@ -195,13 +204,15 @@ ITEMS = TableSchema(
     key=("sku",),
 )
 
-def conform(frame, schema: TableSchema):
+def conform(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
     """``frame`` with the canonical columns first, in schema order, cast to their dtypes;
     other columns follow unchanged. For tables built in code (validated ones already
-    conform)."""
+    conform, and are returned as they are)."""
     canonical = [c for c in schema.columns if c.name in frame]
-    out = frame[[c.name for c in canonical]
-                + [c for c in frame.columns if schema.column(c) is None]].copy()
+    order = [c.name for c in canonical] + [c for c in frame.columns if schema.column(c) is None]
+    if order == list(frame.columns) and all(frame[c.name].dtype == c.dtype for c in canonical):
+        return frame
+    out = frame[order].copy()
     for c in canonical:
         out[c.name] = out[c.name].astype(c.dtype)
     return out

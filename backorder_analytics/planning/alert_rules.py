@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.schemas import TEXT
+
 __all__ = ["KINDS", "SEVERITIES", "COLUMNS", "low_stock", "below_reorder_point",
            "ageing_backorders", "late_purchase_orders", "status_updates_due", "eta_slipped"]
 
@@ -110,7 +112,8 @@ def _alerts(kind, f: pd.DataFrame, severity, message, action, **cols) -> pd.Data
     out["kind"] = kind
     out["severity"] = severity
     for c in ("sku", "supplier_id", "order_id", "line_id", "customer_id", "po_id"):
-        out[c] = cols.pop(c) if c in cols else f.get(c, None)
+        out[c] = pd.Series(cols.pop(c) if c in cols else f.get(c, None), index=f.index,
+                           dtype=TEXT)
     out["message"] = message
     out["action"] = action
     for c in _NUM:

@@ -138,7 +138,8 @@ def backorder_eta(
         ``("sku",)`` or ``("supplier_id", "sku")``; default
         :func:`~backorder_analytics.leadtime.model.dataset_lead_times` (by supplier).
     as_of : date-like, optional
-        Compute as the data stood then (``ds.as_at(as_of)``); default ``ds.as_of``.
+        Compute as the data stood then (what ``ds.as_at(as_of)`` holds); default
+        ``ds.as_of``.
     quantiles : sequence of float, default (0.5, 0.8, 0.95)
         Increasing ship-date quantiles in (0, 1); columns ``eta_p50``, … named by
         ``round(100 q)``.
@@ -189,26 +190,25 @@ def backorder_eta(
     if not isinstance(ds, Dataset):
         raise TypeError(f"The 'ds' parameter must be a Dataset. Got {type(ds).__name__} "
                         "instead.")
-    if as_of is not None:
-        ds = ds.as_at(as_of)
+    moment = ds.moment(as_of)
     if lead_times is None:
-        lead_times = dataset_lead_times(ds)
+        lead_times = dataset_lead_times(ds, moment)
     elif not isinstance(lead_times, LeadTimeModel) or not hasattr(lead_times, "_fits"):
         raise TypeError("The 'lead_times' parameter must be a fitted LeadTimeModel (see "
                         f"fit_lead_times). Got {type(lead_times).__name__} instead.")
-    rep = None if replay is None else replay_for(ds, ds.as_of, replay=replay,
-                                                 allocation=allocation, shipping=shipping)
-    if rep is None:
-        rep = replay_history(ds, allocation=allocation or "fifo", shipping=shipping or "partial")
+    rep = replay_for(ds, moment, replay=replay, allocation=allocation, shipping=shipping)
+    if rep is None:  # nothing had happened yet: an empty queue
+        rep = replay_history(ds.as_at(moment), allocation=allocation or "fifo",
+                             shipping=shipping or "partial")
     allocation, shipping = rep.params["allocation"], rep.params["shipping"]
     fut = allocation == "priority" if future_demand is None else bool(future_demand)
     params = {"allocation": allocation, "shipping": shipping, "max_wait_days": max_wait_days,
               "n_reps": n_reps, "seed": seed, "future_demand": fut, "quantiles": tuple(qs)}
-    lines = _queue(rep, allocation == "priority", ds.as_of, max_wait_days)
+    lines = _queue(rep, allocation == "priority", moment, max_wait_days)
     rng = np.random.default_rng(seed)
     inp = _inputs(ds, rep, lines, lead_times, fut, rng, n_reps)
     out = _run(lines, inp, qs, n_reps, shipping == "complete", rng)
-    return BackorderETA(_frame(lines, ds.orders, out, qs, ds.as_of), ds.as_of, params,
+    return BackorderETA(_frame(lines, ds.orders, out, qs, moment), moment, params,
                         inp["notes"])
 
 

@@ -116,7 +116,7 @@ def _inputs(ds, rep, lines, lt, fut: bool, rng, R: int) -> dict[str, Any]:
     state = state_from_replay(ds, rep).reindex(skus)
     on_hand = state["on_hand"].to_numpy(float)
     supplier = state["supplier_id"]
-    po = ds.purchase_orders[(ds.purchase_orders["order_date"] <= now).to_numpy()]
+    po = ds.purchase_orders_at(now)
     has_sup = "supplier_id" in po
     open_po = ds.purchase_orders_open_at(now)
     open_po = open_po[open_po["sku"].isin(skus).to_numpy()]

@@ -413,7 +413,8 @@ def _gather(ds: Dataset, as_of: pd.Timestamp, start: pd.Timestamp | None) -> dic
     keep = (o["order_date"] <= as_of).to_numpy()
     if start is not None:
         keep &= (o["order_date"] >= start).to_numpy()
-    o = o[keep]
+    if not keep.all():  # (no copy of the whole table when every line is replayed)
+        o = o[keep]
     po = ds.purchase_orders
     if "received_date" in po:
         got = po["received_date"].notna() & (po["received_date"] <= as_of)
@@ -426,7 +427,7 @@ def _gather(ds: Dataset, as_of: pd.Timestamp, start: pd.Timestamp | None) -> dic
     if "received_quantity" in rc:
         units = rc["received_quantity"].astype("float64").fillna(units)
     rc = rc.assign(units=units.to_numpy().astype(np.int64))
-    skus = sorted(set(o["sku"]).union(rc["sku"]))
+    skus = sorted(set(o["sku"].unique()).union(rc["sku"].unique()))
 
     first = pd.concat([o.groupby("sku")["order_date"].min(),
                        rc.groupby("sku")["received_date"].min()], axis=1).min(axis=1)
@@ -464,18 +465,25 @@ def _to_dates(ns: np.ndarray, origin: pd.Timestamp, valid: np.ndarray) -> np.nda
     return out
 
 
+def _column(o: pd.DataFrame, name: str, rows: np.ndarray | None = None):
+    """Column ``name`` of ``o`` as an array for a new frame, at ``rows`` (default all):
+    Arrow strings stay Arrow strings (no Python objects)."""
+    values = o[name].array
+    return values if rows is None else values.take(rows)
+
+
 def _lines_frame(o, origin, t, qty, prio, at_once, shipped, remaining, cancelled,
                  cancel_at, first, last) -> pd.DataFrame:
     has_ship = shipped > 0
     done = remaining + cancelled == 0  # every unit shipped
     wait = np.where(done, (last - t) / DAY_NS, np.nan)
-    status = np.where(remaining > 0, "open", np.where(cancelled > 0, "cancelled", "shipped"))
-    cols: dict[str, Any] = {"order_id": o["order_id"].to_numpy()}
+    status = np.where(remaining > 0, 1, np.where(cancelled > 0, 2, 0))
+    cols: dict[str, Any] = {"order_id": _column(o, "order_id")}
     if "line_id" in o:
-        cols["line_id"] = o["line_id"].to_numpy()
+        cols["line_id"] = _column(o, "line_id")
     cols.update(
-        sku=o["sku"].to_numpy(),
-        order_date=o["order_date"].to_numpy(),
+        sku=_column(o, "sku"),
+        order_date=_column(o, "order_date"),
         priority=prio,
         quantity=qty,
         served_at_once=at_once,
@@ -487,16 +495,17 @@ def _lines_frame(o, origin, t, qty, prio, at_once, shipped, remaining, cancelled
         last_ship_date=_to_dates(last, origin, has_ship),
         cancel_date=_to_dates(cancel_at, origin, cancelled > 0),
         wait_days=wait,
-        status=pd.Categorical(status, categories=list(STATUSES)),
+        status=pd.Categorical.from_codes(status, categories=list(STATUSES)),
     )
     return pd.DataFrame(cols, index=o.index)
 
 
 def _shipments_frame(o, origin, ship_line, ship_qty, ship_t) -> pd.DataFrame:
-    cols: dict[str, Any] = {"order_id": o["order_id"].to_numpy()[ship_line]}
+    order = np.lexsort((ship_line, ship_t))  # by ship date, then line
+    ship_line, ship_qty, ship_t = ship_line[order], ship_qty[order], ship_t[order]
+    cols: dict[str, Any] = {"order_id": _column(o, "order_id", ship_line)}
     if "line_id" in o:
-        cols["line_id"] = o["line_id"].to_numpy()[ship_line]
-    cols.update(sku=o["sku"].to_numpy()[ship_line], quantity=ship_qty,
+        cols["line_id"] = _column(o, "line_id", ship_line)
+    cols.update(sku=_column(o, "sku", ship_line), quantity=ship_qty,
                 ship_date=(ship_t + origin.value).astype("datetime64[ns]"), line=ship_line)
-    out = pd.DataFrame(cols)
-    return out.sort_values(["ship_date", "line"], kind="stable", ignore_index=True)
+    return pd.DataFrame(cols)
