@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/io_bench.py
 	$(BIN)/python benchmarks/forecast_bench.py
 	$(BIN)/python benchmarks/sim_bench.py
+	$(BIN)/python benchmarks/plan_bench.py
 
 clean:
 	rm -rf $(VENV) report .pytest_cache

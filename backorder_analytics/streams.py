@@ -23,11 +23,12 @@ import numpy as np
 __all__ = ["sku_key", "sku_rng", "sku_rngs", "per_sku"]
 
 STREAMS = {
-    "paths": 1, "eta_po": 2, "eta_lead": 3, "eta_demand": 4, "risk_po": 5,
+    "safety_stock": 1, "eta_po": 2, "eta_lead": 3, "eta_demand": 4, "risk_po": 5,
     "risk_lead": 6, "risk_demand": 7, "risk_round": 8,
 }
-"""Stream numbers by purpose (``None``: the SKU's base stream, used by the safety-stock
-search)."""
+"""Stream numbers by purpose. ``None`` is the SKU's base stream
+``default_rng([seed, crc32(sku)])``: the forecast's sample paths
+(:mod:`backorder_analytics.forecasting.probabilistic`)."""
 
 
 def sku_key(sku: Any) -> int:
@@ -42,8 +43,8 @@ def sku_key(sku: Any) -> int:
 def sku_rng(seed: int, sku: Any, stream: str | None = None) -> np.random.Generator:
     """The generator of one SKU for one purpose.
 
-    >>> a = sku_rng(0, "A", "paths").random()
-    >>> a == sku_rng(0, "A", "paths").random(), a == sku_rng(0, "B", "paths").random()
+    >>> a = sku_rng(0, "A", "eta_po").random()
+    >>> a == sku_rng(0, "A", "eta_po").random(), a == sku_rng(0, "B", "eta_po").random()
     (True, False)
     """
     entropy = [int(seed), sku_key(sku)]

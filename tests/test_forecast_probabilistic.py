@@ -102,7 +102,9 @@ def test_count_sampler_poisson_and_degenerate_sizes():
     assert not np.isfinite(s.shape[2])  # under-dispersed sizes: Poisson
 
 
-def test_sampling_is_deterministic_and_blockwise():
+def test_sampling_is_deterministic_and_per_row():
+    """Every row draws from its own stream: the rows asked for do not change a row's
+    paths (tests/test_forecast_partition.py checks the stream contract itself)."""
     rng = np.random.default_rng(0)
     y = rng.poisson(2, (600, 30)).astype(float)
     s = bootstrap_sampler(y, naive(y, 5), naive, 5)
@@ -337,3 +339,15 @@ def test_lead_time_demand_with_a_fitted_model_by_supplier():
     for row, sku in enumerate(skus):
         expected = lt.distribution(supplier[sku]).mean()
         assert ltd.draws[row].mean() == pytest.approx(expected, rel=0.05)
+
+
+@pytest.mark.parametrize("forecast_mean", [0.3, 2.0, 7.5, 40.0])
+def test_count_paths_average_the_point_forecast(forecast_mean):
+    """The hand-over forecast -> paths: the count distribution's mean is the forecast in
+    every period, also when the forecast exceeds the mean non-zero size (demand then
+    occurs every period and the sizes carry the rest)."""
+    y = np.array([[0, 3, 0, 0, 1, 0, 6, 0, 0, 2, 0, 8, 0, 0, 0, 4]], dtype=float)
+    mean = np.full((1, 5), forecast_mean)
+    paths = count_sampler(y, mean).sample(20_000, seed=3)[0]
+    se = paths.std(axis=0) / np.sqrt(len(paths))
+    np.testing.assert_array_less(np.abs(paths.mean(axis=0) - forecast_mean), 4 * se + 1e-9)

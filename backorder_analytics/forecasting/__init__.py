@@ -19,7 +19,7 @@ from . import (  # noqa: F401  (register the kernels)
 )
 from .backtest import BacktestResult, backtest
 from .base import MODELS, KernelFit, ModelSpec, register
-from .core import Forecast, forecast
+from .core import Forecast, ForecastGlobals, forecast
 from .lead_time_demand import LeadTimeDemand, lead_time_demand
 from .reconcile import Reconciliation
 
@@ -27,6 +27,7 @@ __all__ = [
     "MODELS",
     "BacktestResult",
     "Forecast",
+    "ForecastGlobals",
     "KernelFit",
     "LeadTimeDemand",
     "ModelSpec",

@@ -55,6 +55,7 @@ from .probabilistic import (
     bootstrap_sampler,
     count_sampler,
     quantile_sampler,
+    stream_keys,
 )
 
 if TYPE_CHECKING:
@@ -401,12 +402,15 @@ def score_window(values: np.ndarray, origin: int, horizon: int, spec: ModelSpec,
                  quantiles: tuple[float, ...], n_paths: int, seed: int,
                  rows: np.ndarray | None = None, season: int | None = None,
                  scales: dict[str, np.ndarray] | None = None,
-                 fit: KernelFit | None = None) -> dict[str, np.ndarray]:
+                 fit: KernelFit | None = None,
+                 keys: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Scores of one model at one origin, each an array over ``rows``.
 
     ``scales``: :func:`window_scales` of ``values[:, :origin]`` (all rows). ``fit``:
     the model's fit on ``values[rows, :origin]`` when already made (e.g. a
-    combination averaged from its components' fits); default: fitted here."""
+    combination averaged from its components' fits); default: fitted here. ``keys``:
+    the random-stream keys of all rows (:func:`.probabilistic.stream_keys` of the
+    SKUs), so that a SKU's quantile scores do not depend on the other rows."""
     sub = values if rows is None else values[rows]
     train, test = sub[:, :origin], sub[:, origin:origin + horizon]
     if scales is None:
@@ -423,6 +427,8 @@ def score_window(values: np.ndarray, origin: int, horizon: int, spec: ModelSpec,
     }
     if quantiles:
         sampler = make_sampler(spec, train, fit, horizon, season)
+        if keys is not None:
+            sampler.keys = np.asarray(keys if rows is None else keys[rows], dtype=np.int64)
         qf = sampler.quantiles(quantiles, n_paths, seed)
         spl = metrics.scaled_pinball_loss(test, qf, quantiles, train, scale=scales["spl"])
         out["spl"] = np.nanmean(spl, axis=1) if spl.size else np.zeros(len(sub))
@@ -550,6 +556,7 @@ def backtest_panel(panel: Panel, models: Sequence[str], horizon: int, windows: i
     starts = origins(values.shape[1], horizon, windows, step)
     names = check_models(models)
     everything = np.arange(len(panel.skus))
+    keys = stream_keys(panel.skus) if q else None
     scored = {m: everything if rows is None else np.asarray(rows.get(m, []), dtype=np.int64)
               for m in names}
     scored = {m: idx for m, idx in scored.items() if len(idx)}
@@ -579,7 +586,7 @@ def backtest_panel(panel: Panel, models: Sequence[str], horizon: int, windows: i
                 own = _take(fit, np.searchsorted(idx, scored[name]))
                 add(name, w, origin, score_window(values, origin, horizon, spec, q, n_paths,
                                                   seed + w, scored[name], season, scales,
-                                                  fit=own), own)
+                                                  fit=own, keys=keys), own)
             if any(name in parts for parts in combos.values()):
                 # without quantiles a combination is scored on its mean alone
                 kept[name] = (idx, fit if q else KernelFit(fit.mean, fit.fitted[:, :0]))
@@ -589,7 +596,7 @@ def backtest_panel(panel: Panel, models: Sequence[str], horizon: int, windows: i
                                 for p in parts})
             add(name, w, origin, score_window(values, origin, horizon, model_spec(name), q,
                                               n_paths, seed + w, idx, season, scales,
-                                              fit=fit), fit)
+                                              fit=fit, keys=keys), fit)
     frame = pd.concat([p for m in scored for p in pieces[m]], ignore_index=True)
     kept_means = ({m: (scored[m], np.stack(means[m])) for m in scored} if keep_means
                   else None)
@@ -647,7 +654,8 @@ def backtest(
     n_paths : int, default 200
         Paths per series for the quantiles.
     seed : int, default 0
-        Seed of the paths (window ``w`` uses ``seed + w``).
+        Seed of the paths (window ``w`` uses ``seed + w``; each SKU draws from its own
+        stream, see :mod:`~backorder_analytics.forecasting.probabilistic`).
 
     Returns
     -------

@@ -56,6 +56,27 @@ combination: each of its components, on those SKUs only).
    backtest and lowered RMSSE from 0.5797 / 0.5637 to 0.5732 / 0.5549; at 21 and 27
    the inner backtest (windows of 9–21 months of history) declined it.
 
+Per-SKU and global steps
+------------------------
+Everything but two steps is a pure function of one SKU's history: the demand class,
+every kernel fit (parameters are fitted per series), the backtest scores, the refit of
+the chosen model, and the sample paths and quantiles (each SKU draws from its own
+random stream keyed on its id and the seed, see
+:mod:`~backorder_analytics.forecasting.probabilistic`). With one named model (and no
+reconciliation) a SKU's forecast is therefore the same whichever other SKUs are in the
+call, bit for bit. The global steps, which use all SKUs of the call, are
+
+- the **class means** of the selection scores (step 4), and
+- the **reconciliation** decision and factor (step 5: the forecast of the total, its
+  backtest, and ``Σ total / Σ SKU forecasts``).
+
+They are kept in :class:`ForecastGlobals` (``Forecast.global_inputs_``). Passing them
+back, ``forecast(y_part, ..., global_inputs=full.global_inputs_)``, skips their
+computation on ``y_part`` and gives every SKU of ``y_part`` the model, mean,
+quantiles and paths it has in ``full``: the way to forecast by SKU partition (e.g. one
+Dask partition per call) after one pass over all SKUs for the global inputs.
+(``global_gbm`` is the exception: a global model fitted on all the SKUs of the call.)
+
 References
 ----------
 Fildes, R. & Petropoulos, F. (2015). Simple versus complex selection rules for
@@ -72,7 +93,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -94,7 +115,7 @@ from .base import MODELS
 from .demand import classify_demand
 from .metrics import _nanmean
 from .panel import Panel, future_dates
-from .probabilistic import PathSampler
+from .probabilistic import PathSampler, stream_keys
 from .reconcile import (
     Reconciliation,
     backtest_reconciliation,
@@ -107,8 +128,8 @@ from .reconcile import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["forecast", "Forecast", "candidate_models", "CLASS_FAMILIES",
-           "CLASS_COMBINATIONS"]
+__all__ = ["forecast", "Forecast", "ForecastGlobals", "candidate_models", "class_scores",
+           "select_models", "CLASS_FAMILIES", "CLASS_COMBINATIONS"]
 
 CLASS_FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "smooth": (("baseline", "smoothing"), ()),
@@ -201,6 +222,159 @@ def candidate_models(category: str, combine: bool = COMBINE) -> list[str]:
 
 
 # ---------------------------------------------------------------------------
+# global inputs
+# ---------------------------------------------------------------------------
+
+SETTINGS = ("horizon", "end", "model", "models", "combine", "bias_weight", "windows",
+            "step", "reconcile")
+"""Settings a :class:`ForecastGlobals` records, in the order they are checked."""
+
+
+@dataclass(frozen=True, eq=False)
+class ForecastGlobals:
+    """The inputs of a forecast that depend on all of its SKUs.
+
+    Every step of :func:`forecast` is per SKU except two (see the module docstring,
+    *Per-SKU and global steps*): the class means of the selection scores and the
+    top-down reconciliation. ``forecast(y_part, ..., global_inputs=g)`` with ``g`` the
+    ``global_inputs_`` of a forecast of all SKUs uses these instead of computing them
+    from ``y_part``, and so gives every SKU of ``y_part`` the same model, mean,
+    quantiles and paths as that forecast.
+
+    Attributes
+    ----------
+    class_scores : pandas.DataFrame or None
+        Mean selection score (mean RMSSE over the backtest windows plus
+        ``bias_weight`` times the absolute mean scaled bias) of each candidate model
+        over the SKUs of each demand class where it was scored: index the demand
+        ``category``, columns the models, in the order that breaks ties (NaN: scored
+        on no SKU of that class). None when no model was chosen by backtest.
+    reconciliation : Reconciliation or None
+        The top-down reconciliation: whether it is applied and its factor. None when
+        it was not considered (``reconcile=False``, one named model with
+        ``reconcile="auto"``, or a single SKU).
+    settings : dict
+        What the inputs were computed for: ``horizon``, ``end`` (the last period of
+        the history) and, where they matter, ``model``, ``models``, ``combine``,
+        ``bias_weight``, ``windows``, ``step`` and ``reconcile``. A forecast that uses
+        the inputs must have the same settings.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> y = pd.DataFrame({"sku": ["A"] * 8 + ["B"] * 8,
+    ...                   "date": list(pd.date_range("2024-01-01", periods=8)) * 2,
+    ...                   "demand": [2, 0, 3, 1, 0, 2, 4, 1, 0, 1, 0, 0, 2, 0, 1, 0]})
+    >>> full = forecast(y, horizon=2, model=["naive", "historic_average"], windows=2)
+    >>> part = forecast(y[y["sku"] == "B"], horizon=2,
+    ...                 model=["naive", "historic_average"], windows=2,
+    ...                 global_inputs=full.global_inputs_)
+    >>> bool((part.mean == full.mean[1:]).all() and part.model_["B"] == full.model_["B"])
+    True
+    """
+
+    class_scores: pd.DataFrame | None
+    reconciliation: Reconciliation | None
+    settings: dict[str, Any]
+
+    def __repr__(self) -> str:
+        s = self.settings
+        scores = ("no class scores" if self.class_scores is None else
+                  f"class scores of {self.class_scores.shape[1]} models in "
+                  f"{self.class_scores.shape[0]} classes")
+        rec = self.reconciliation
+        rec_text = ("no reconciliation" if rec is None else
+                    f"reconciliation {'applied' if rec.applied else 'not applied'} "
+                    f"(factor {rec.factor:.3f})")
+        end = s.get("end")
+        end_text = end.date() if isinstance(end, pd.Timestamp) else end
+        return (f"ForecastGlobals({scores}; {rec_text}; model={s.get('model')!r}, "
+                f"horizon {s.get('horizon')} after {end_text})")
+
+
+def _settings(panel: Panel, h: int, model, models, combine: bool, bias_weight: float,
+              windows: int, step: int, reconcile: str | bool) -> dict[str, Any]:
+    """The settings the global inputs depend on (those that do not matter left out)."""
+    select = not (isinstance(model, str) and model != "auto")
+    considered = reconcile is True or (reconcile == "auto" and select)
+    out: dict[str, Any] = {
+        "horizon": h, "end": panel.dates[-1] if len(panel.dates) else None,
+        "model": model if isinstance(model, str) else tuple(check_models(model))}
+    if model == "auto":
+        out["models"] = None if models is None else tuple(check_models(models))
+        if models is None:
+            out["combine"] = bool(combine)
+    if select:
+        out["bias_weight"] = float(bias_weight)
+    if select or considered:
+        out["windows"], out["step"] = windows, step
+    out["reconcile"] = reconcile if considered else False
+    return out
+
+
+def check_global_inputs(global_inputs, settings: dict[str, Any]) -> ForecastGlobals:
+    """``global_inputs`` checked against the call's ``settings``: a
+    :class:`ForecastGlobals` computed with the same settings; TypeError or ValueError
+    naming the parameter otherwise."""
+    if not isinstance(global_inputs, ForecastGlobals):
+        raise TypeError("The 'global_inputs' parameter must be a ForecastGlobals (the "
+                        "global_inputs_ of a forecast of all the SKUs) or None. Got "
+                        f"{type(global_inputs).__name__} instead.")
+    theirs = global_inputs.settings if isinstance(global_inputs.settings, dict) else {}
+    missing = object()
+    for key in SETTINGS:
+        mine, given = settings.get(key, missing), theirs.get(key, missing)
+        if mine is missing and given is missing:
+            continue
+        if mine is missing or given is missing or not _same(mine, given):
+            def show(value):
+                return "(not used)" if value is missing else repr(value)
+            raise ValueError(
+                f"The 'global_inputs' parameter was computed with {key}={show(given)}, but "
+                f"this call has {key}={show(mine)}. Pass the global_inputs_ of a forecast "
+                "of all the SKUs made with the same settings, or global_inputs=None to "
+                "compute them from 'y'.")
+    scores = global_inputs.class_scores
+    if "bias_weight" in settings and not isinstance(scores, pd.DataFrame):
+        raise ValueError("The 'global_inputs' parameter must have class_scores, a DataFrame "
+                         "of the mean selection score per demand class and model, to choose "
+                         f"models by backtest. Got {type(scores).__name__} instead.")
+    rec = global_inputs.reconciliation
+    if rec is not None and not isinstance(rec, Reconciliation):
+        raise TypeError("The 'global_inputs' parameter's reconciliation must be a "
+                        f"Reconciliation or None. Got {type(rec).__name__} instead.")
+    return global_inputs
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _check_class_scores(scores: pd.DataFrame, category: pd.Series,
+                        rows: dict[str, np.ndarray]) -> None:
+    """Every demand class of the call, and every candidate model, in ``scores``."""
+    cats = category.to_numpy()
+    classes = pd.unique(cats)
+    unknown = [c for c in classes if c not in scores.index]
+    if unknown:
+        skus = category.index[np.isin(cats, unknown)][:3].tolist()
+        raise ValueError(
+            f"The 'global_inputs' parameter has no class scores for demand class "
+            f"{unknown[0]!r} (SKUs {skus}); it has {list(map(str, scores.index))}. "
+            "Compute the global inputs from a set of SKUs that includes these (the "
+            "forecast of all the SKUs), or pass global_inputs=None.")
+    models = [m for m in rows if m not in scores.columns]
+    if models:
+        raise ValueError(
+            f"The 'global_inputs' parameter has no class scores for model {models[0]!r}; "
+            f"it has {list(map(str, scores.columns))}. Compute it with the same candidate "
+            "models (model, models, combine), or pass global_inputs=None.")
+
+
+# ---------------------------------------------------------------------------
 # result
 # ---------------------------------------------------------------------------
 
@@ -236,6 +410,9 @@ class Forecast:
     reconciliation_ : Reconciliation or None
         Top-down reconciliation to the forecast of the total SKUs' demand, when it
         was considered (:mod:`~backorder_analytics.forecasting.reconcile`).
+    global_inputs_ : ForecastGlobals or None
+        The inputs computed from all the SKUs (class scores, reconciliation), to pass
+        as ``forecast(..., global_inputs=...)`` when forecasting a part of them.
     """
 
     skus: pd.Index
@@ -251,6 +428,7 @@ class Forecast:
     backtest_: BacktestResult | None = None
     classes_: pd.DataFrame | None = None
     reconciliation_: Reconciliation | None = None
+    global_inputs_: ForecastGlobals | None = field(default=None, repr=False)
 
     @property
     def horizon(self) -> int:
@@ -362,8 +540,49 @@ class Forecast:
 # ---------------------------------------------------------------------------
 
 
+def _score_table(bt: BacktestResult, classes: pd.Series,
+                 bias_weight: float) -> tuple[pd.DataFrame, pd.Series]:
+    """Per-SKU selection scores (sku × model; NaN where not scored or not finite) and
+    the SKUs' classes as strings."""
+    f = bt.frame
+    per = f.groupby(["sku", "model"], sort=False).agg(rmsse=("rmsse", "mean"),
+                                                        bias=("bias", "mean"))
+    score = per["rmsse"] + bias_weight * per["bias"].abs()
+    table = score.unstack("model")
+    table = table.reindex(classes.index)
+    cls = classes.reindex(table.index).astype(str)
+    return table.where(np.isfinite(table)), cls
+
+
+def class_scores(bt: BacktestResult, classes: pd.Series,
+                 bias_weight: float = BIAS_WEIGHT) -> pd.DataFrame:
+    """Mean selection score of each model per demand class (a global input, see
+    :class:`ForecastGlobals`).
+
+    Parameters
+    ----------
+    bt : BacktestResult
+        Backtest of the candidates.
+    classes : pandas.Series
+        Demand category per SKU (index ``sku``).
+    bias_weight : float
+        Weight of ``|mean scaled bias|`` next to mean RMSSE.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``category``, columns ``model``: the mean over the class's SKUs where the
+        model was scored (finite scores only) of the SKU's score, mean RMSSE plus
+        ``bias_weight`` times the absolute mean scaled bias.
+    """
+    finite, cls = _score_table(bt, classes, bias_weight)
+    out = finite.groupby(cls.rename("category")).mean()
+    out.columns.name = "model"
+    return out
+
+
 def select_models(bt: BacktestResult, classes: pd.Series, bias_weight: float = BIAS_WEIGHT,
-                  shrink: float = SHRINK) -> pd.Series:
+                  shrink: float = SHRINK, scores: pd.DataFrame | None = None) -> pd.Series:
     """Per-SKU choice from backtest scores (see the module docstring, steps 3–4).
 
     Parameters
@@ -376,25 +595,26 @@ def select_models(bt: BacktestResult, classes: pd.Series, bias_weight: float = B
         Weight of ``|mean scaled bias|`` next to mean RMSSE.
     shrink : float in [0, 1]
         Weight of the class-mean score.
+    scores : pandas.DataFrame, optional
+        The class means (:func:`class_scores`, class × model) to shrink towards;
+        default those of ``bt`` and ``classes``. Its column order breaks ties.
 
     Returns
     -------
     pandas.Series
         Model name per SKU (index ``sku``); "zero" where no candidate could be scored.
     """
-    f = bt.frame
-    per = f.groupby(["sku", "model"], sort=False).agg(rmsse=("rmsse", "mean"),
-                                                        bias=("bias", "mean"))
-    score = per["rmsse"] + bias_weight * per["bias"].abs()
-    table = score.unstack("model")
-    table = table.reindex(classes.index)
-    cls = classes.reindex(table.index).astype(str)
-    # class means of each model over the SKUs where it was scored (inf-safe)
-    finite = table.where(np.isfinite(table))
-    class_mean = finite.groupby(cls).transform("mean")
+    finite, cls = _score_table(bt, classes, bias_weight)
+    if scores is None:
+        scores = class_scores(bt, classes, bias_weight)
+    # the class scores' model order, so that a tie is broken the same way in every call
+    order = [m for m in scores.columns if m in finite.columns]
+    finite = finite[order + [m for m in finite.columns if m not in order]]
+    class_mean = scores.reindex(index=cls.to_numpy(), columns=finite.columns)
+    class_mean.index = finite.index
     blended = (1 - shrink) * finite + shrink * class_mean
     blended = blended.where(finite.notna())
-    out = pd.Series("zero", index=table.index, name="model", dtype=object)
+    out = pd.Series("zero", index=finite.index, name="model", dtype=object)
     scored = blended.notna().any(axis=1)  # idxmin of an all-NaN row is an error
     if scored.any():
         out[scored] = blended[scored].idxmin(axis=1, skipna=True)
@@ -420,6 +640,7 @@ def forecast(
     shrink: float = SHRINK,
     combine: bool = COMBINE,
     reconcile: str | bool = "auto",
+    global_inputs: ForecastGlobals | None = None,
 ) -> Forecast:
     """Forecast every SKU's demand: point forecasts, quantiles and sample paths.
 
@@ -472,18 +693,29 @@ def forecast(
         reconcile if that backtest scores the reconciled forecasts better; with one
         named model, do not. True: always reconcile. False: never. What was done is
         in ``.reconciliation_``.
+    global_inputs : ForecastGlobals, optional
+        The inputs that depend on all SKUs (the class means of the selection scores,
+        the reconciliation decision and factor), from ``.global_inputs_`` of a forecast
+        of all the SKUs made with the same settings. Given, they are used as they are
+        (nothing global is computed from ``y``), so the SKUs of ``y`` get the same
+        models, means, quantiles and paths as in that forecast: the way to forecast
+        a part of the SKUs (see the module docstring). Default: computed from ``y``.
 
     Returns
     -------
     Forecast
         ``.to_frame()`` ``sku, date, model, mean, q…``; ``.paths(n)``; ``.model_``;
-        ``.plot(sku)``; ``.backtest_`` when the model was chosen by backtest.
+        ``.plot(sku)``; ``.backtest_`` when the model was chosen by backtest;
+        ``.global_inputs_``.
 
     Raises
     ------
     ValueError
-        An unknown model name, a bad horizon or quantile level, or too little history
-        for the selection backtest (use fewer ``windows``).
+        An unknown model name, a bad horizon or quantile level, too little history
+        for the selection backtest (use fewer ``windows``), or ``global_inputs``
+        computed with other settings or without the demand classes of ``y``.
+    TypeError
+        ``global_inputs`` is not a :class:`ForecastGlobals`.
 
     Examples
     --------
@@ -506,9 +738,16 @@ def forecast(
     if not 0 <= shrink <= 1:
         raise ValueError(f"The 'shrink' parameter must lie in [0, 1]. Got {shrink!r}.")
     reconcile = check_reconcile(reconcile)
+    windows = check_horizon(windows, "windows")
+    step = h if step is None else check_horizon(step, "step")
+    settings = _settings(panel, h, model, models, combine, bias_weight, windows, step,
+                         reconcile)
+    if global_inputs is not None:
+        global_inputs = check_global_inputs(global_inputs, settings)
     n = len(panel.skus)
     bt = None
     classes = None
+    scores = None
     if isinstance(model, str) and model != "auto":
         chosen = pd.Series(check_models(model)[0], index=panel.skus, name="model")
     else:
@@ -528,10 +767,15 @@ def forecast(
         else:
             names = check_models(model)
             rows = {m: np.arange(n) for m in names}
+        if global_inputs is not None:
+            scores = global_inputs.class_scores
+            _check_class_scores(scores, category, rows)
         bt = backtest_panel(panel, list(rows), h, windows, step, None, rows=rows,
-                            keep_means=reconcile == "auto")
-        chosen = select_models(bt, category, bias_weight, shrink).reindex(panel.skus)
-        chosen = chosen.fillna("zero")
+                            keep_means=reconcile == "auto" and global_inputs is None)
+        if scores is None:
+            scores = class_scores(bt, category, bias_weight)
+        chosen = select_models(bt, category, bias_weight, shrink, scores)
+        chosen = chosen.reindex(panel.skus).fillna("zero")
     season = season_length(panel.freq)
     mean = np.full((n, h), np.nan)
     fits = {}
@@ -545,7 +789,12 @@ def forecast(
             fit.mean = np.where(np.isnan(fit.mean), fallback, fit.mean)
         mean[idx] = fit.mean
         fits[name] = (idx, spec, fit)
-    rec = _reconciliation(panel, mean, chosen, bt, reconcile, windows, step)
+    if global_inputs is None:
+        rec = _reconciliation(panel, mean, chosen, bt, reconcile, windows, step)
+        global_inputs = ForecastGlobals(class_scores=scores, reconciliation=rec,
+                                        settings=settings)
+    else:  # the decision and factor of the forecast of all the SKUs
+        rec = global_inputs.reconciliation if settings["reconcile"] is not False else None
     if rec is not None and rec.applied:
         mean = mean * rec.factor
     parts = []
@@ -554,13 +803,13 @@ def forecast(
             fit = scale_fit(fit, rec.factor)
         sub = panel.values[idx]
         parts.append((idx, make_sampler(spec, sub, fit, h, season)))
-    sampler = PathSampler.combine(parts, n)
+    sampler = PathSampler.combine(parts, n, keys=stream_keys(panel.skus))
     qv = sampler.quantiles(q, n_paths, seed) if q else np.empty((n, 0, h))
     return Forecast(
         skus=panel.skus, dates=future_dates(panel, h), mean=mean, quantiles=q,
         quantile_values=qv, model_=chosen.rename("model"), seed=int(seed), n_paths=n_paths,
         history=panel, sampler=sampler, backtest_=bt, classes_=classes,
-        reconciliation_=rec,
+        reconciliation_=rec, global_inputs_=global_inputs,
     )
 
 

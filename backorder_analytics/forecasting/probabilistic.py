@@ -2,7 +2,7 @@
 over a random lead time.
 
 Three schemes, all vectorised across series and paths (arrays ``(n_series, n_paths, h)``)
-and random only through a ``seed``:
+and random only through a ``seed`` (see *Random streams* below):
 
 **Residual bootstrap** (continuous models: baseline and smoothing families).
 Each series' in-sample one-step residuals ``e_t = y_t − fitted_t`` are resampled with
@@ -53,6 +53,28 @@ separate mean model). Paths are continuous.
 :func:`~backorder_analytics.forecasting.lead_time_demand.lead_time_demand` sums the paths
 over a lead time that is itself random.
 
+Random streams
+--------------
+Every series (one SKU) draws from a stream of its own,
+``numpy.random.default_rng([seed, key])`` with ``key = zlib.crc32(str(sku).encode())``
+(:func:`stream_keys`; the form :mod:`~backorder_analytics.planning.safety_stock` seeds
+its per-SKU simulations with). A SKU's paths and quantiles therefore depend only on the
+seed, its id and its own distribution, not on its row nor on the other SKUs in the
+call: forecasting a partition of the SKUs (a Dask partition, a subset in any order)
+gives the same numbers bit for bit. In its stream a series draws, in this order,
+``n_paths × h`` uniforms on [0, 1) (path by path), which drive the residual
+bootstrap's resampling, the count distribution's occurrences and the inverse-CDF
+draws; then, for the count distribution when its sizes are not all 1, one gamma
+rate (when the sizes are over-dispersed) and one Poisson draw per period with demand,
+all the gammas before all the Poissons. A sampler built without SKU ids uses each
+row's number as its key. Series are drawn in blocks of at most :data:`BLOCK_CELLS`
+values, which bounds memory and does not change the numbers. Two ids with the same
+CRC-32 share a stream (for 10,000 SKUs the chance that some pair does is about 1 %);
+their paths are then correlated, each still with its own distribution. For the same
+reason, code that draws other numbers for a SKU (lead times, say) next to its paths
+should not use the same ``(seed, key)`` stream for them, or those numbers are tied to
+the paths' uniforms.
+
 References
 ----------
 Efron, B. (1979). Bootstrap methods: another look at the jackknife. *Annals of
@@ -71,6 +93,7 @@ Business Research*, 68(8), 1746–1752.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -79,6 +102,7 @@ import numpy as np
 from .base import KernelFit
 
 __all__ = [
+    "BLOCK_CELLS",
     "QUANTILE_GRID",
     "PathSampler",
     "bootstrap_sampler",
@@ -87,11 +111,14 @@ __all__ = [
     "quantile_sampler",
     "impulse_response",
     "quantiles_from_paths",
+    "stream_keys",
 ]
 
-CHUNK = 256
-"""Series per block when sampling: block ``c`` draws from ``default_rng([seed, c])``,
-so the same seed gives the same paths however many series are asked for."""
+BLOCK_CELLS = 1 << 23
+"""Most path values (series × paths × periods) drawn at once, about 64 MB of uniforms:
+series are sampled in blocks of ``max(1, BLOCK_CELLS // (n_paths · h))``. It bounds
+memory only; every series has its own random stream, so the numbers do not depend on
+the blocks."""
 
 QUANTILE_GRID = (0.1, 0.25, 0.5, 0.75, 0.9)
 """Levels a model with its own quantiles (the global family) is fitted at besides the
@@ -102,6 +129,33 @@ distribution and not only the upper levels a service target asks for [probabilit
 # ---------------------------------------------------------------------------
 # ingredients
 # ---------------------------------------------------------------------------
+
+
+def stream_keys(skus) -> np.ndarray:
+    """The random-stream key of each SKU: ``zlib.crc32(str(sku).encode())``.
+
+    Series ``i`` draws from ``numpy.random.default_rng([seed, keys[i]])`` (see the
+    module docstring), so its numbers do not depend on the other series.
+
+    Parameters
+    ----------
+    skus : sequence
+        SKU ids (any type; keyed by their ``str``).
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (len(skus),)
+        Keys in [0, 2³²).
+
+    Examples
+    --------
+    >>> import zlib
+    >>> keys = stream_keys(["SKU-0001", 17])
+    >>> keys.tolist() == [zlib.crc32(b"SKU-0001"), zlib.crc32(b"17")]
+    True
+    """
+    return np.fromiter((zlib.crc32(str(s).encode()) for s in skus), dtype=np.int64,
+                       count=len(skus))
 
 
 def impulse_response(kernel: Callable[..., KernelFit], y: np.ndarray, h: int,
@@ -206,7 +260,7 @@ class PathSampler:
 
     Build it with :func:`bootstrap_sampler`, :func:`count_sampler` or
     :func:`quantile_sampler` (or :meth:`combine` several). Rows are series;
-    ``count[i]`` and ``given[i]`` choose the scheme.
+    ``count[i]`` and ``given[i]`` choose the scheme, ``keys[i]`` the random stream.
 
     Attributes
     ----------
@@ -222,8 +276,8 @@ class PathSampler:
         Valid residuals per row.
     prob : numpy.ndarray, shape (n, h)
         Occurrence probability per period (count rows).
-    extra_mean : numpy.ndarray, shape (n,)
-        Mean of ``size − 1`` [units] (count rows).
+    extra_mean : numpy.ndarray, shape (n, h)
+        Mean of ``size − 1`` per period [units] (count rows).
     shape : numpy.ndarray, shape (n,)
         Gamma shape of the Poisson–gamma (negative binomial) ``size − 1``; ``inf``
         for Poisson (count rows).
@@ -233,6 +287,9 @@ class PathSampler:
         Increasing quantile levels of ``qvalues`` [probability] (given rows).
     qvalues : numpy.ndarray, shape (n, k, h)
         The model's quantile forecasts at ``levels`` [units per period] (given rows).
+    keys : numpy.ndarray of int64, shape (n,), optional
+        Random-stream key per row, :func:`stream_keys` of the SKU ids: row ``i`` draws
+        from ``default_rng([seed, keys[i]])``. None (default): the row numbers.
     """
 
     mean: np.ndarray
@@ -246,6 +303,7 @@ class PathSampler:
     given: np.ndarray | None = None
     levels: np.ndarray | None = None
     qvalues: np.ndarray | None = None
+    keys: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n, h = self.mean.shape
@@ -255,6 +313,11 @@ class PathSampler:
             self.levels = np.zeros(0)
         if self.qvalues is None:
             self.qvalues = np.zeros((n, len(self.levels), h))
+        if self.keys is not None:
+            self.keys = np.asarray(self.keys, dtype=np.int64)
+            if self.keys.shape != (n,):
+                raise ValueError(f"The 'keys' parameter must have one key per series, shape "
+                                 f"({n},). Got shape {self.keys.shape} instead.")
 
     @property
     def n_series(self) -> int:
@@ -264,17 +327,30 @@ class PathSampler:
     def horizon(self) -> int:
         return self.mean.shape[1]
 
+    def _keys(self) -> np.ndarray:
+        """The key of every row's random stream: ``keys``, or the row numbers."""
+        return np.arange(self.n_series, dtype=np.int64) if self.keys is None else self.keys
+
     @classmethod
-    def combine(cls, parts: Sequence[tuple[np.ndarray, PathSampler]], n: int) -> PathSampler:
-        """One sampler of ``n`` rows from samplers of row subsets ``(rows, sampler)``."""
+    def combine(cls, parts: Sequence[tuple[np.ndarray, PathSampler]], n: int,
+                keys: np.ndarray | None = None) -> PathSampler:
+        """One sampler of ``n`` rows from samplers of row subsets ``(rows, sampler)``.
+
+        ``keys``: the combined rows' stream keys; default the parts' own, carried with
+        their rows when every part has them (else None: the row numbers)."""
         h = parts[0][1].horizon
         r = max(max(p.pool.shape[1] for _, p in parts), 1)
         levels = np.unique(np.concatenate([p.levels for _, p in parts]))
+        if keys is None and all(p.keys is not None for _, p in parts):
+            keys = np.zeros(n, np.int64)
+            for rows, part in parts:
+                keys[rows] = part.keys
         out = cls(
             mean=np.full((n, h), np.nan), count=np.zeros(n, bool), psi=np.zeros((n, h)),
             pool=np.zeros((n, r), np.float32), n_pool=np.zeros(n, np.int64),
-            prob=np.zeros((n, h)), extra_mean=np.zeros(n), shape=np.full(n, np.inf),
+            prob=np.zeros((n, h)), extra_mean=np.zeros((n, h)), shape=np.full(n, np.inf),
             given=np.zeros(n, bool), levels=levels, qvalues=np.zeros((n, len(levels), h)),
+            keys=keys,
         )
         for rows, part in parts:
             if part.given.any():
@@ -293,23 +369,38 @@ class PathSampler:
             out.shape[rows] = part.shape
         return out
 
-    def _block(self, rows: slice, n_paths: int, rng: np.random.Generator) -> np.ndarray:
-        mean = self.mean[rows]
-        c, h = mean.shape
+    def _blocks(self, rows: np.ndarray, n_paths: int) -> list[np.ndarray]:
+        """``rows`` in blocks of at most :data:`BLOCK_CELLS` path values."""
+        size = max(1, BLOCK_CELLS // max(1, n_paths * self.horizon))
+        return [rows[i:i + size] for i in range(0, len(rows), size)]
+
+    def _draw(self, rows: np.ndarray, n_paths: int, seed: int) -> np.ndarray:
+        """Paths (len(rows), n_paths, h) of ``rows``, each from its own stream.
+
+        Only the draws are made row by row (one generator per series, see the module
+        docstring); the transforms that turn them into paths are vectorised."""
+        c, h = len(rows), self.horizon
         out = np.empty((c, n_paths, h), dtype=np.float32)
+        if c == 0 or n_paths == 0 or h == 0:
+            return out
+        streams = [np.random.default_rng([seed, int(k)]) for k in self._keys()[rows]]
+        u = np.empty((c, n_paths, h))
+        for j, stream in enumerate(streams):
+            stream.random(out=u[j])
+        mean = self.mean[rows]
         given = self.given[rows]
-        boot = np.flatnonzero(~self.count[rows] & ~given)
-        cnt = np.flatnonzero(self.count[rows])
+        count = self.count[rows]
+        boot = np.flatnonzero(~count & ~given)
+        cnt = np.flatnonzero(count)
         own = np.flatnonzero(given)
         if len(boot):
-            pool = self.pool[rows][boot]
-            n_pool = self.n_pool[rows][boot]
-            u = rng.random((len(boot), n_paths, h))
-            idx = np.minimum((u * n_pool[:, None, None]).astype(np.int64),
+            pool = self.pool[rows[boot]]
+            n_pool = self.n_pool[rows[boot]]
+            idx = np.minimum((u[boot] * n_pool[:, None, None]).astype(np.int64),
                              np.maximum(n_pool[:, None, None] - 1, 0))
             e = np.take_along_axis(pool, idx.reshape(len(boot), -1), axis=1)
             e = e.reshape(len(boot), n_paths, h)
-            psi = self.psi[rows][boot]
+            psi = self.psi[rows[boot]]
             if np.any(psi != 0):
                 lag = np.arange(h)[None, :] - np.arange(h)[:, None]  # target j − source k
                 full = np.concatenate([np.ones((len(boot), 1)), psi[:, : h - 1]], axis=1)
@@ -319,23 +410,24 @@ class PathSampler:
             np.maximum(paths, 0, out=paths)
             out[boot] = np.nan_to_num(paths, nan=0.0)
         if len(cnt):
-            prob = self.prob[rows][cnt]
-            occurs = rng.random((len(cnt), n_paths, h)) < prob[:, None, :]
-            extra = self.extra_mean[rows][cnt][:, None, None]
-            shape = self.shape[rows][cnt][:, None, None]
-            finite = np.isfinite(shape) & (extra > 0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                lam = np.where(
-                    finite,
-                    rng.gamma(np.where(finite, shape, 1.0), np.where(finite, extra / shape, 1.0),
-                              size=(len(cnt), n_paths, h)),
-                    extra,
-                )
-            sizes = 1.0 + rng.poisson(np.maximum(lam, 0.0))
-            out[cnt] = np.where(occurs, sizes, 0.0)
-        if len(own):  # drawn last: the other schemes' draws do not depend on these rows
-            u = rng.random((len(own), n_paths, h))
-            out[own] = quantile_function(self.levels, self.qvalues[rows][own], u)
+            occurs = u[cnt] < self.prob[rows[cnt]][:, None, :]
+            sizes = np.zeros((len(cnt), n_paths, h), dtype=np.float32)
+            extra = self.extra_mean[rows[cnt]]
+            shape = self.shape[rows[cnt]]
+            for j, i in enumerate(cnt):  # size draws only where demand occurs
+                where = occurs[j]
+                k = int(where.sum())
+                if k == 0 or not (extra[j] > 0).any():  # no demand, or every size is 1
+                    sizes[j][where] = 1.0
+                    continue
+                stream = streams[i]
+                mean_extra = np.broadcast_to(extra[j], where.shape)[where]
+                rate = (stream.gamma(shape[j], mean_extra / shape[j])
+                        if np.isfinite(shape[j]) else mean_extra)
+                sizes[j][where] = 1.0 + stream.poisson(rate)
+            out[cnt] = sizes
+        if len(own):
+            out[own] = quantile_function(self.levels, self.qvalues[rows[own]], u[own])
         return out
 
     def sample(self, n_paths: int, seed: int, rows=None) -> np.ndarray:
@@ -346,7 +438,8 @@ class PathSampler:
         n_paths : int
             Paths per series.
         seed : int
-            Seed; block ``c`` of :data:`CHUNK` series uses ``default_rng([seed, c])``.
+            Seed; series ``i`` draws from ``default_rng([seed, keys[i]])`` (see the
+            module docstring), so its paths do not depend on the other rows asked for.
         rows : array of int, optional
             Which series (default all), in the order wanted.
 
@@ -355,14 +448,14 @@ class PathSampler:
         numpy.ndarray, shape (n_rows, n_paths, h), float32
             Demand paths [units per period], ≥ 0.
         """
-        n = self.n_series
-        wanted = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
-        out = np.empty((len(wanted), int(n_paths), self.horizon), dtype=np.float32)
-        for c in np.unique(wanted // CHUNK):
-            block = slice(c * CHUNK, min((c + 1) * CHUNK, n))
-            paths = self._block(block, int(n_paths), np.random.default_rng([int(seed), int(c)]))
-            here = np.flatnonzero(wanted // CHUNK == c)
-            out[here] = paths[wanted[here] - c * CHUNK]
+        n_paths, seed = int(n_paths), int(seed)
+        wanted = (np.arange(self.n_series) if rows is None
+                  else np.asarray(rows, dtype=np.int64).reshape(-1))
+        out = np.empty((len(wanted), n_paths, self.horizon), dtype=np.float32)
+        done = 0
+        for block in self._blocks(wanted, n_paths):
+            out[done:done + len(block)] = self._draw(block, n_paths, seed)
+            done += len(block)
         return out
 
     def quantiles(self, quantiles: Sequence[float], n_paths: int, seed: int) -> np.ndarray:
@@ -375,13 +468,10 @@ class PathSampler:
         :func:`quantile_function` at ``quantiles``, so a fitted level returns the
         model's forecast exactly.
         """
-        n = self.n_series
-        out = np.empty((n, len(quantiles), self.horizon))
-        if self.given.all():
-            return self._given_quantiles(quantiles, slice(None))
-        for c in range((n + CHUNK - 1) // CHUNK):
-            block = slice(c * CHUNK, min((c + 1) * CHUNK, n))
-            paths = self._block(block, int(n_paths), np.random.default_rng([int(seed), int(c)]))
+        n_paths, seed = int(n_paths), int(seed)
+        out = np.empty((self.n_series, len(quantiles), self.horizon))
+        for block in self._blocks(np.flatnonzero(~self.given), n_paths):
+            paths = self._draw(block, n_paths, seed)
             out[block] = quantiles_from_paths(paths, quantiles, discrete=self.count[block])
         rows = np.flatnonzero(self.given)
         if len(rows):
@@ -460,7 +550,7 @@ def bootstrap_sampler(y: np.ndarray, fit: KernelFit, kernel: Callable[..., Kerne
     psi = impulse_response(kernel, y, h, fit) if kernel is not None else np.zeros((n, h))
     return PathSampler(
         mean=np.asarray(fit.mean, dtype=float), count=np.zeros(n, bool), psi=psi, pool=pool,
-        n_pool=n_pool, prob=np.zeros((n, h)), extra_mean=np.zeros(n),
+        n_pool=n_pool, prob=np.zeros((n, h)), extra_mean=np.zeros((n, h)),
         shape=np.full(n, np.inf),
     )
 
@@ -503,7 +593,7 @@ def quantile_sampler(mean: np.ndarray, quantiles: dict[float, np.ndarray]) -> Pa
     return PathSampler(
         mean=np.where(given[:, None], mean, np.nan_to_num(mean)), count=np.zeros(n, bool),
         psi=np.zeros((n, h)), pool=np.zeros((n, 1), np.float32),
-        n_pool=np.zeros(n, np.int64), prob=np.zeros((n, h)), extra_mean=np.zeros(n),
+        n_pool=np.zeros(n, np.int64), prob=np.zeros((n, h)), extra_mean=np.zeros((n, h)),
         shape=np.full(n, np.inf), given=given, levels=levels, qvalues=qvalues,
     )
 
@@ -522,15 +612,17 @@ def count_sampler(y: np.ndarray, mean: np.ndarray) -> PathSampler:
     -------
     PathSampler
         ``prob = min(1, mean / m)``, ``m`` the mean non-zero size; ``size − 1`` with
-        mean ``m − 1`` and the sizes' variance ``v`` (``ddof=1``; 0 for one size):
-        negative binomial with gamma shape ``(m − 1)² / (v − m + 1)`` when
-        ``v > m − 1``, else Poisson.
+        the sizes' variance ``v`` (``ddof=1``; 0 for one size) and mean ``m − 1``, or
+        ``mean − 1`` in a period whose forecast exceeds ``m`` (demand then occurs
+        every period, and the sizes carry the rest, so that the mean of the paths is
+        the forecast in every period): negative binomial with gamma shape
+        ``(m − 1)² / (v − m + 1)`` when ``v > m − 1``, else Poisson.
 
     Examples
     --------
-    >>> s = count_sampler(np.array([[0.0, 2.0, 0.0, 4.0]]), np.array([[1.5, 1.5]]))
+    >>> s = count_sampler(np.array([[0.0, 2.0, 0.0, 4.0]]), np.array([[1.5, 5.0]]))
     >>> s.prob, s.extra_mean, s.shape
-    (array([[0.5, 0.5]]), array([2.]), array([inf]))
+    (array([[0.5, 1. ]]), array([[2., 4.]]), array([inf]))
     """
     y = np.asarray(y, dtype=float)
     mean = np.asarray(mean, dtype=float)
@@ -547,6 +639,7 @@ def count_sampler(y: np.ndarray, mean: np.ndarray) -> PathSampler:
         shape = np.where(over & (extra > 0), extra**2 / np.where(over, v - extra, 1.0), np.inf)
         prob = np.where(k[:, None] > 0, np.clip(np.nan_to_num(mean) / m[:, None], 0.0, 1.0),
                         0.0)
+        extra = np.maximum(extra[:, None], np.nan_to_num(mean) - 1.0) * (prob > 0)
     return PathSampler(
         mean=mean, count=np.ones(n, bool), psi=np.zeros((n, h)),
         pool=np.zeros((n, 1), np.float32), n_pool=np.zeros(n, np.int64), prob=prob,

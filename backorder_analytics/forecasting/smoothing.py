@@ -38,7 +38,9 @@ Fitting
     :data:`BOUNDS` and ``alpha + gamma <= 1``: a coarse grid evaluated for all series at
     once, then projected Levenberg-Marquardt (Gauss-Newton) steps, all vectorised
     across series; when both are fitted, ``alpha + gamma`` and gamma's share of it are
-    the coordinates, so that the constraint is a face of the unit box.
+    the coordinates, so that the constraint is a face of the unit box. A series' fit
+    depends on its own values only, bit for bit: fitting a subset of the series (a
+    partition of SKUs) gives the same parameters and forecasts.
 Short series
     A component that cannot be initialised with at least one error left to fit is
     dropped: Holt-Winters needs ``2 m + 1`` values (else Holt, or SES without trend),
@@ -84,7 +86,6 @@ _GRID = {"alpha": _unit([1e-4, 0.05, 0.15, 0.3, 0.5, 0.75, 0.9999]),
          "gamma": _unit([1e-4, 0.1, 0.4], "gamma"), "phi": (0.5,)}
 _GRID_SES = _unit([1e-4, 0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.4, 0.55, 0.7, 0.85, 0.9999])
 _CHUNK = 16  # candidates evaluated together (keeps the arrays in cache)
-_BLOCK = 32  # periods of Jacobian rows summed together
 
 
 # ---------------------------------------------------------------------------- checks
@@ -159,6 +160,10 @@ def _run(yt, start, p, level, trend, season, fitted=None, steps=None):
     candidate ``j + 1`` is candidate 0 moved by ``steps[:, j]`` along coordinate j, and
     the Gauss-Newton sums ``J'J`` (n, K-1, K-1) and ``J'e`` (n, K-1) of the
     forward-difference Jacobian of candidate 0's errors are returned instead.
+
+    Every sum runs over one series' own periods in time order, element-wise across
+    series (no reduction across an axis, whose summation order numpy may choose by the
+    array's shape), so a series' numbers do not depend on the other series in ``yt``.
     """
     n_time, n = yt.shape
     k = p["alpha"].shape[1]
@@ -173,9 +178,9 @@ def _run(yt, start, p, level, trend, season, fitted=None, steps=None):
         s = np.empty((m, k, n))  # s[t % m] holds the seasonal index of period t - m
         s[(start[:, None] + np.arange(m)) % m, :, np.arange(n)[:, None]] = season[:, :, None]
     sse = np.zeros((k, n))
-    if steps is not None:  # errors buffered, Jacobian sums taken block by block
-        jtj, jte = np.zeros((n, k - 1, k - 1)), np.zeros((n, k - 1))
-        errors, block = np.empty((_BLOCK, k, n)), 0
+    if steps is not None:  # Jacobian sums: the upper triangle of J'J, and J'e
+        upper_i, upper_j = np.triu_indices(k - 1)
+        jtj_sum, jte_sum = np.zeros((len(upper_i), n)), np.zeros((k - 1, n))
     active = np.searchsorted(start, np.arange(n_time), side="right")
     for t in range(int(start[0]) if n else n_time, n_time):
         c = active[t]
@@ -194,19 +199,15 @@ def _run(yt, start, p, level, trend, season, fitted=None, steps=None):
         if s is not None:
             s[t % m, :, :c] += gamma[:, :c] * e
         sse[:, :c] += e * e
-        if steps is not None:
-            errors[block, :, :c], errors[block, :, c:] = e, 0.0
-            block += 1
-            if block == _BLOCK or t == n_time - 1:
-                d = errors[:block, 1:] - errors[:block, :1]
-                for i in range(k - 1):
-                    jte[:, i] += np.einsum("tn,tn->n", d[:, i], errors[:block, 0])
-                    for j in range(i, k - 1):
-                        jtj[:, i, j] += np.einsum("tn,tn->n", d[:, i], d[:, j])
-                block = 0
+        if steps is not None:  # summed period by period, element-wise (see below)
+            d = e[1:] - e[:1]
+            jte_sum[:, :c] += d * e[0]
+            jtj_sum[:, :c] += d[upper_i] * d[upper_j]
     if steps is not None:
-        jtj = np.triu(jtj) + np.triu(jtj, 1).transpose(0, 2, 1)
-        return sse.T, jtj / (steps[:, :, None] * steps[:, None, :]), jte / steps
+        jtj = np.zeros((n, k - 1, k - 1))
+        jtj[:, upper_i, upper_j] = jtj_sum.T
+        jtj[:, upper_j, upper_i] = jtj_sum.T
+        return sse.T, jtj / (steps[:, :, None] * steps[:, None, :]), jte_sum.T / steps
     return sse.T, lvl, b, s
 
 

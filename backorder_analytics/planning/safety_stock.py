@@ -54,7 +54,7 @@ _LT_CACHE_KEY = "_lt"
 def _evaluate_sku(inp: dict, target, review: str, review_period: float, n_reps: int,
                   days: float, seed: int, warmup_days: float | None) -> tuple[dict, dict]:
     """Simulate one SKU and pick its level; returns (summary row, tradeoff columns)."""
-    rng = sku_rng(seed, inp["sku"])
+    rng = sku_rng(seed, inp["sku"], "safety_stock")
     lt: SkuLeadTime = inp[_LT_CACHE_KEY]
     periodic = review == "periodic"
     warm = (float(np.ceil(lt.p99 + (review_period if periodic else 0.0)))
@@ -345,8 +345,9 @@ def recommend_safety_stock(
     days : int, default 365
         Counted length of each replication [days].
     seed : int, default 0
-        Each SKU's stream is seeded by ``(seed, crc32(sku))``: results for a SKU do
-        not depend on which other SKUs are in the call.
+        Each SKU draws from its own stream, keyed on the seed and the SKU
+        (:mod:`~backorder_analytics.streams`): results for a SKU do not depend on which
+        other SKUs are in the call.
     skus : sequence, optional
         SKUs to do (default: every SKU with order lines / in the forecast).
     progress : bool, default True
