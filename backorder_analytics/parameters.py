@@ -27,6 +27,7 @@ Defaults
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from numbers import Integral, Real
 from typing import Any
@@ -37,7 +38,7 @@ __all__ = [
     "ALLOCATIONS", "SHIPPING", "MAX_WAIT_DAYS", "MONTE_CARLO_REPS", "SAFETY_STOCK_REPS",
     "PLAN_REPS", "SEED", "check_scalar", "check_choice", "check_options",
     "check_max_wait_days", "check_n_reps", "check_seed", "check_horizon",
-    "check_quantiles", "check_probability", "check_days",
+    "check_quantiles", "check_probability", "check_days", "check_n_jobs", "available_cores",
 ]
 
 ALLOCATIONS = ("fifo", "priority")
@@ -189,3 +190,22 @@ def check_quantiles(value: Any, name: str = "quantiles", *, empty: bool = True
         raise ValueError(f"The {name!r} parameter must be a sequence of levels strictly "
                          f"between 0 and 1, e.g. (0.5, 0.8, 0.95). Got {value!r} instead.")
     return tuple(sorted({float(q) for q in levels}))
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, else ``os.cpu_count()``)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def check_n_jobs(value: Any) -> int:
+    """A number of threads: a whole number >= 1, or -1 for one per available core.
+
+    >>> check_n_jobs(2), check_n_jobs(-1) >= 1
+    (2, True)
+    """
+    if value == -1 and not isinstance(value, bool):
+        return available_cores()
+    return check_scalar(value, "n_jobs", Integral, low=1)

@@ -177,8 +177,8 @@ class Dataset:
     @property
     def skus(self) -> pd.Index:
         """Every SKU that appears in any table, sorted."""
-        found = pd.concat([t["sku"] for t in self.tables().values()], ignore_index=True)
-        return pd.Index(sorted(found.unique()), name="sku")
+        found = set().union(*(t["sku"].dropna().unique() for t in self.tables().values()))
+        return pd.Index(sorted(found), name="sku")
 
     @property
     def suppliers(self) -> pd.Series:

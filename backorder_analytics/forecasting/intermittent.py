@@ -49,6 +49,7 @@ Journal of the Operational Research Society 66(6), 914-924.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from .base import KernelFit, first_valid_index, register
@@ -407,16 +408,17 @@ def tsb_opt(y, h: int, grid=None, p0=None) -> KernelFit:
 
 
 # --------------------------------------------------------------------------- ADIDA
-def _ses_sse(xT: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+@numba.njit(cache=True)
+def _ses_sse(xT: np.ndarray, alpha: np.ndarray) -> np.ndarray:  # pragma: no cover
     """SSE (n,) of SES on back-filled time-major totals ``xT`` (m, n)."""
-    f = xT[0].copy()
-    sse = np.zeros_like(f)
-    e = np.empty_like(f)
-    for t in range(1, xT.shape[0]):
-        np.subtract(xT[t], f, out=e)
-        f += alpha * e
-        e *= e
-        sse += e
+    m, n = xT.shape
+    sse = np.zeros(n)
+    for i in range(n):
+        f = xT[0, i]
+        for t in range(1, m):
+            e = xT[t, i] - f
+            f += alpha[i] * e
+            sse[i] += e * e
     return sse
 
 

@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import itertools
 
+import numba
 import numpy as np
 
 from ..exceptions import DataError
@@ -150,65 +151,106 @@ def _state(value, n: int, name: str, m: int | None = None) -> np.ndarray:
 def _run(yt, start, p, level, trend, season, fitted=None, steps=None):
     """Run the recursion for all series and ``K`` candidate parameter sets at once.
 
-    ``yt`` is the panel transposed, shape (n_time, n), its columns sorted so that
-    ``start`` (first period of the recursion) ascends: the series active at period t
-    are then a prefix ``[:c]`` and every update is a slice. ``p`` maps parameter names
-    to (n or 1, K) arrays; ``level``, ``trend`` are (n,) and ``season`` (n, m) states
-    just before ``start`` (trend, season None when absent). Returns the sums of squared
-    one-step errors (n, K) and the final states (K, n) and (m, K, n); writes one-step
-    forecasts into ``fitted`` (n_time, n) when given (K = 1). With ``steps`` (n, K - 1),
-    candidate ``j + 1`` is candidate 0 moved by ``steps[:, j]`` along coordinate j, and
-    the Gauss-Newton sums ``J'J`` (n, K-1, K-1) and ``J'e`` (n, K-1) of the
+    ``yt`` is the panel transposed, shape (n_time, n); ``start`` the first period of
+    each series' recursion. ``p`` maps parameter names to (n or 1, K) arrays;
+    ``level``, ``trend`` are (n,) and ``season`` (n, m) states just before ``start``
+    (trend, season None when absent). Returns the sums of squared one-step errors
+    (n, K) and the final states (K, n) and (m, K, n); writes one-step forecasts into
+    ``fitted`` (n_time, n) when given (K = 1). With ``steps`` (n, K - 1), candidate
+    ``j + 1`` is candidate 0 moved by ``steps[:, j]`` along coordinate j, and the
+    Gauss-Newton sums ``J'J`` (n, K-1, K-1) and ``J'e`` (n, K-1) of the
     forward-difference Jacobian of candidate 0's errors are returned instead.
 
-    Every sum runs over one series' own periods in time order, element-wise across
-    series (no reduction across an axis, whose summation order numpy may choose by the
-    array's shape), so a series' numbers do not depend on the other series in ``yt``.
+    The compiled loop (:func:`_recursion`) runs each series over its own periods in
+    time order, so a series' numbers do not depend on the other series in ``yt``.
     """
     n_time, n = yt.shape
     k = p["alpha"].shape[1]
-    par = {name: np.ascontiguousarray(value.T) for name, value in p.items()}  # (K, n|1)
-    alpha, phi, gamma = par["alpha"], par.get("phi"), par.get("gamma")
-    lvl = np.repeat(level[None, :], k, axis=0)
-    b = None if trend is None else np.repeat(trend[None, :], k, axis=0)
-    ab = None if b is None else alpha * par["beta"]
-    s = None
-    if season is not None:
-        m = season.shape[1]
-        s = np.empty((m, k, n))  # s[t % m] holds the seasonal index of period t - m
-        s[(start[:, None] + np.arange(m)) % m, :, np.arange(n)[:, None]] = season[:, :, None]
-    sse = np.zeros((k, n))
-    if steps is not None:  # Jacobian sums: the upper triangle of J'J, and J'e
-        upper_i, upper_j = np.triu_indices(k - 1)
-        jtj_sum, jte_sum = np.zeros((len(upper_i), n)), np.zeros((k - 1, n))
-    active = np.searchsorted(start, np.arange(n_time), side="right")
-    for t in range(int(start[0]) if n else n_time, n_time):
-        c = active[t]
-        if b is None:
-            base = lvl[:, :c]  # a view: read before the in-place update below
-        else:
-            damped = phi[:, :c] * b[:, :c]
-            base = lvl[:, :c] + damped
-        f = base if s is None else base + s[t % m, :, :c]
-        e = yt[t, :c] - f
-        if fitted is not None:
-            fitted[t, :c] = f[0]
-        np.add(base, alpha[:, :c] * e, out=lvl[:, :c])
-        if b is not None:
-            np.add(damped, ab[:, :c] * e, out=b[:, :c])
-        if s is not None:
-            s[t % m, :, :c] += gamma[:, :c] * e
-        sse[:, :c] += e * e
-        if steps is not None:  # summed period by period, element-wise (see below)
-            d = e[1:] - e[:1]
-            jte_sum[:, :c] += d * e[0]
-            jtj_sum[:, :c] += d[upper_i] * d[upper_j]
-    if steps is not None:
-        jtj = np.zeros((n, k - 1, k - 1))
-        jtj[:, upper_i, upper_j] = jtj_sum.T
-        jtj[:, upper_j, upper_i] = jtj_sum.T
-        return sse.T, jtj / (steps[:, :, None] * steps[:, None, :]), jte_sum.T / steps
-    return sse.T, lvl, b, s
+
+    def full(name, default):
+        value = p.get(name)
+        if value is None:
+            return np.full((n, k), default)
+        return np.ascontiguousarray(np.broadcast_to(value, (n, k)), dtype=float)
+
+    alpha, beta, phi, gamma = (full("alpha", 0.0), full("beta", 0.0), full("phi", 1.0),
+                               full("gamma", 0.0))
+    has_trend, has_season = trend is not None, season is not None
+    trend0 = np.asarray(trend, float) if has_trend else np.zeros(n)
+    season0 = np.asarray(season, float) if has_season else np.zeros((n, 1))
+    with_steps = steps is not None
+    step_arr = np.asarray(steps, float) if with_steps else np.ones((n, max(k - 1, 0)))
+    with_fitted = fitted is not None
+    out_fitted = fitted if with_fitted else np.empty((0, 0))
+    sse, lvl, b, s, jtj, jte = _recursion(
+        np.asarray(yt, float), np.asarray(start, np.int64), alpha, beta, phi, gamma,
+        np.asarray(level, float), trend0, season0, has_trend, has_season, out_fitted,
+        with_fitted, step_arr, with_steps)
+    if with_steps:
+        return sse, jtj, jte
+    return sse, lvl, (b if has_trend else None), (s if has_season else None)
+
+
+@numba.njit(cache=True)
+def _recursion(yt, start, alpha, beta, phi, gamma, level, trend, season, has_trend,
+               has_season, fitted, with_fitted, steps, with_steps):  # pragma: no cover
+    """The ETS recursion of :func:`_run` (additive errors, damped trend, additive
+    season), series by series, period by period; candidates ``k`` side by side."""
+    n_time, n = yt.shape
+    k = alpha.shape[1]
+    m = season.shape[1]
+    sse = np.zeros((n, k))
+    lvl = np.empty((k, n))
+    b = np.zeros((k, n))
+    s = np.zeros((m if has_season else 1, k, n))
+    d = max(k - 1, 1)
+    jtj = np.zeros((n, d, d))
+    jte = np.zeros((n, d))
+    e = np.empty(k)
+    for i in range(n):
+        for c in range(k):
+            lvl[c, i] = level[i]
+            b[c, i] = trend[i]
+        if has_season:
+            for j in range(m):
+                slot = (start[i] + j) % m
+                for c in range(k):
+                    s[slot, c, i] = season[i, j]
+        for t in range(start[i], n_time):
+            y = yt[t, i]
+            for c in range(k):
+                if has_trend:
+                    damped = phi[i, c] * b[c, i]
+                    base = lvl[c, i] + damped
+                else:
+                    damped = 0.0
+                    base = lvl[c, i]
+                f = base + s[t % m, c, i] if has_season else base
+                err = y - f
+                if with_fitted and c == 0:
+                    fitted[t, i] = f
+                lvl[c, i] = base + alpha[i, c] * err
+                if has_trend:
+                    b[c, i] = damped + alpha[i, c] * beta[i, c] * err
+                if has_season:
+                    s[t % m, c, i] += gamma[i, c] * err
+                sse[i, c] += err * err
+                e[c] = err
+            if with_steps:
+                for a in range(k - 1):
+                    da = e[a + 1] - e[0]
+                    jte[i, a] += da * e[0]
+                    for q in range(a, k - 1):
+                        jtj[i, a, q] += da * (e[q + 1] - e[0])
+    if with_steps:
+        for i in range(n):
+            for a in range(k - 1):
+                jte[i, a] /= steps[i, a]
+                for q in range(a, k - 1):
+                    v = jtj[i, a, q] / (steps[i, a] * steps[i, q])
+                    jtj[i, a, q] = v
+                    jtj[i, q, a] = v
+    return sse, lvl, b, s, jtj, jte
 
 
 def _forecast(n_time: int, h: int, p, lvl, b, s) -> np.ndarray:

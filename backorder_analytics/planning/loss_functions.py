@@ -70,6 +70,7 @@ def inverse_standard_normal_loss(g, iterations: int = 200):
     """The k with G(k) = g, for g > 0 (G is strictly decreasing from +∞ to 0).
 
     Vectorised bisection on the bracket ``[−g, 40]`` (G(−g) > g because G(k) > −k),
+    each value stopping at its own convergence (so it does not depend on the others),
     then two Newton steps with G'(k) = −(1 − Φ(k)). ``g <= 0`` gives ``+inf``; NaN
     stays NaN. Accurate to about 1e-12 in k.
 
@@ -79,15 +80,20 @@ def inverse_standard_normal_loss(g, iterations: int = 200):
     0.3975
     """
     g = np.asarray(g, dtype=float)
-    gg = np.where(np.isfinite(g) & (g > 0), g, 1.0)
+    gg = np.atleast_1d(np.where(np.isfinite(g) & (g > 0), g, 1.0)).ravel()
     lo = -gg - 1.0
     hi = np.full_like(gg, 40.0)
+    active = np.arange(len(gg))  # each value stops at its own convergence
     for _ in range(iterations):
-        mid = 0.5 * (lo + hi)
-        above = np.asarray(standard_normal_loss(mid)) > gg
-        lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
-        if np.all(hi - lo <= 1e-13 * np.maximum(1.0, np.abs(hi))):
+        if not len(active):
             break
+        mid = 0.5 * (lo[active] + hi[active])
+        above = np.asarray(standard_normal_loss(mid)) > gg[active]
+        lo[active] = np.where(above, mid, lo[active])
+        hi[active] = np.where(above, hi[active], mid)
+        width = hi[active] - lo[active]
+        active = active[width > 1e-13 * np.maximum(1.0, np.abs(hi[active]))]
+    lo, hi, gg = (x.reshape(np.shape(g)) for x in (lo, hi, gg))
     k = 0.5 * (lo + hi)
     for _ in range(2):
         slope = special.ndtr(-k)

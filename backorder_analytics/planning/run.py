@@ -247,7 +247,8 @@ class PlanningRun:
         return recommend_safety_stock(self.ds, self.lead_times, target=s.service.to_target(),
                                       review=s.policy.review,
                                       review_period=s.policy.review_period,
-                                      n_reps=s.n_reps, seed=s.seed, progress=False)
+                                      n_reps=s.n_reps, seed=s.seed, n_jobs=s.n_jobs,
+                                      progress=False)
 
     def _eta(self, as_of=None) -> BackorderETA:
         s = self.settings

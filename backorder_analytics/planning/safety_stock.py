@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import special
 
 from ..leadtime.per_sku import SkuLeadTime, sku_lead_times
+from ..parameters import check_n_jobs
 from ..simulation.crn import CRNRun, daily_lines, poisson_lines, replenishment_orders
 from ..streams import sku_rng
 from .formulas import fill_rate_safety_factor, sd_lead_time_demand
@@ -181,23 +182,28 @@ def _inputs_from_forecast(fc, skus, n_paths):
     return out
 
 
-def _analytic(inp, lt: SkuLeadTime, target, review, review_period):
-    """Normal-approximation level (ROP, or S under periodic review) for the target."""
-    d, s = inp["mean_demand"], inp["sd_demand"]
-    L = lt.mean + (review_period if review == "periodic" else 0.0)
+def _analytic(inputs, lts, target, review, review_period):
+    """Normal-approximation level (ROP, or S under periodic review) for the target, for
+    every SKU at once: arrays of μ, σ of lead-time demand and the level [units]."""
+    d = np.array([inp["mean_demand"] for inp in inputs], float)
+    s = np.array([inp["sd_demand"] for inp in inputs], float)
+    lt_mean = np.array([lt.mean for lt in lts], float)
+    lt_sd = np.array([lt.sd for lt in lts], float)
+    L = lt_mean + (review_period if review == "periodic" else 0.0)
     mu = d * L
-    sigma = sd_lead_time_demand(d, s, L, lt.sd)
+    sigma = sd_lead_time_demand(d, s, L, lt_sd)
     if isinstance(target, FillRate):
-        q = d * review_period if review == "periodic" else inp["Q"]
-        k = fill_rate_safety_factor(target.beta, q, sigma) if q > 0 else 0.0
-        level = mu + k * sigma
+        q = (d * review_period if review == "periodic" else
+             np.array([inp["Q"] for inp in inputs], float))
+        k = fill_rate_safety_factor(target.beta, np.where(q > 0, q, 1.0), sigma)
+        level = mu + np.where(q > 0, k, 0.0) * sigma
     elif isinstance(target, CycleServiceLevel):
         level = mu + special.ndtri(target.level) * sigma
     else:  # cycle-service approximation over the lead time shortened by the allowed wait
-        le = max(L - target.days, 0.0)
-        sig_w = sd_lead_time_demand(d, s, le, lt.sd if le > 0 else 0.0)
+        le = np.maximum(L - target.days, 0.0)
+        sig_w = sd_lead_time_demand(d, s, le, np.where(le > 0, lt_sd, 0.0))
         level = d * le + special.ndtri(target.quantile) * sig_w
-    return mu, sigma, float(level)
+    return mu, sigma, np.asarray(level, float)
 
 
 # ----------------------------------------------------------------- result
@@ -359,9 +365,10 @@ def recommend_safety_stock(
     warmup_days : float, optional
         Uncounted start of each replication [days].
     n_jobs : int, default 1
-        Threads across SKUs. The kernel is memory-bound: on 2 cores, 2 threads were
-        slower than 1 (1,000 SKUs × 200 × 365 days: 23.6 s with 1 thread, 31.6 s with
-        2), hence the default.
+        Threads across SKUs; -1: one per core this process may use. The compiled
+        kernels release the GIL: on 2 cores, 600 SKUs × 200 × 365 days took 10.0 s with
+        1 thread and 6.7 s with 2. The numbers do not depend on ``n_jobs`` (each SKU
+        has its own random stream).
 
     Returns
     -------
@@ -415,10 +422,11 @@ def recommend_safety_stock(
         raise TypeError(f"The 'ds_or_forecast' parameter must be a Dataset or a Forecast. "
                         f"Got {type(ds_or_forecast).__name__} instead.")
     lts, groups = sku_lead_times([i["sku"] for i in inputs], lead_times, ds)
-    for inp, lt in zip(inputs, lts, strict=True):
+    mus, sigmas, levels = _analytic(inputs, lts, target, review, review_period)
+    for inp, lt, mu, sigma, level in zip(inputs, lts, mus, sigmas, levels, strict=True):
         inp[_LT_CACHE_KEY] = lt
-        mu, sigma, level = _analytic(inp, lt, target, review, review_period)
-        inp.update(lead_time_demand=mu, sd_lead_time_demand=sigma, rop_analytic=level)
+        inp.update(lead_time_demand=float(mu), sd_lead_time_demand=float(sigma),
+                   rop_analytic=float(level))
 
     def work(inp):
         if inp["mean_demand"] <= 0:
@@ -426,7 +434,7 @@ def recommend_safety_stock(
         return _evaluate_sku(inp, target, review, review_period, int(n_reps), float(days),
                              int(seed), warmup_days)
 
-    n_jobs = max(int(n_jobs), 1)
+    n_jobs = check_n_jobs(n_jobs)
     if n_jobs > 1 and len(inputs) > 1:
         with ThreadPoolExecutor(n_jobs) as pool:
             it = pool.map(work, inputs)

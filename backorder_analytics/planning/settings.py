@@ -20,7 +20,7 @@ from .targets import CycleServiceLevel, FillRate, WaitTime
 
 __all__ = ["PlanSettings", "ServiceConfig", "PolicyConfig", "ForecastConfig", "RiskConfig",
            "AlertsConfig", "SettingsError", "TARGETS", "PLAN_SECTIONS", "checked",
-           "BadValue", "choice", "number", "probabilities", "models", "unknown_key"]
+           "BadValue", "choice", "number", "probabilities", "models", "jobs", "unknown_key"]
 
 TARGETS = ("fill_rate", "cycle_service_level", "wait_time")
 
@@ -81,6 +81,12 @@ def probabilities(v):
         if isinstance(x, bool) or not isinstance(x, int | float) or not 0 < x < 1:
             raise BadValue(expected)
     return tuple(sorted({float(x) for x in v}))
+
+
+def jobs(v):
+    if v == -1 and not isinstance(v, bool):
+        return -1
+    return number(1, integer=True)(v)
 
 
 def models(v):
@@ -256,6 +262,9 @@ class PlanSettings:
         Replications of every Monte Carlo step (safety stock, ETAs, risk).
     seed : int, default 0
         The same seed gives the same numbers.
+    n_jobs : int, default -1
+        Threads for the steps that use them (the safety-stock search); -1: one per
+        core. The numbers do not depend on it.
 
     Examples
     --------
@@ -271,10 +280,12 @@ class PlanSettings:
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     n_reps: int = P.PLAN_REPS
     seed: int = P.SEED
+    n_jobs: int = -1
 
     def __post_init__(self) -> None:
         P.check_n_reps(self.n_reps)
         P.check_seed(self.seed)
+        P.check_n_jobs(self.n_jobs)
 
     @classmethod
     def from_mapping(cls, raw: Mapping, where: str = "settings") -> PlanSettings:
@@ -284,7 +295,8 @@ class PlanSettings:
         if not isinstance(raw, Mapping):
             raise TypeError(f"The 'settings' parameter must be a mapping. Got "
                             f"{type(raw).__name__} instead.")
-        scalars = {"n_reps": number(1, integer=True), "seed": number(0, integer=True)}
+        scalars = {"n_reps": number(1, integer=True), "seed": number(0, integer=True),
+                   "n_jobs": jobs}
         kwargs: dict[str, Any] = {}
         for key, value in raw.items():
             if key in PLAN_SECTIONS:

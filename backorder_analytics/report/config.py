@@ -43,6 +43,7 @@ A ``planning.toml`` (every key optional; the defaults are those below)::
     n_reps = 200                       # Monte Carlo replications per SKU
     seed = 0
     charts = 4                         # SKUs with their own chart in each section
+    n_jobs = -1                        # threads; -1: one per core (same numbers)
 
 Unknown keys and values of the wrong type raise :class:`ConfigError`, naming the file,
 the key and what is allowed.
@@ -72,6 +73,7 @@ from ..planning.settings import (
     SettingsError,
     checked,
     choice,
+    jobs,
     number,
     plan_section,
     unknown_key,
@@ -192,6 +194,7 @@ class OutputConfig:
     n_reps: int = 200
     seed: int = 0
     charts: int = 4
+    n_jobs: int = -1
 
 
 @dataclass(frozen=True)
@@ -227,7 +230,7 @@ class ReportConfig:
         """The planning run's settings (:func:`~backorder_analytics.plan`)."""
         return PlanSettings(service=self.service, policy=self.policy, forecast=self.forecast,
                             risk=self.risk, alerts=self.alerts, n_reps=self.report.n_reps,
-                            seed=self.report.seed)
+                            seed=self.report.seed, n_jobs=self.report.n_jobs)
 
     def with_overrides(self, *, as_of=None, outputs=None, title=None) -> ReportConfig:
         """A copy with the command line's overrides applied (None keeps the value)."""
@@ -255,7 +258,8 @@ _SECTIONS: dict[str, tuple[type, dict[str, Callable[[Any], Any]]]] = {
     **PLAN_SECTIONS,
     "report": (OutputConfig, {
         "outputs": _subset(*OUTPUTS), "n_reps": _number(1, integer=True),
-        "seed": _number(0, integer=True), "charts": _number(0, integer=True)}),
+        "seed": _number(0, integer=True), "charts": _number(0, integer=True),
+        "n_jobs": jobs}),
 }
 _TOP_KEYS = {"title": _text, "as_of": _date}
 

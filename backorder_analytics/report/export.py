@@ -125,46 +125,77 @@ def write_csv(tables: dict[str, pd.DataFrame], folder: str | Path) -> list[Path]
     return paths
 
 
+EXCEL_EPOCH = np.datetime64("1899-12-30")
+"""Day 0 of Excel's date serial numbers (the 1900 date system)."""
+
+
+def _cells(s: pd.Series) -> tuple[list, str | None]:
+    """A column as the values xlsxwriter writes (None for a blank cell) and the number
+    format of its dates (None when it holds no dates)."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        present = s.notna().to_numpy()
+        days = (s.to_numpy("datetime64[ns]") - EXCEL_EPOCH) / np.timedelta64(1, "D")
+        values = np.where(present, days, np.nan)
+        whole = bool((values[present] == np.floor(values[present])).all())
+        cells = [None if np.isnan(v) else v for v in values.tolist()]
+        return cells, "yyyy-mm-dd" if whole else "yyyy-mm-dd hh:mm"
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+        values = s.to_numpy(dtype=object, na_value=None)
+        return [None if (isinstance(v, float) and v != v) else v for v in values.tolist()], None
+    return [v if isinstance(v, str | bool | int | float) and v == v else
+            None if v is None or (isinstance(v, float) and v != v) else str(v)
+            for v in s.tolist()], None
+
+
 def write_xlsx(tables: dict[str, pd.DataFrame], path: str | Path,
                contents: pd.DataFrame | None = None) -> Path:
-    """Write one sheet per table to ``path`` (openpyxl), after a ``contents`` sheet.
+    """Write one sheet per table to ``path`` (xlsxwriter, streamed), after a
+    ``contents`` sheet.
 
-    Dates become Excel dates (``yyyy-mm-dd``, with the time when there is one); the
-    header row is frozen and filtered. A table longer than Excel's limit is cut to it
-    and its sheet says so.
+    Numbers are numbers, text is text (never a formula, a link or a number), dates are
+    Excel dates (``yyyy-mm-dd``, with the time when there is one); the header row is
+    frozen and filtered. A table longer than Excel's limit is cut to it and its sheet
+    says so.
     """
-    from openpyxl.utils import get_column_letter
+    import xlsxwriter
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     names = sheet_names(["contents", *tables])
-    with pd.ExcelWriter(path, engine="openpyxl", datetime_format="yyyy-mm-dd hh:mm:ss",
-                        date_format="yyyy-mm-dd") as writer:
-        if contents is not None:
-            sheets = names[1:]
-            c = contents.assign(sheet=sheets) if len(contents) == len(sheets) else contents
-            _flat(c).to_excel(writer, sheet_name=names[0], index=False)
-        for sheet, frame in zip(names[1:], tables.values(), strict=True):
-            flat = _flat(frame)
-            cut = len(flat) > EXCEL_MAX_ROWS - 2
-            if cut:
-                flat = flat.head(EXCEL_MAX_ROWS - 2)
-            flat.to_excel(writer, sheet_name=sheet, index=False)
-            ws = writer.sheets[sheet]
-            for j, col in enumerate(flat.columns, start=1):
-                letter = get_column_letter(j)
-                ws.column_dimensions[letter].width = min(max(len(col) + 2, 10), 40)
-                s = flat[col]
-                if pd.api.types.is_datetime64_any_dtype(s) and len(s):
-                    whole_days = bool((s.dropna() == s.dropna().dt.normalize()).all())
-                    fmt = "yyyy-mm-dd" if whole_days else "yyyy-mm-dd hh:mm"
-                    for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                        cell.number_format = fmt
-            ws.freeze_panes = "A2"
-            if len(flat.columns):
-                ws.auto_filter.ref = ws.dimensions
-            if cut:
-                ws.cell(row=len(flat) + 2, column=1,
-                        value=f"cut at Excel's {EXCEL_MAX_ROWS:,} rows: the CSV has all "
-                              f"{len(frame):,}")
+    frames: list[tuple[str, pd.DataFrame]] = []
+    if contents is not None:
+        sheets = names[1:]
+        frames.append((names[0], contents.assign(sheet=sheets)
+                       if len(contents) == len(sheets) else contents))
+    frames += list(zip(names[1:], tables.values(), strict=True))
+    options = {"constant_memory": True, "strings_to_formulas": False,
+               "strings_to_urls": False, "strings_to_numbers": False,
+               "nan_inf_to_errors": True}
+    with xlsxwriter.Workbook(str(path), options) as book:
+        formats = {f: book.add_format({"num_format": f})
+                   for f in ("yyyy-mm-dd", "yyyy-mm-dd hh:mm")}
+        for sheet, frame in frames:
+            _write_sheet(book.add_worksheet(sheet), _flat(frame), formats, len(frame))
     return path
+
+
+def _write_sheet(ws, flat: pd.DataFrame, formats: dict, n_rows: int) -> None:
+    cut = len(flat) > EXCEL_MAX_ROWS - 2
+    if cut:
+        flat = flat.head(EXCEL_MAX_ROWS - 2)
+    columns = [_cells(flat[c]) for c in flat.columns]
+    for j, name in enumerate(flat.columns):
+        ws.set_column(j, j, min(max(len(name) + 2, 10), 40))
+    ws.write_row(0, 0, list(flat.columns))
+    dated = [(j, formats[fmt]) for j, (_, fmt) in enumerate(columns) if fmt is not None]
+    for i, row in enumerate(zip(*(cells for cells, _ in columns), strict=True), start=1):
+        ws.write_row(i, 0, row)
+        for j, fmt in dated:
+            if row[j] is not None:
+                ws.write_number(i, j, row[j], fmt)
+    ws.freeze_panes(1, 0)
+    if len(flat.columns):
+        ws.autofilter(0, 0, len(flat), len(flat.columns) - 1)
+    if cut:
+        ws.write_string(len(flat) + 1, 0, f"cut at Excel's {EXCEL_MAX_ROWS:,} rows: the CSV "
+                                          f"has all {n_rows:,}")

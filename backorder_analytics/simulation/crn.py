@@ -10,6 +10,7 @@ Arrays in, arrays out; no pandas.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 __all__ = ["CRNRun", "poisson_lines", "daily_lines", "replenishment_orders"]
@@ -57,12 +58,12 @@ class CRNRun:
         self.arr_start = np.searchsorted(self.arep, np.arange(n_reps + 1))
         self.Crep = self.C0[1:] - self.C0[self.arr_start[:-1]][self.arep]
         self.lkey = lkey = rep * big_t + t
-        self.n_arr = n_arr = np.searchsorted(self.akey, lkey, side="right")
+        self.n_arr = n_arr = _count_le(self.akey, lkey)
         # per-rep constant: offset − supply before the rep + demand before the rep
         const = self.off - self.C0[self.arr_start[:-1]] + self.G0[self.line_start[:-1]]
         self.const = const
         # b_i = offset + supply arrived by t_i − demand before line i (all in-rep)
-        self.b_all = const[rep] + self.C0[n_arr] - (G - q)
+        self.b_all = _line_balance(const, rep, self.C0, n_arr, G, q)
         self.rep, self.t, self.q, self.G = rep, t, q, G
         m = t >= warmup
         self.m = m
@@ -79,18 +80,9 @@ class CRNRun:
     def fill(self, levels: np.ndarray) -> np.ndarray:
         """Units served at once / units demanded, for consecutive integer levels."""
         r_lo, n = int(levels[0]), len(levels)
-        bc, qc = self.bc, self.qc
         if self.units == 0:
             return np.ones(n)
-        served0 = np.clip(r_lo + bc, 0, qc).sum()
-        lo = np.maximum(-bc, r_lo)
-        hi = np.minimum(qc - bc, r_lo + n)
-        ok = lo < hi
-        delta = (np.bincount(lo[ok] - r_lo, minlength=n + 1)
-                 - np.bincount(hi[ok] - r_lo, minlength=n + 1))
-        inc = np.cumsum(delta)[:n]
-        served = served0 + np.concatenate([[0], np.cumsum(inc)[:-1]])
-        return served / self.units
+        return _fill_curve(self.bc, self.qc, r_lo, n) / self.units
 
     def csl(self, levels: np.ndarray) -> np.ndarray:
         """Share of receipts (in the window) with net inventory >= 0 just before."""
@@ -111,40 +103,11 @@ class CRNRun:
         ``offset + supply up to j − demand before a_j`` until the next event; before
         the first event of a replication it is ``offset``.
         """
-        rep, t = self.rep, self.t
-        nl = len(t)
-        same = np.zeros(nl, dtype=bool)
-        same[:-1] = rep[1:] == rep[:-1]
-        t_next = np.where(same, np.append(t[1:], 0.0), self.t_end)
-        a_pad = np.append(self.a, np.inf)
-        arep_pad = np.append(self.arep, -1)
-        a_next = np.where(arep_pad[self.n_arr] == rep, a_pad[self.n_arr], np.inf)
-        end = np.minimum(np.minimum(t_next, a_next), self.t_end)
-        dur_l = np.clip(end - np.maximum(t, self.warmup), 0.0, None)
-        val_l = self.b_all - self.q
-        # receipts
-        arep = self.arep
-        nxt_a = np.append(self.a[1:], np.inf)
-        nxt_a[np.append(arep[1:] != arep[:-1], True)] = np.inf
         nl_idx = np.searchsorted(self.lkey, self.akey, side="left")  # first line at/after
-        l_pad = np.append(t, np.inf)
-        lrep_pad = np.append(rep, -1)
-        nxt_l = np.where(lrep_pad[nl_idx] == arep, l_pad[nl_idx], np.inf)
-        end_a = np.minimum(np.minimum(nxt_a, nxt_l), self.t_end)
-        dur_a = np.clip(end_a - np.maximum(self.a, self.warmup), 0.0, None)
-        val_a = self.const[arep] + self.C0[1:] - self.G0[nl_idx]
-        # initial segments
-        has_l = self.line_start[1:] > self.line_start[:-1]
-        has_a = self.arr_start[1:] > self.arr_start[:-1]
-        first = np.full(self.n_reps, self.t_end)
-        first[has_l] = t[self.line_start[:-1][has_l]]
-        fa = np.full(self.n_reps, np.inf)
-        fa[has_a] = self.a[self.arr_start[:-1][has_a]]
-        dur0 = np.clip(np.minimum(np.minimum(first, fa), self.t_end) - self.warmup, 0, None)
-        vals = np.concatenate([val_l, val_a, self.off])
-        wts = np.concatenate([dur_l, dur_a, dur0])
-        vmin = int(vals.min())
-        h = np.bincount(vals - vmin, weights=wts)
+        h, vmin = _area_histogram(
+            self.rep, self.t, self.b_all, self.q, self.n_arr, self.a, self.arep, self.C0,
+            self.G0, nl_idx, self.const, self.off, self.line_start, self.arr_start,
+            self.t_end, self.warmup)
         v = vmin + np.arange(len(h))
         s0 = np.append(np.cumsum(h[::-1])[::-1], 0.0)
         s1 = np.append(np.cumsum((h * v)[::-1])[::-1], 0.0)
@@ -185,13 +148,16 @@ def poisson_lines(rng, rate, sizes, n_reps, t_end):
     [lines/day] cumulated until ``t_end``; sizes bootstrapped from the SKU's history."""
     mean_n = rate * t_end
     width = int(mean_n + 6.0 * np.sqrt(mean_n) + 10)
-    cs = np.cumsum(rng.standard_exponential((n_reps, width)), axis=1)
-    cs *= 1.0 / rate
-    while (cs[:, -1] < t_end).any():  # rare: top up the replications that ran short
-        more = np.cumsum(rng.standard_exponential((n_reps, width)), axis=1) / rate
-        cs = np.concatenate([cs, cs[:, -1:] + more], axis=1)
-    rep, col = np.nonzero(cs < t_end)
-    t = cs[rep, col]
+    gaps = rng.standard_exponential((n_reps, width))
+    rep, t, short = _arrivals_before(gaps, 1.0 / rate, t_end)
+    if short:  # rare: top up the replications that ran short
+        cs = np.cumsum(gaps, axis=1)
+        cs *= 1.0 / rate
+        while (cs[:, -1] < t_end).any():
+            more = np.cumsum(rng.standard_exponential((n_reps, width)), axis=1) / rate
+            cs = np.concatenate([cs, cs[:, -1:] + more], axis=1)
+        rep, col = np.nonzero(cs < t_end)
+        t = cs[rep, col]
     if len(sizes) and (sizes == sizes[0]).all():
         q = np.full(len(t), sizes[0], dtype=np.int64)
     else:
@@ -233,3 +199,118 @@ def replenishment_orders(rep, t, D, n_reps, line_start, q_order, review_period, 
     prev = np.concatenate([[0], dk[:-1]])
     prev[::max(n_rev, 1)] = 0
     return o_rep, o_time, (dk - prev).astype(np.int64)
+
+
+# ------------------------------------------------------------------ compiled loops
+
+
+@numba.njit(cache=True, nogil=True)
+def _arrivals_before(gaps, scale, t_end):  # pragma: no cover
+    """Per row of exponential ``gaps``: the arrival times ``cumsum(gaps) * scale`` before
+    ``t_end``, flat with their row; ``short`` when a row's gaps end before ``t_end``."""
+    n_reps, width = gaps.shape
+    count = np.zeros(n_reps, np.int64)
+    short = False
+    for r in range(n_reps):
+        acc = 0.0
+        k = 0
+        for c in range(width):
+            acc += gaps[r, c]
+            if acc * scale >= t_end:
+                break
+            k += 1
+        count[r] = k
+        short = short or k == width
+    total = count.sum()
+    rep = np.empty(total, np.int64)
+    t = np.empty(total)
+    i = 0
+    for r in range(n_reps):
+        acc = 0.0
+        for c in range(count[r]):
+            acc += gaps[r, c]
+            rep[i] = r
+            t[i] = acc * scale
+            i += 1
+    return rep, t, short
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_le(keys, values):  # pragma: no cover
+    """``searchsorted(keys, values, side="right")`` for sorted ``values``: one merge."""
+    out = np.empty(len(values), np.int64)
+    j = 0
+    for i in range(len(values)):
+        while j < len(keys) and keys[j] <= values[i]:
+            j += 1
+        out[i] = j
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _line_balance(const, rep, C0, n_arr, G, q):  # pragma: no cover
+    """``b_i = const[rep_i] + C0[n_arr_i] − (G_i − q_i)`` for every line."""
+    out = np.empty(len(q), np.int64)
+    for i in range(len(q)):
+        out[i] = const[rep[i]] + C0[n_arr[i]] - (G[i] - q[i])
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_curve(bc, qc, r_lo, n):  # pragma: no cover
+    """Units served at once, ``Σ_i clip(r + b_i, 0, q_i)``, for ``r = r_lo … r_lo+n−1``:
+    the sum at ``r_lo`` plus a difference array of where each line's term grows."""
+    delta = np.zeros(n + 1, np.int64)
+    served0 = 0
+    for i in range(len(bc)):
+        b, q = bc[i], qc[i]
+        served0 += min(max(r_lo + b, 0), q)
+        lo = max(-b, r_lo)
+        hi = min(q - b, r_lo + n)
+        if lo < hi:
+            delta[lo - r_lo] += 1
+            delta[hi - r_lo] -= 1
+    out = np.empty(n)
+    inc = 0
+    served = served0
+    for k in range(n):
+        out[k] = served
+        inc += delta[k]
+        served += inc
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _area_histogram(rep, t, b_all, q, n_arr, a, arep, C0, G0, nl_idx, const, off,
+                    line_start, arr_start, t_end, warmup):  # pragma: no cover
+    """Time spent [days] at each value of net inventory − level, over the window:
+    after each line until the next event, after each receipt until the next event,
+    and from the start of each replication to its first event (see
+    :meth:`CRNRun.areas`). Returns the histogram and the value of its first bin."""
+    nl, na, n_reps = len(t), len(a), len(off)
+    vals = np.empty(nl + na + n_reps, np.int64)
+    wts = np.empty(nl + na + n_reps)
+    for i in range(nl):  # after line i: b_i − q_i until the next line or receipt
+        t_next = t[i + 1] if i + 1 < nl and rep[i + 1] == rep[i] else t_end
+        j = n_arr[i]
+        a_next = a[j] if j < na and arep[j] == rep[i] else np.inf
+        end = min(min(t_next, a_next), t_end)
+        wts[i] = max(end - max(t[i], warmup), 0.0)
+        vals[i] = b_all[i] - q[i]
+    for j in range(na):  # after receipt j: until the next receipt or line
+        nxt_a = a[j + 1] if j + 1 < na and arep[j + 1] == arep[j] else np.inf
+        k = nl_idx[j]
+        nxt_l = t[k] if k < nl and rep[k] == arep[j] else np.inf
+        end = min(min(nxt_a, nxt_l), t_end)
+        wts[nl + j] = max(end - max(a[j], warmup), 0.0)
+        vals[nl + j] = const[arep[j]] + C0[j + 1] - G0[k]
+    for r in range(n_reps):  # before the first event of the replication
+        first = t[line_start[r]] if line_start[r + 1] > line_start[r] else t_end
+        fa = a[arr_start[r]] if arr_start[r + 1] > arr_start[r] else np.inf
+        wts[nl + na + r] = max(min(min(first, fa), t_end) - warmup, 0.0)
+        vals[nl + na + r] = off[r]
+    vmin = vals.min()
+    h = np.zeros(vals.max() - vmin + 1)
+    for i in range(len(vals)):
+        h[vals[i] - vmin] += wts[i]
+    return h, vmin

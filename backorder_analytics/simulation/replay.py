@@ -65,7 +65,6 @@ Conservation
 
 from __future__ import annotations
 
-import heapq
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -73,6 +72,7 @@ import pandas as pd
 
 from ..exceptions import BackorderAnalyticsError
 from .base import check_options
+from .replay_kernel import replay_events
 from .replay_result import (  # re-exported: the result types live in replay_result
     _BIG,
     AGE_BUCKETS,
@@ -103,90 +103,6 @@ STATUSES = ("shipped", "open", "cancelled")
 class ConservationError(BackorderAnalyticsError, RuntimeError):
     """The replay lost or created units (ordered != shipped + open + cancelled, or more
     shipped than there was stock). Always a bug: please report it with the data."""
-
-
-# --------------------------------------------------------------------------- kernel
-
-
-def _replay_sku(
-    t: list[int],
-    qty: list[int],
-    keys: list[int],
-    cancel_t: list[int],
-    cancel_line: list[int],
-    recv_t: list[int],
-    recv_q: list[int],
-    opening: int,
-    complete: bool,
-) -> tuple[list[int], list[int], list[int], list[int], list[int], list[int], list[int]]:
-    """Event replay of one SKU; times in ns, lines sorted by arrival.
-
-    ``keys[i] % n == i`` orders the queue (arrival, or priority then arrival);
-    ``cancel_t``/``cancel_line`` are the cancellation instants sorted by (time, line);
-    receipts are sorted by time. Returns ``remaining`` (open units), ``at_once``,
-    ``cancelled`` units, ``cancel_at`` (``_NONE`` if not cancelled) per line and the
-    shipments as three lists (line, units, time).
-    """
-    n = len(t)
-    remaining = list(qty)
-    at_once = [0] * n
-    cancelled = [0] * n
-    cancel_at = [_NONE] * n
-    s_line: list[int] = []
-    s_qty: list[int] = []
-    s_t: list[int] = []
-    heap: list[int] = []
-    push, pop = heapq.heappush, heapq.heappop
-    on_hand = opening
-    i = j = k = 0
-    nr, nc = len(recv_t), len(cancel_t)
-    tr = recv_t[0] if nr else _BIG
-    td = t[0] if n else _BIG
-    tc = cancel_t[0] if nc else _BIG
-    while True:
-        if tr <= td and tr <= tc:  # receipt (first at an instant)
-            if tr == _BIG:
-                break
-            now = tr
-            on_hand += recv_q[j]
-            j += 1
-            tr = recv_t[j] if j < nr else _BIG
-        elif td <= tc:  # demand
-            now = td
-            push(heap, keys[i])
-            i += 1
-            td = t[i] if i < n else _BIG
-        else:  # cancellation of what is still open
-            now = tc
-            line = cancel_line[k]
-            k += 1
-            tc = cancel_t[k] if k < nc else _BIG
-            need = remaining[line]
-            if need:
-                cancelled[line] = need
-                cancel_at[line] = now
-                remaining[line] = 0
-        while heap and on_hand > 0:  # serve the queue in allocation order
-            line = heap[0] % n
-            need = remaining[line]
-            if need == 0:
-                pop(heap)
-                continue
-            if need > on_hand:
-                if complete:
-                    break
-                ship = on_hand
-            else:
-                ship = need
-                pop(heap)
-            remaining[line] = need - ship
-            on_hand -= ship
-            s_line.append(line)
-            s_qty.append(ship)
-            s_t.append(now)
-            if now == t[line]:
-                at_once[line] += ship
-    return remaining, at_once, cancelled, cancel_at, s_line, s_qty, s_t
 
 
 # --------------------------------------------------------------------------- public
@@ -236,8 +152,10 @@ def replay(
     Notes
     -----
     The conventions (event order at one instant, opening stock, cancellations, wait) are
-    in :mod:`backorder_analytics.simulation.replay`. Each SKU's events are processed in order with
-    a heap as the queue: O(n log n) in the lines of a SKU.
+    in :mod:`backorder_analytics.simulation.replay`. Each SKU's events are processed in
+    order with a heap as the queue, in one compiled loop over all SKUs
+    (:mod:`~backorder_analytics.simulation.replay_kernel`): O(n log n) in the lines of a
+    SKU.
 
     Examples
     --------
@@ -270,7 +188,7 @@ def replay(
     qty_all = o["quantity"].to_numpy(np.int64)
     prio_all = (o["priority"].to_numpy(np.int64) if "priority" in o
                 else np.zeros(n, np.int64))
-    code = pd.Index(skus).get_indexer(o["sku"])
+    code = pd.Index(skus).get_indexer(o["sku"]).astype(np.int64)
     cancel = np.full(n, _BIG, np.int64)
     if "cancel_date" in o:
         cd = o["cancel_date"]
@@ -284,41 +202,16 @@ def replay(
     order = np.lexsort((np.arange(n), t_all, code))
     bounds = np.searchsorted(code[order], np.arange(n_sku + 1))
 
-    r_code = pd.Index(skus).get_indexer(rc["sku"])
+    r_code = pd.Index(skus).get_indexer(rc["sku"]).astype(np.int64)
     r_t = _ns(rc["received_date"], origin)
     r_q = rc["units"].to_numpy(np.int64)
     r_order = np.lexsort((np.arange(len(rc)), r_t, r_code))
     r_bounds = np.searchsorted(r_code[r_order], np.arange(n_sku + 1))
     opening = inputs["opening"]
 
-    remaining = np.empty(n, np.int64)
-    at_once = np.empty(n, np.int64)
-    cancelled = np.empty(n, np.int64)
-    cancel_at = np.empty(n, np.int64)
-    ship_parts: list[tuple[np.ndarray, list[int], list[int]]] = []
-    complete = shipping == "complete"
-    for s in range(n_sku):
-        idx = order[bounds[s]:bounds[s + 1]]
-        m = len(idx)
-        local = np.arange(m, dtype=np.int64)
-        keys = local + prio_all[idx] * m if allocation == "priority" else local
-        c_t = cancel[idx]
-        c_local = np.flatnonzero(c_t < _BIG)
-        c_local = c_local[np.lexsort((c_local, c_t[c_local]))]
-        ridx = r_order[r_bounds[s]:r_bounds[s + 1]]
-        rem, now, can, cat, sl, sq, st = _replay_sku(
-            t_all[idx].tolist(), qty_all[idx].tolist(), keys.tolist(),
-            c_t[c_local].tolist(), c_local.tolist(),
-            r_t[ridx].tolist(), r_q[ridx].tolist(), int(opening[s]), complete,
-        )
-        remaining[idx], at_once[idx], cancelled[idx], cancel_at[idx] = rem, now, can, cat
-        ship_parts.append((idx[np.asarray(sl, dtype=np.int64)], sq, st))
-
-    ship_line = np.concatenate([p[0] for p in ship_parts]) if ship_parts else np.zeros(0, int)
-    ship_qty = np.concatenate([np.asarray(p[1], np.int64) for p in ship_parts]) \
-        if ship_parts else np.zeros(0, np.int64)
-    ship_t = np.concatenate([np.asarray(p[2], np.int64) for p in ship_parts]) \
-        if ship_parts else np.zeros(0, np.int64)
+    remaining, at_once, cancelled, cancel_at, ship_line, ship_qty, ship_t = replay_events(
+        order, bounds, t_all, qty_all, prio_all, cancel, r_order, r_bounds, r_t, r_q,
+        opening.astype(np.int64), allocation == "priority", shipping == "complete")
 
     shipped = np.bincount(ship_line, ship_qty, n).astype(np.int64)
     first = np.full(n, _BIG, np.int64)

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.validation import key_codes
+
 __all__ = ["ReplayResult", "ShipmentComparison", "AGE_BUCKETS", "TOTAL", "DAY_NS",
            "WAIT_QUANTILES"]
 
@@ -36,15 +38,25 @@ _BIG = 1 << 62
 the kernel in :mod:`backorder_analytics.simulation.replay`."""
 
 
-def _quantiles(values: pd.Series, by: pd.Series) -> pd.DataFrame:
-    """count, mean, p50/p90/p95 (linear interpolation) and max of ``values`` per group."""
-    g = values.groupby(by, observed=True, sort=False)
+def _quantiles(values: np.ndarray, code: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
+    """count, mean, p50/p90/p95 (linear interpolation) and max of ``values`` (NaN left
+    out) over all and per group ``code`` (an index into ``labels[1:]``); rows
+    ``labels`` (the first: all)."""
+    ok = ~np.isnan(values)
+    everything = pd.Series(values[ok])
+    g = pd.Series(values[ok]).groupby(code[ok] + 1, sort=False)
     out = pd.DataFrame({"n": g.count(), "mean": g.mean()})
+    total = {"n": everything.count(), "mean": everything.mean()}
     for q in WAIT_QUANTILES:
         out[f"p{round(q * 100)}"] = g.quantile(q)
+        total[f"p{round(q * 100)}"] = everything.quantile(q)
     out["max"] = g.max()
+    total["max"] = everything.max()
+    out.loc[0] = total
+    out = out.reindex(np.arange(len(labels)))
+    out["n"] = out["n"].fillna(0).astype(np.int64)
+    out.index = pd.Index(labels, name="sku")
     return out
-
 
 
 @dataclass(repr=False)
@@ -195,18 +207,20 @@ class ReplayResult:
         age = np.floor((self.as_of - lines["order_date"][is_open]) / pd.Timedelta(days=1))
         labels = [b[0] for b in AGE_BUCKETS]
         edges = [b[1] for b in AGE_BUCKETS[1:]]
-        bucket = pd.Categorical.from_codes(np.searchsorted(edges, age.to_numpy(), "right"),
-                                           categories=labels, ordered=True)
-        units = lines["open"][is_open].to_numpy()
-        rows = []
-        for sku, mask in [(TOTAL, np.ones(len(units), bool))] + [
-                (s, (lines["sku"][is_open] == s).to_numpy()) for s in self.stock.index]:
-            lines_n = np.bincount(bucket.codes[mask], minlength=len(labels))
-            units_n = np.bincount(bucket.codes[mask], units[mask], len(labels))
-            rows.append(pd.DataFrame({"sku": sku, "age": labels, "lines": lines_n,
-                                      "units": units_n.astype(np.int64)}))
-        out = pd.concat(rows, ignore_index=True)
-        out["age"] = pd.Categorical(out["age"], categories=labels, ordered=True)
+        bucket = np.searchsorted(edges, age.to_numpy(), "right")
+        units = lines["open"].to_numpy()[is_open]
+        n_sku, k = len(self.stock), len(labels)
+        cell = self._events["code"][is_open] * k + bucket
+        counts = np.bincount(cell, minlength=n_sku * k).reshape(n_sku, k)
+        amounts = np.bincount(cell, units, n_sku * k).reshape(n_sku, k)
+        counts = np.vstack([counts.sum(axis=0), counts])
+        amounts = np.vstack([amounts.sum(axis=0), amounts])
+        out = pd.DataFrame({
+            "sku": np.repeat(np.r_[[TOTAL], self.stock.index.to_numpy(dtype=object)], k),
+            "age": pd.Categorical(np.tile(labels, n_sku + 1), categories=labels,
+                                  ordered=True),
+            "lines": counts.ravel().astype(np.int64),
+            "units": amounts.ravel().astype(np.int64)})
         return out
 
     @cached_property
@@ -225,36 +239,41 @@ class ReplayResult:
         per ageing bucket; ``opening_stock``, ``received_units``.
         """
         L = self.lines
-        key = pd.concat([pd.Series(TOTAL, index=L.index), L["sku"]], ignore_index=True)
-        rep = pd.concat([L, L], ignore_index=True)
-        g = rep.groupby(key, sort=False)
-        bo = rep["backordered"] > 0
-        out = pd.DataFrame({
-            "lines": g.size(),
-            "ordered_units": g["quantity"].sum(),
-            "served_at_once_units": g["served_at_once"].sum(),
-            "shipped_units": g["shipped"].sum(),
-            "backordered_lines": bo.groupby(key, sort=False).sum(),
-            "open_lines": (rep["open"] > 0).groupby(key, sort=False).sum(),
-            "open_units": g["open"].sum(),
-            "cancelled_lines": (rep["cancelled"] > 0).groupby(key, sort=False).sum(),
-            "cancelled_units": g["cancelled"].sum(),
-        })
+        code = self._events["code"]
+        skus = self.stock.index
+        n_sku = len(skus)
+        bo = L["backordered"].to_numpy() > 0
+        columns = {
+            "lines": np.ones(len(L), np.int64),
+            "ordered_units": L["quantity"].to_numpy(np.int64),
+            "served_at_once_units": L["served_at_once"].to_numpy(np.int64),
+            "shipped_units": L["shipped"].to_numpy(np.int64),
+            "backordered_lines": bo.astype(np.int64),
+            "open_lines": (L["open"].to_numpy() > 0).astype(np.int64),
+            "open_units": L["open"].to_numpy(np.int64),
+            "cancelled_lines": (L["cancelled"].to_numpy() > 0).astype(np.int64),
+            "cancelled_units": L["cancelled"].to_numpy(np.int64),
+        }
+        per_sku = {name: np.bincount(code, v, n_sku).astype(np.int64)
+                   for name, v in columns.items()}
+        index = pd.Index([TOTAL, *skus], name="sku")
+        out = pd.DataFrame({name: np.r_[v.sum(), v] for name, v in per_sku.items()},
+                           index=index)
+        out = out[out["lines"] > 0].copy() if (out["lines"].iloc[1:] == 0).any() else out
         out["unit_fill_rate"] = out["served_at_once_units"] / out["ordered_units"]
         out["line_fill_rate"] = 1 - out["backordered_lines"] / out["lines"]
         out["share_lines_backordered"] = out["backordered_lines"] / out["lines"]
-        w_bo = _quantiles(rep["wait_days"][bo], key[bo]).add_prefix("wait_bo_")
-        w_all = _quantiles(rep["wait_days"], key).add_prefix("wait_all_")
-        out = out.join(w_bo).join(w_all)
+        wait = L["wait_days"].to_numpy()
+        labels = np.r_[[TOTAL], skus.to_numpy(dtype=object)]
+        for prefix, mask in (("wait_bo_", bo), ("wait_all_", np.ones(len(L), bool))):
+            stats = _quantiles(wait[mask], code[mask], labels)
+            out = out.join(stats.add_prefix(prefix))
         age = self.ageing.pivot(index="sku", columns="age", values="lines")
         age.columns = [f"open_lines_{c}" for c in age.columns]
         out = out.join(age)
         stock = self.stock.copy()
         stock.loc[TOTAL] = stock.sum()
-        out = out.join(stock)
-        out.index.name = "sku"
-        order = [TOTAL] + [s for s in self.stock.index if s in out.index]
-        return out.loc[order]
+        return out.join(stock)
 
     def to_frame(self) -> pd.DataFrame:
         """The per-line table, :attr:`lines`."""
@@ -366,26 +385,39 @@ class ReplayResult:
                              "compare the replay with; load one with read_shipments().")
         key = (["order_id", "line_id"] if "line_id" in rec and "line_id" in self.lines
                else ["order_id", "sku"])
-        mine = self.shipments.groupby(key + ["ship_date"], sort=False)["quantity"].sum()
-        theirs = rec.groupby(key + ["ship_date"], sort=False)["quantity"].sum()
-        rows = pd.concat([mine.rename("replayed"), theirs.rename("recorded")],
-                         axis=1).fillna(0)
-        row_same = (rows["replayed"] == rows["recorded"]).groupby(level=key).all()
-        ids = self.lines.set_index(key).index
-        rep_last = self.lines.set_index(key)["last_ship_date"]
-        rec_g = rec.groupby(key)
+        L = self.lines
+        line_code, rec_code, n_keys = key_codes(L, rec, key)
+        rep_code = line_code[self.shipments["line"].to_numpy()]
+        rec_t = rec["ship_date"].to_numpy("datetime64[ns]").astype(np.int64)
+        rep_t = self.shipments["ship_date"].to_numpy("datetime64[ns]").astype(np.int64)
+        # units per (line, instant) on both sides; identical = the same on every instant
+        both = pd.DataFrame({
+            "code": np.r_[rep_code, rec_code], "t": np.r_[rep_t, rec_t],
+            "replayed": np.r_[self.shipments["quantity"].to_numpy(np.int64),
+                              np.zeros(len(rec), np.int64)],
+            "recorded": np.r_[np.zeros(len(rep_code), np.int64),
+                              rec["quantity"].to_numpy(np.int64)]})
+        both = both[both["code"] >= 0]
+        per = both.groupby(["code", "t"], sort=False)[["replayed", "recorded"]].sum()
+        differs = per.index.get_level_values("code")[per["replayed"] != per["recorded"]]
+        same = np.ones(n_keys + 1, bool)
+        same[np.asarray(differs, np.int64)] = False
+        ok = rec_code >= 0
+        recorded = np.bincount(rec_code[ok], rec["quantity"].to_numpy(np.int64)[ok],
+                               n_keys + 1).astype(np.int64)
+        last = np.full(n_keys + 1, np.iinfo(np.int64).min)
+        np.maximum.at(last, rec_code[ok], rec_t[ok])
+        code = np.where(line_code >= 0, line_code, n_keys)  # a key with a missing part
+        rec_last = last[code].astype("datetime64[ns]")
+        rec_last[last[code] == np.iinfo(np.int64).min] = np.datetime64("NaT")
         out = pd.DataFrame({
-            "sku": self.lines["sku"].to_numpy(),
-            "status": self.lines["status"].to_numpy(),
-            "recorded_shipped": rec_g["quantity"].sum().reindex(ids).fillna(0).to_numpy(
-                np.int64),
-            "replayed_shipped": self.lines["shipped"].to_numpy(),
-            "recorded_last_ship": rec_g["ship_date"].max().reindex(ids).to_numpy(),
-            "replayed_last_ship": rep_last.to_numpy(),
-        }, index=ids)
+            "sku": L["sku"].array, "status": L["status"].array,
+            "recorded_shipped": recorded[code], "replayed_shipped": L["shipped"].to_numpy(),
+            "recorded_last_ship": rec_last, "replayed_last_ship": L["last_ship_date"].to_numpy(),
+        }, index=pd.MultiIndex.from_arrays([L[c].array for c in key], names=key))
         out["diff_days"] = ((out["replayed_last_ship"] - out["recorded_last_ship"])
                             / pd.Timedelta(days=1))
-        out["identical"] = row_same.reindex(ids, fill_value=True).to_numpy(bool)
+        out["identical"] = same[code]
         diff = out["diff_days"].abs().dropna()
         n_same = int(out["identical"].sum())
         return ShipmentComparison(

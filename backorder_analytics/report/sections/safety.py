@@ -32,7 +32,8 @@ def safety_stock(ctx: Context) -> Part:
     tradeoff = Table("safety_stock_tradeoff", rec.tradeoff,
                      "Service and wait against safety stock per SKU (the levels searched).")
     order = key.fillna(-np.inf).sort_values(ascending=False, kind="stable").index
-    charted = [s for s in order if (rec.tradeoff["sku"] == s).any()][: ctx.n_charts]
+    traded = set(rec.tradeoff["sku"].unique())
+    charted = [s for s in order if s in traded][: ctx.n_charts]
     charts = "".join(figure_html(rec.plot(sku, ax=new_axes(5.2, 3.4)).figure,
                                  f"safety stock trade-off of {sku}") for sku in charted)
     flagged = int(summary["disagree"].sum())
