@@ -41,12 +41,6 @@ from .leadtime.model import LeadTimeModel, fit_lead_times
 from .planning.alerts import Alerts, alerts
 from .planning.eta import BackorderETA, ETABacktest, backorder_eta, eta_backtest
 from .planning.risk import BackorderRisk, backorder_risk
-from .planning.risk_classifier import (
-    BackorderFeatures,
-    BackorderRiskClassifier,
-    read_backorder_snapshots,
-    snapshot_features,
-)
 from .planning.run import PlanningRun, plan
 from .planning.safety_stock import SafetyStockRecommendation, recommend_safety_stock
 from .planning.settings import PlanSettings
@@ -125,3 +119,20 @@ __all__ = [
     "read_shipments",
     "write_dataset",
 ]
+
+_CLASSIFIER = ("BackorderFeatures", "BackorderRiskClassifier", "read_backorder_snapshots",
+               "snapshot_features")
+"""Loaded on first use (PEP 562): they need scikit-learn, whose import costs about a
+second and 100 MB, which a planning run without the classifier does not pay."""
+
+
+def __getattr__(name: str):
+    if name in _CLASSIFIER:
+        from .planning import risk_classifier
+
+        return getattr(risk_classifier, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_CLASSIFIER))

@@ -15,12 +15,13 @@ once, so the per-SKU loop here costs a few per cent of the draws themselves.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["sku_key", "sku_rng", "sku_rngs", "per_sku"]
+__all__ = ["sku_key", "sku_rng", "sku_rngs", "row_uniforms"]
 
 STREAMS = {
     "safety_stock": 1, "eta_po": 2, "eta_lead": 3, "eta_demand": 4, "risk_po": 5,
@@ -59,7 +60,18 @@ def sku_rngs(seed: int, skus: Iterable[Any], stream: str | None = None
     return [sku_rng(seed, s, stream) for s in skus]
 
 
-def per_sku(seed: int, skus: Sequence[Any], stream: str,
-            draw: Callable[[np.random.Generator, int], np.ndarray]) -> list[np.ndarray]:
-    """``draw(rng_i, i)`` for each SKU ``i`` with its own generator; the draws in a list."""
-    return [draw(sku_rng(seed, s, stream), i) for i, s in enumerate(skus)]
+def row_uniforms(seed: int, row_skus, stream: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Uniforms of shape ``shape`` for every row of a table (an open PO, say), from the
+    stream of the row's SKU: the rows of one SKU take consecutive draws, in table
+    order. Returns (n_rows, *shape).
+
+    >>> u = row_uniforms(0, ["A", "B", "A"], "eta_po", (2,))
+    >>> bool((u[[0, 2]] == sku_rng(0, "A", "eta_po").random((2, 2))).all())
+    True
+    """
+    codes, skus = pd.factorize(pd.Series(row_skus), sort=True)
+    out = np.empty((len(codes), *shape))
+    for k, sku in enumerate(skus):
+        rows = np.flatnonzero(codes == k)
+        out[rows] = sku_rng(seed, sku, stream).random((len(rows), *shape))
+    return out

@@ -324,8 +324,8 @@ def read_dataset(
         problems.append(found)
     as_of = pd.Timestamp(as_of) if as_of is not None else None
     problems.append(dataset_problems(
-        {n: t.drop(index=p["_pos"], errors="ignore") for (n, t), p in
-         zip(tables.items(), problems, strict=True)}, sources, as_of))
+        {n: t.drop(index=p["_pos"], errors="ignore") if len(p) else t  # no needless copy
+         for (n, t), p in zip(tables.items(), problems, strict=True)}, sources, as_of))
     problems = [p for p in problems if len(p)]
     all_problems = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame()
     if len(all_problems) and errors == "raise":

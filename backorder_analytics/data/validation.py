@@ -178,7 +178,7 @@ def _parse_date(raw: pd.Series, col: Column, found: list, date_format,
         dates = raw
         if getattr(dates.dt, "tz", None) is not None:
             dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
-        dates = dates.astype("datetime64[ns]")
+        dates = dates.astype("datetime64[ns]", copy=False)
         bad = np.zeros(len(raw), dtype=bool)
     else:
         kind = pd.api.types.infer_dtype(raw[~blank], skipna=True)
@@ -307,7 +307,7 @@ def check_columns(raw: pd.DataFrame, schema: TableSchema, source: Source) -> pd.
                 "column a header, or delete it.",
                 problems,
             )
-    return raw.drop(columns=unnamed)
+    return raw.drop(columns=unnamed) if unnamed else raw
 
 
 def date_order_problems(clean: pd.DataFrame) -> list[pd.DataFrame]:
@@ -345,25 +345,34 @@ def after_as_of_problems(clean: pd.DataFrame, schema: TableSchema, as_of) -> lis
     return found
 
 
+def _maybe_repeated(frame: pd.DataFrame, columns: list[str]) -> bool:
+    """False when no combination of ``columns`` repeats in ``frame``, found from sorted
+    64-bit row hashes (a few bytes per row); True when two hashes are equal, which
+    the exact check then settles."""
+    hashes = np.sort(pd.util.hash_pandas_object(frame[columns], index=False).to_numpy())
+    return bool((hashes[1:] == hashes[:-1]).any())
+
+
 def duplicate_key_problems(clean: pd.DataFrame, schema: TableSchema) -> list[pd.DataFrame]:
     """Rows whose key repeats an earlier row's; each names the first row (``_first``)."""
     key = list(schema.key_for(list(clean.columns)))
-    if not key:
+    if not key or not _maybe_repeated(clean, key):  # the usual case, cheaply
         return []
-    valid = clean[key].notna().all(axis=1).to_numpy()
-    dup = clean[key].duplicated(keep="first").to_numpy() & valid
+    codes, _, n_keys = key_codes(clean, clean.iloc[:0], key)
+    valid = codes >= 0
+    first = np.full(n_keys, len(codes), np.int64)
+    np.minimum.at(first, codes[valid], np.flatnonzero(valid))
+    dup = valid & (first[np.where(valid, codes, 0)] != np.arange(len(codes)))
     if not dup.any():
         return []
     pos = np.flatnonzero(dup)
-    first = (clean.assign(_p=clean.index.to_numpy())
-             .groupby(key, sort=False)["_p"].transform("min").to_numpy())
     values = clean[key].iloc[pos].astype(str).agg(" / ".join, axis=1)
     fix = ("remove the repeated rows" if schema.name != "orders" or "line_id" in key
            else "remove the repeated rows, or add a line_id column to tell the "
                 "lines of one order apart")
-    piece = problem_rows(clean.index.to_numpy()[pos], key[-1], values,
-                         f"duplicate {' / '.join(key)}", fix)
-    piece["_first"] = first[pos]
+    index = clean.index.to_numpy()
+    piece = problem_rows(index[pos], key[-1], values, f"duplicate {' / '.join(key)}", fix)
+    piece["_first"] = index[first[codes[pos]]]
     return [piece]
 
 
@@ -480,7 +489,8 @@ def validate_table(
         ``_pos`` (0-based position), empty when there is none.
     """
     raw = check_columns(raw, schema, source)
-    raw = raw.reset_index(drop=True)
+    if not raw.index.equals(pd.RangeIndex(len(raw))):
+        raw = raw.reset_index(drop=True)
     blank_rows = np.ones(len(raw), dtype=bool)
     for c in raw.columns:
         blank_rows &= _blank(raw[c])

@@ -221,10 +221,12 @@ def _state(ds, as_of, rep, lt_model, q, reorder_points, window, notes) -> tuple:
     s["next_po_id"] = first["po_id"].reindex(skus)
     s["next_po_date"] = first["arrival"].reindex(skus)
     s["next_po_units"] = first["quantity"].astype(float).reindex(skus)
-    o = ds.orders[ds.orders["order_date"] <= as_of]
-    recent = o[o["order_date"] > as_of - pd.Timedelta(days=window)]
+    o = ds.orders[["sku", "quantity", "order_date"]]
+    known = (o["order_date"] <= as_of).to_numpy()
+    o = o if known.all() else o[known]
+    recent = o["quantity"].where(o["order_date"] > as_of - pd.Timedelta(days=window), 0)
     span = ((as_of - o.groupby("sku")["order_date"].min()) / DAY).clip(1.0, window)
-    s["mean_daily_demand"] = (recent.groupby("sku")["quantity"].sum().reindex(skus)
+    s["mean_daily_demand"] = (recent.groupby(o["sku"]).sum().reindex(skus)
                               .fillna(0) / span.reindex(skus)).fillna(0.0)
     s[["reorder_point", "order_quantity"]] = _reorder_points(ds, o, as_of, s, reorder_points)
     missing = s.index[s["reorder_point"].isna()]
@@ -442,8 +444,9 @@ backorder waits for SKU-0004'
         notes.append("No earlier ETAs were given: the ETA-slip check was not made.")
     elif previous_eta is None and eta is not None:
         earlier = as_of - pd.Timedelta(days=float(update_every_days))
-        try:
-            previous_eta = backorder_eta(ds, model, as_of=earlier, replay=rep, **eta_kw)
+        try:  # of the SKUs with lines waiting now: the only ones that can slip
+            previous_eta = backorder_eta(ds, model, as_of=earlier, replay=rep,
+                                         skus=lines["sku"].unique(), **eta_kw)
         except (BackorderAnalyticsError, ValueError) as err:
             notes.append(f"The ETA-slip check was skipped: no ETA as of {earlier} ({err}).")
     if previous_eta is not None and "eta_p80" in lines:

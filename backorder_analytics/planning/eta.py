@@ -123,6 +123,7 @@ def backorder_eta(
     seed: int = SEED,
     future_demand: bool | None = None,
     replay: ReplayResult | None = None,
+    skus: Sequence | None = None,
 ) -> BackorderETA:
     """Ship-date distribution of every open backorder line, by Monte Carlo.
 
@@ -161,6 +162,9 @@ def backorder_eta(
         The history replayed already, up to ``as_of`` or later (it is cut back to
         ``as_of``, :meth:`ReplayResult.at`); default: replayed here. Its rules must be
         ``allocation`` and ``shipping``.
+    skus : sequence, optional
+        Only the open lines of these SKUs (a SKU's ETAs do not depend on the others);
+        default every SKU.
 
     Returns
     -------
@@ -196,7 +200,8 @@ def backorder_eta(
     elif not isinstance(lead_times, LeadTimeModel) or not hasattr(lead_times, "_fits"):
         raise TypeError("The 'lead_times' parameter must be a fitted LeadTimeModel (see "
                         f"fit_lead_times). Got {type(lead_times).__name__} instead.")
-    rep = replay_for(ds, moment, replay=replay, allocation=allocation, shipping=shipping)
+    rep = replay_for(ds, moment, replay=replay, allocation=allocation, shipping=shipping,
+                     skus=skus)
     if rep is None:  # nothing had happened yet: an empty queue
         rep = replay_history(ds.as_at(moment), allocation=allocation or "fifo",
                              shipping=shipping or "partial")
@@ -205,9 +210,10 @@ def backorder_eta(
     params = {"allocation": allocation, "shipping": shipping, "max_wait_days": max_wait_days,
               "n_reps": n_reps, "seed": seed, "future_demand": fut, "quantiles": tuple(qs)}
     lines = _queue(rep, allocation == "priority", moment, max_wait_days)
-    rng = np.random.default_rng(seed)
-    inp = _inputs(ds, rep, lines, lead_times, fut, rng, n_reps)
-    out = _run(lines, inp, qs, n_reps, shipping == "complete", rng)
+    if skus is not None:
+        lines = lines[lines["sku"].isin(skus).to_numpy()]
+    inp = _inputs(ds, rep, lines, lead_times, fut, seed, n_reps)
+    out = _run(lines, inp, qs, n_reps, shipping == "complete", seed)
     return BackorderETA(_frame(lines, ds.orders, out, qs, moment), moment, params,
                         inp["notes"])
 

@@ -12,8 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..leadtime.model import LeadTimeModel
+from ..leadtime.draws import P99, draw_given, quantile_table
+from ..leadtime.draws import draw as draw_lead_time
 from ..leadtime.survival import kaplan_meier, km_survival_at
+from ..streams import row_uniforms, sku_rng
 from .state import reorder_rule, state_from_replay
 
 DAY = pd.Timedelta(days=1)
@@ -30,8 +32,6 @@ HORIZON_DAYS = 365
 arrival plus a lead time (both p99) and doubles while more than 0.2% of the ship times
 lie beyond it; a line never reached gets an infinite ship time (NaT quantiles,
 ``expected_po`` "beyond horizon")."""
-_U = np.concatenate([np.linspace(0.0, 0.99, 1981), 1.0 - np.logspace(-2, -9, 141)[1:]])
-"""Probabilities at which lead-time quantiles are tabulated (dense in the tail)."""
 _CELLS = 4e6
 """Array cells per chunk of SKUs."""
 
@@ -109,7 +109,7 @@ def _queue(rep, priority: bool, now: pd.Timestamp, max_wait_days) -> pd.DataFram
     return L
 
 
-def _inputs(ds, rep, lines, lt, fut: bool, rng, R: int) -> dict[str, Any]:
+def _inputs(ds, rep, lines, lt, fut: bool, seed: int, R: int) -> dict[str, Any]:
     """Per-SKU supply and demand inputs, and the open-PO arrival draws."""
     now = rep.as_of
     skus = pd.Index(lines["sku"].unique())
@@ -130,54 +130,25 @@ def _inputs(ds, rep, lines, lt, fut: bool, rng, R: int) -> dict[str, Any]:
     po_sup = open_po["supplier_id"] if has_sup else [None] * len(open_po)
     po_g = [labels.setdefault(lt.group_of(s, p), len(labels))
             for s, p in zip(open_po["sku"], po_sup, strict=True)]
-    tab = _lt_tables(lt, list(labels))
+    tab = quantile_table(lt, list(labels))
     by_sku = open_po.groupby("sku")["quantity"].sum().reindex(skus).fillna(0).to_numpy()
     out = {"priority": rep.params["allocation"] == "priority", "skus": skus,
            "on_hand": on_hand, "r": np.fmax(r_hat, -1.0), "Q": q_hat, "tab": tab,
            "ip0": on_hand + by_sku - lines.groupby("sku")["open"].sum().reindex(skus).to_numpy(),
            "sku_g": np.array(sku_g, np.int64), "po_sku": skus.get_indexer(open_po["sku"]),
            "po_q": open_po["quantity"].to_numpy(float), "po_id": open_po["po_id"].to_numpy(),
-           "arrivals": _po_arrivals(po, open_po, np.array(po_g, np.int64), tab, now, rng, R),
+           "arrivals": _po_arrivals(po, open_po, np.array(po_g, np.int64), tab, now,
+                                    row_uniforms(seed, open_po["sku"], "eta_po", (2, R)), R),
            "notes": notes, "classes": np.zeros(0, np.int64)}
     if fut:
         out.update(_demand_inputs(rep.lines, skus, now))
     return out
 
 
-def _lt_tables(lt: LeadTimeModel, labels: list) -> np.ndarray:
-    """Quantile tables (n_labels, len(_U)) [days] of the groups' lead times."""
-    done: dict[int, np.ndarray] = {}
-    for g in labels:
-        dist = lt.distribution(g)
-        if id(dist) not in done:
-            q = np.asarray(dist.ppf(_U), dtype=float)
-            q = np.nan_to_num(q, nan=0.0, posinf=q[np.isfinite(q)].max())
-            done[id(dist)] = np.maximum.accumulate(q)
-    return np.array([done[id(lt.distribution(g))] for g in labels]).reshape(len(labels), len(_U))
-
-
-def _lt_draw(tab: np.ndarray, g: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Lead times [days] of table rows ``g`` at probabilities ``u`` (inverse CDF,
-    linear between the tabulated quantiles)."""
-    u = np.clip(u, 0.0, _U[-1])
-    i = np.clip(np.searchsorted(_U, u, side="right") - 1, 0, len(_U) - 2)
-    w = (u - _U[i]) / (_U[i + 1] - _U[i])
-    return tab[g, i] * (1 - w) + tab[g, i + 1] * w
-
-
-def _cond_lt(tab, g, floor, rng) -> np.ndarray:
-    """Lead times [days] drawn given they exceed ``floor``: ``F⁻¹(F(floor) + (1 −
-    F(floor)) V)``; past the table's last quantile, ``floor`` plus a fresh draw."""
-    lo = np.empty(len(g))
-    for k in np.unique(g):
-        lo[g == k] = np.interp(floor[g == k], tab[k], _U, left=0.0, right=1.0)
-    v = rng.random(len(g))
-    t = np.maximum(_lt_draw(tab, g, lo + (1 - lo) * v), floor)
-    return np.where(lo >= _U[-1], floor + _lt_draw(tab, g, v), t)
-
-
-def _po_arrivals(po, open_po, g, tab, now, rng, R) -> np.ndarray:
-    """Arrival [days from ``now``] of each open PO in each replication (n_po, R)."""
+def _po_arrivals(po, open_po, g, tab, now, u, R) -> np.ndarray:
+    """Arrival [days from ``now``] of each open PO in each replication (n_po, R), from
+    the uniforms ``u`` (n_po, 2, R) of its SKU's stream: the arrival, and a fresh
+    draw for a lateness beyond what the history shows."""
     n = len(open_po)
     out = np.empty((n, R))
     age = ((now - open_po["order_date"]) / DAY).to_numpy(float)
@@ -198,18 +169,19 @@ def _po_arrivals(po, open_po, g, tab, now, rng, R) -> np.ndarray:
                 continue
             times, surv, _, _ = kaplan_meier(late, got)
             sc = km_survival_at(times, surv, -due[m])  # P(lateness > lateness so far)
-            idx = np.searchsorted(-surv, -rng.random((len(m), R)) * sc[:, None], "left")
+            idx = np.searchsorted(-surv, -u[m, 0] * sc[:, None], "left")
             arr = due[m, None] + times[np.minimum(idx, len(times) - 1)]
             tail = idx >= len(times)  # beyond the latest seen (a censored tail)
             if tail.any():
                 rows = np.broadcast_to(m[:, None], tail.shape)[tail]
-                arr[tail] = _cond_lt(tab, g[rows], np.maximum(
-                    age[rows], age[rows] + due[rows] + times[-1]), rng) - age[rows]
+                arr[tail] = draw_given(tab, g[rows], np.maximum(
+                    age[rows], age[rows] + due[rows] + times[-1]), u[m, 1][tail]) - age[rows]
             out[m], use_lt[m] = arr, False
     m = np.flatnonzero(use_lt)
     if len(m):
         rows = np.repeat(m, R)
-        out[m] = (_cond_lt(tab, g[rows], age[rows], rng) - age[rows]).reshape(len(m), R)
+        out[m] = (draw_given(tab, g[rows], age[rows], u[m, 0].ravel()) - age[rows]).reshape(
+            len(m), R)
     return np.maximum(out, 0.0)
 
 
@@ -231,57 +203,72 @@ def _demand_inputs(L, skus, now) -> dict[str, Any]:
 # --------------------------------------------------------------------------- simulation
 
 
-def _run(lines, inp, qs, R, complete, rng) -> dict[str, np.ndarray]:
+def _run(lines, inp, qs, R, complete, seed) -> dict[str, np.ndarray]:
     """Simulate chunks of SKUs; per line the quantiles [days], the share of
-    replications within the limit and the supply that most often completes it."""
+    replications within the limit and the supply that most often completes it.
+
+    Each SKU has its own horizon, from its own open POs and lead time, doubled while
+    more than 0.2% of its lines' ship times lie beyond it; with its own random
+    streams, a SKU's numbers do not depend on the SKUs simulated with it."""
     skus = inp["skus"]
     line_sku = skus.get_indexer(lines["sku"])
     n_cls = len(inp["classes"])
     H = HORIZON_DAYS if n_cls else 0
-    cost = R * (2 + np.bincount(inp["po_sku"], minlength=len(skus)) + H * (n_cls + 3))
-    chunk = np.cumsum(cost) // _CELLS
+    horizon = np.array([min(H, _horizon(inp, k)) if H else 0 for k in range(len(skus))],
+                       np.int64)
     n = len(lines)
     out = {"q": np.full((n, len(qs)), np.inf), "p": np.full(n, np.nan),
            "src": np.full(n, BEYOND, dtype=object), "p_src": np.zeros(n)}
     limit, open_q = lines["_limit"].to_numpy(float), lines["open"].to_numpy(float)
-    for c in np.unique(chunk):
-        ks = np.flatnonzero(chunk == c)
-        sel = np.flatnonzero(np.isin(line_sku, ks))
-        local = np.searchsorted(ks, line_sku[sel])
-        h = min(H, _horizon(inp, ks)) if H else 0
-        while True:  # a horizon long enough for (nearly) every line to be served
+    n_po = np.bincount(inp["po_sku"], minlength=len(skus))
+    todo = np.arange(len(skus))
+    while len(todo):
+        chunk = np.cumsum(R * (2 + n_po[todo] + horizon[todo] * (n_cls + 3))) // _CELLS
+        again: list[np.ndarray] = []
+        for c in np.unique(chunk):
+            ks = todo[chunk == c]
+            sel = np.flatnonzero(np.isin(line_sku, ks))
+            local = np.searchsorted(ks, line_sku[sel])
+            h = horizon[ks]
             ev_t, ev_q, ev_id, ahead, cls, names = _events(inp, ks, lines.iloc[sel], R, h,
-                                                           rng)
+                                                           seed)
             T, jj = _ship_times(ev_t, ev_q, local, open_q[sel], limit[sel],
                                 complete=complete, ahead=ahead, line_cls=cls)
-            if h == H or (h < T).mean() <= 0.002:
-                break
-            h = min(H, 2 * h)
-        out["q"][sel] = np.quantile(T, qs, axis=1, method="inverted_cdf").T
-        out["p"][sel] = np.where(np.isfinite(limit[sel]), (limit[sel, None] >= T).mean(1),
-                                 np.nan)
-        J, B = ev_t.shape[-1], names.shape[1]
-        ident = np.where(jj < J, ev_id[local[:, None], np.arange(R), np.minimum(jj, J - 1)],
-                         B - 1)
-        counts = np.bincount((np.arange(len(sel))[:, None] * B + ident).ravel(),
-                             minlength=len(sel) * B).reshape(len(sel), B)
-        best = counts.argmax(1)
-        out["src"][sel] = names[local, best]
-        out["p_src"][sel] = counts[np.arange(len(sel)), best] / R
+            late = np.bincount(local, (h[local, None] < T).mean(1), len(ks))
+            share = late / np.maximum(np.bincount(local, minlength=len(ks)), 1)
+            short = (h < H) & (share > 0.002)
+            again.append(ks[short])
+            done = ~short[local]
+            sel, local, T, jj = sel[done], local[done], T[done], jj[done]
+            out["q"][sel] = np.quantile(T, qs, axis=1, method="inverted_cdf").T
+            out["p"][sel] = np.where(np.isfinite(limit[sel]),
+                                     (limit[sel, None] >= T).mean(1), np.nan)
+            J, B = ev_t.shape[-1], names.shape[1]
+            ident = np.where(jj < J, ev_id[local[:, None], np.arange(R),
+                                           np.minimum(jj, J - 1)], B - 1)
+            counts = np.bincount((np.arange(len(sel))[:, None] * B + ident).ravel(),
+                                 minlength=len(sel) * B).reshape(len(sel), B)
+            best = counts.argmax(1)
+            out["src"][sel] = names[local, best]
+            out["p_src"][sel] = counts[np.arange(len(sel)), best] / R
+        todo = np.sort(np.concatenate(again)).astype(np.int64)
+        horizon[todo] = np.minimum(H, 2 * horizon[todo])
     return out
 
 
-def _horizon(inp, ks) -> int:
-    """Days to simulate first: the open POs' arrival (p99) and a lead time (p99) on."""
-    arr = inp["arrivals"][np.isin(inp["po_sku"], ks)]
+def _horizon(inp, k) -> int:
+    """Days to simulate first for SKU ``k``: its open POs' arrival (p99) and a lead
+    time (p99) on."""
+    arr = inp["arrivals"][inp["po_sku"] == k]
     first = np.quantile(arr, 0.99, axis=1).max() if arr.size else 0.0
-    return int(np.ceil(first + inp["tab"][inp["sku_g"][ks], 1980].max()) + 1)
+    return int(np.ceil(first + inp["tab"][inp["sku_g"][k], P99]) + 1)
 
 
-def _events(inp, ks, lines, R, H, rng):
+def _events(inp, ks, lines, R, H, seed):
     """Supply arrivals of SKUs ``ks`` sorted per replication (S, R, J) with their units
     and source codes, the future demand ahead of each queue class at those arrivals,
-    and the source names per SKU (on hand, its open POs, new order, beyond horizon)."""
+    and the source names per SKU (on hand, its open POs, new order, beyond horizon);
+    ``H``: each SKU's horizon [days]."""
     S = len(ks)
     pos = np.flatnonzero(np.isin(inp["po_sku"], ks))
     pos = pos[np.argsort(inp["po_sku"][pos], kind="stable")]
@@ -297,7 +284,7 @@ def _events(inp, ks, lines, R, H, rng):
     names = np.full((S, P + 3), "", dtype=object)
     names[:, 0], names[:, P + 1], names[:, P + 2] = ON_HAND, NEW_ORDER, BEYOND
     names[psku, 1 + rank] = inp["po_id"][pos]
-    nt, nq, ahead_of = _new_orders(inp, ks, R, H, rng)
+    nt, nq, ahead_of = _new_orders(inp, ks, R, H, seed)
     ev_t, ev_q = np.concatenate([t, nt], -1), np.concatenate([q, nq], -1)
     ev_id = np.broadcast_to(np.r_[np.arange(1 + P), np.full(nt.shape[-1], P + 1)],
                             ev_t.shape)
@@ -320,26 +307,34 @@ def _at(cum: np.ndarray, t: np.ndarray) -> np.ndarray:
     return lo + (tt - d) * (np.take_along_axis(cum, np.minimum(d + 1, H), -1) - lo)
 
 
-def _new_orders(inp, ks, R, H, rng):
+def _new_orders(inp, ks, R, horizon, seed):
     """Orders placed by each SKU's reorder rule over days 0..H: arrival times and units
     (S, R, K), and a function of ``p`` giving the cumulative future demand (S, R, H+1)
     of the classes better than ``p`` (None without future demand). A class's lines:
-    a Poisson count per SKU and replication, each on a uniform day, sizes resampled."""
+    a Poisson count per replication over the SKU's horizon, each on a uniform day
+    within it, sizes resampled; everything from the SKU's own streams (the n-th new
+    order of a replication takes the n-th lead-time draw)."""
     S = len(ks)
+    H = int(horizon.max()) if S else 0
     r, lot = inp["r"][ks, None], inp["Q"][ks, None]
     ip = np.repeat(inp["ip0"][ks, None], R, 1)
     classes = inp["classes"]
-    daily = np.zeros((len(classes), S * R * H), np.float32)
-    for c in range(len(classes)):
-        lam, n_pool = inp["lam"][c, ks], inp["pool_n"][c, ks]
-        if lam.any():
-            row = np.repeat(np.arange(S * R), rng.poisson(np.repeat(lam * H, R)))
-            s_of = row // R
-            pick = inp["pool_off"][c, ks][s_of] + (rng.random(len(row))
-                                                   * n_pool[s_of]).astype(np.int64)
-            daily[c] = np.bincount(row * H + rng.integers(0, H, len(row)),
-                                   inp["pool"][pick], S * R * H)
-    daily = np.cumsum(daily.reshape(len(classes), S, R, H), 0)  # classes up to c
+    daily = np.zeros((len(classes), S, R, H), np.float32)
+    for j, k in enumerate(ks):
+        h = int(horizon[j])
+        if not h:
+            continue
+        rng = sku_rng(seed, inp["skus"][k], "eta_demand")
+        for c in range(len(classes)):  # the classes the SKU has, in order
+            lam = inp["lam"][c, k]
+            if lam <= 0:
+                continue
+            rep = np.repeat(np.arange(R), rng.poisson(lam * h, R))
+            day = rng.integers(0, h, len(rep))
+            pick = inp["pool_off"][c, k] + (rng.random(len(rep))
+                                            * inp["pool_n"][c, k]).astype(np.int64)
+            np.add.at(daily[c, j], (rep, day), inp["pool"][pick])
+    daily = np.cumsum(daily, 0)  # classes up to c
     orders = np.zeros((S, R, H + 1))
     for d in range(H + 1):
         if d:
@@ -352,9 +347,13 @@ def _new_orders(inp, ks, R, H, rng):
     day = np.argsort(~placed, axis=-1, kind="stable")[..., :K]
     qty = np.take_along_axis(orders, day, -1)
     when = np.full(qty.shape, np.inf)
-    on = qty > 0
-    g = np.broadcast_to(inp["sku_g"][ks, None, None], qty.shape)[on]
-    when[on] = day[on] + _lt_draw(inp["tab"], g, rng.random(len(g)))
+    for j, k in enumerate(ks):
+        on = qty[j] > 0  # (R, K): the first orders of each replication
+        n_k = int(on.sum(-1).max()) if on.any() else 0
+        if n_k:
+            u = sku_rng(seed, inp["skus"][k], "eta_lead").random((n_k, R)).T  # (R, n_k)
+            g = np.full(int(on.sum()), inp["sku_g"][k])
+            when[j][on] = day[j][on] + draw_lead_time(inp["tab"], g, u[on[:, :n_k]])
     if not len(classes):
         return when, qty, None
 

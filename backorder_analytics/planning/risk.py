@@ -62,10 +62,13 @@ from ..data.dataset import Dataset
 from ..exceptions import DataError
 from ..forecasting.core import forecast as make_forecast
 from ..forecasting.demand import demand_series
+from ..leadtime.draws import draw as draw_lead_time
+from ..leadtime.draws import draw_given, quantile_table
 from ..leadtime.model import LeadTimeModel, dataset_lead_times
 from ..parameters import MONTE_CARLO_REPS, SEED, check_horizon, check_n_reps, check_seed
 from ..simulation.replay_result import ReplayResult
 from ..simulation.sources import PoissonDemand, round_units
+from ..streams import row_uniforms, sku_rng
 from .state import (
     reorder_points_from_replay,
     reorder_points_of,
@@ -105,22 +108,22 @@ def _poisson_demand(sources: dict, h: int) -> _Demand:
             else float(src.size.mean() if hasattr(src.size, "rvs") else np.mean(src.size))
             for src in srcs]
 
-    def draw(rows, n, h, rng):
-        count = rng.poisson(rate[rows, None, None], (len(rows), n, h))
+    skus = pd.Index(list(sources))
+
+    def draw(rows, n, h, seed):
+        count = np.empty((len(rows), n, h), np.int64)
+        sizes = []
+        for j, r in enumerate(rows):  # each SKU's lines and sizes from its own stream
+            rng = sku_rng(seed, skus[r], "risk_demand")
+            count[j] = rng.poisson(rate[r], (n, h))
+            sizes.append(srcs[r]._sizes(int(count[j].sum()), rng))
         cell = np.repeat(np.arange(count.size), count.ravel())
-        owner = np.repeat(rows, count.reshape(len(rows), -1).sum(1))
-        sizes = np.empty(len(cell), np.int64)
-        by_source: dict[int, list[int]] = {}
-        for r in rows:
-            by_source.setdefault(id(srcs[r]), []).append(r)
-        for members in by_source.values():  # one draw per distinct source
-            mine = np.flatnonzero(np.isin(owner, members))
-            sizes[mine] = srcs[members[0]]._sizes(len(mine), rng)
+        sizes = np.concatenate(sizes) if sizes else np.zeros(0, np.int64)
         units = np.bincount(cell, sizes, count.size).astype(np.int64)
         before = np.concatenate([[0], np.cumsum(units)])[cell]
         return units.reshape(count.shape), (cell, np.cumsum(sizes) - before)
 
-    return _Demand(pd.Index(list(sources)), rate * np.array(size), draw, "PoissonDemand")
+    return _Demand(skus, rate * np.array(size), draw, "PoissonDemand")
 
 
 def _path_frame(frame: pd.DataFrame, start: pd.Timestamp, h: int) -> _Demand:
@@ -145,14 +148,22 @@ def _path_frame(frame: pd.DataFrame, start: pd.Timestamp, h: int) -> _Demand:
                         f"SKU. Got between {n_paths.min()} and {n_paths.max()}.")
     arr = np.nan_to_num(cube.to_numpy(float)).reshape(len(skus), int(n_paths.iloc[0]), h)
 
-    def draw(rows, n, h, rng):
+    def draw(rows, n, h, seed):
         if arr.shape[1] < n:
             raise ValueError(f"The 'forecast' frame has {arr.shape[1]} paths per SKU, fewer "
                              f"than n_reps={n}; replication r uses path r. Pass more paths "
                              "or fewer n_reps.")
-        return round_units(arr[rows, :n], rng), None
+        return _whole_units(arr[rows, :n], skus[rows], seed), None
 
     return _Demand(pd.Index(skus), arr.mean(axis=(1, 2)), draw, f"{arr.shape[1]} sample paths")
+
+
+def _whole_units(x: np.ndarray, skus, seed: int) -> np.ndarray:
+    """Paths (k, n, h) rounded to whole units at random, each SKU from its own stream."""
+    out = np.empty(x.shape, np.int64)
+    for j, sku in enumerate(skus):
+        out[j] = round_units(x[j], sku_rng(seed, sku, "risk_round"))
+    return out
 
 
 def _forecast_demand(fc, start: pd.Timestamp, h: int, describe: str) -> _Demand:
@@ -163,9 +174,9 @@ def _forecast_demand(fc, start: pd.Timestamp, h: int, describe: str) -> _Demand:
                          f"{h} days. Got {len(dates)} periods from "
                          f"{dates[0].date() if len(dates) else '-'} instead.")
 
-    def draw(rows, n, h, rng):
-        paths = fc.paths(n, seed=int(rng.integers(2**31 - 1)), skus=fc.skus[rows])
-        return round_units(np.asarray(paths)[:, :, :h], rng), None
+    def draw(rows, n, h, seed):
+        paths = fc.paths(n, seed=seed, skus=fc.skus[rows])
+        return _whole_units(np.asarray(paths)[:, :, :h], fc.skus[rows], seed), None
 
     return _Demand(pd.Index(fc.skus), np.asarray(fc.mean)[:, :h].mean(axis=1), draw, describe)
 
@@ -211,8 +222,9 @@ def _lead_model(lead_times, ds: Dataset, as_of) -> Any:
                     f"or a number of days. Got {lead_times!r} instead.")
 
 
-def _arrivals(po: pd.DataFrame, lt, as_of, start, n, rng) -> np.ndarray:
-    """Arrival instants of the open POs, as days after ``start`` [float], (n_po, n)."""
+def _arrivals(po: pd.DataFrame, lt, as_of, start, n, seed) -> np.ndarray:
+    """Arrival instants of the open POs, as days after ``start`` [float], (n_po, n):
+    a lead time given the PO's age, at uniforms from the stream of the PO's SKU."""
     order = ((po["order_date"] - start) / DAY).to_numpy(float)
     if isinstance(lt, str):
         if "expected_date" not in po or po["expected_date"].isna().any():
@@ -222,22 +234,20 @@ def _arrivals(po: pd.DataFrame, lt, as_of, start, n, rng) -> np.ndarray:
         return np.broadcast_to(t, (len(po), n)).copy()
     if isinstance(lt, Real):
         return np.broadcast_to((order + float(lt))[:, None], (len(po), n)).copy()
-    out = np.empty((len(po), n))
     age = ((as_of - po["order_date"]) / DAY).to_numpy(float)
-    groups = [lt.group_of(s, p) for s, p in zip(po["sku"], po.get("supplier_id", [None] * len(po)),
-                                                strict=True)]
-    for g in dict.fromkeys(groups):
-        idx = np.flatnonzero([x == g for x in groups])
-        dist = lt.distribution(g)
-        low = np.asarray(dist.cdf(age[idx]), float)[:, None]
-        u = low + (1 - low) * rng.random((len(idx), n))
-        lead = np.asarray(dist.ppf(np.minimum(u, 1 - 1e-12)), float)
-        out[idx] = order[idx, None] + np.maximum(np.nan_to_num(lead, nan=0.0), age[idx, None])
-    return out
+    groups = lt.groups_for(po["sku"], po.get("supplier_id", [None] * len(po)))
+    labels, g = np.unique(np.array(groups, dtype=object).astype(str), return_inverse=True)
+    first = [groups[np.flatnonzero(g == k)[0]] for k in range(len(labels))]
+    table = quantile_table(lt, first)
+    u = row_uniforms(seed, po["sku"], "risk_po", (n,))
+    rows = np.repeat(np.arange(len(po)), n)
+    lead = draw_given(table, g[rows], age[rows], u.ravel()).reshape(len(po), n)
+    return order[:, None] + lead
 
 
-def _new_leads(lt, skus, suppliers, po_all: pd.DataFrame, shape, rng) -> np.ndarray:
-    """Lead times [days] of replenishment orders placed at the end of each day."""
+def _new_leads(lt, skus, suppliers, po_all: pd.DataFrame, shape, seed) -> np.ndarray:
+    """Lead times [days] of replenishment orders placed at the end of each day, from
+    each SKU's own stream."""
     if isinstance(lt, Real):
         return np.full(shape, float(lt))
     if isinstance(lt, str):
@@ -247,12 +257,13 @@ def _new_leads(lt, skus, suppliers, po_all: pd.DataFrame, shape, rng) -> np.ndar
         quoted = (po_all["expected_date"] - po_all["order_date"]) / DAY
         per = quoted.groupby(po_all["sku"]).median().reindex(skus).fillna(quoted.median())
         return np.broadcast_to(per.to_numpy(float)[:, None, None], shape).copy()
-    out = np.empty(shape)
-    groups = [lt.group_of(s, p) for s, p in zip(skus, suppliers, strict=True)]
-    for g in dict.fromkeys(groups):
-        idx = np.flatnonzero([x == g for x in groups])
-        out[idx] = lt.distribution(g).rvs(size=(len(idx),) + shape[1:], random_state=rng)
-    return out
+    groups = lt.groups_for(skus, suppliers)
+    labels, g = np.unique(np.array(groups, dtype=object).astype(str), return_inverse=True)
+    first = [groups[np.flatnonzero(g == k)[0]] for k in range(len(labels))]
+    table = quantile_table(lt, first)
+    u = np.stack([sku_rng(seed, s, "risk_lead").random(shape[1:]) for s in skus])
+    rows = np.broadcast_to(g[:, None, None], shape)
+    return draw_lead_time(table, rows.ravel(), u.ravel()).reshape(shape)
 
 
 # ---------------------------------------------------------------------------- kernels
@@ -392,9 +403,7 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
     rp = reorder_points_of(reorder_points, skus)
     needs_lt = len(po) or np.isfinite(rp[0]).any()
     lt = _lead_model(lead_times, ds, as_of) if needs_lt else lead_times
-    ss = np.random.SeedSequence(seed).spawn(3)
-    g_dem, g_po, g_new = (np.random.default_rng(s) for s in ss)
-    arrive = _arrivals(po, lt, as_of, start, n, g_po) if len(po) else np.empty((0, n))
+    arrive = _arrivals(po, lt, as_of, start, n, seed) if len(po) else np.empty((0, n))
     po_day = np.clip(np.floor(arrive), 0, None).astype(np.int64)  # 0-based day
     po_row = skus.get_indexer(po["sku"])
     po_qty = po["quantity"].to_numpy(np.int64)
@@ -408,7 +417,7 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
         units = np.zeros((len(rows), n, h), np.int64)
         lines = None
         if known.any():
-            units[known], lines = demand.draw(rows_in_demand[rows][known], n, h, g_dem)
+            units[known], lines = demand.draw(rows_in_demand[rows][known], n, h, seed)
         rec = np.zeros_like(units)
         p_idx, rep_idx = np.nonzero(((po_row >= lo) & (po_row < lo + len(rows)))[:, None]
                                     & (po_day < h))
@@ -416,7 +425,7 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
         net0 = (st["on_hand"] - st["backordered_now"]).to_numpy(np.int64)[rows]
         if np.isfinite(rp[0][rows]).any():
             leads = _new_leads(lt, skus[rows], st["supplier_id"].to_numpy()[rows],
-                               ds.purchase_orders, units.shape, g_new)
+                               ds.purchase_orders, units.shape, seed)
             avail, new = _available_reorder(net0, units, rec,
                                             st["on_order"].to_numpy(np.int64)[rows],
                                             rp[0][rows], rp[1][rows], leads)

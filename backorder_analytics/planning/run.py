@@ -248,21 +248,24 @@ class PlanningRun:
                                       review=s.policy.review,
                                       review_period=s.policy.review_period,
                                       n_reps=s.n_reps, seed=s.seed, n_jobs=s.n_jobs,
-                                      progress=False)
+                                      demand=self.demand, progress=False)
 
-    def _eta(self, as_of=None) -> BackorderETA:
+    def _eta(self, as_of=None, skus=None) -> BackorderETA:
         s = self.settings
         return backorder_eta(self.ds, self.lead_times, as_of=as_of, replay=self.replay,
                              quantiles=ETA_QUANTILES, max_wait_days=s.policy.max_wait_days,
-                             n_reps=s.n_reps, seed=s.seed)
+                             n_reps=s.n_reps, seed=s.seed, skus=skus)
 
     def _compute_eta(self) -> BackorderETA:
         return self._eta()
 
     def _compute_previous_eta(self) -> BackorderETA | None:
+        """The ETAs of a week before, of the SKUs with lines waiting now (the only
+        ones whose slip can be reported)."""
         earlier = self.ds.as_of - pd.Timedelta(days=self.settings.alerts.update_every_days)
+        waiting = self.eta.lines["sku"].unique()
         try:
-            return self._eta(as_of=earlier)
+            return self._eta(as_of=earlier, skus=waiting)
         except (BackorderAnalyticsError, ValueError) as err:
             self.notes.append(f"No ETAs as of {earlier} to compare with: {err}")
             return None

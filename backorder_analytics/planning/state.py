@@ -36,15 +36,16 @@ POLICY_WINDOW_DAYS = 365
 
 
 def replay_for(ds: Dataset, moment: pd.Timestamp, *, replay: ReplayResult | None = None,
-               allocation: str | None = None, shipping: str | None = None
-               ) -> ReplayResult | None:
+               allocation: str | None = None, shipping: str | None = None,
+               skus=None) -> ReplayResult | None:
     """The replay of ``ds``'s history up to ``moment``: ``replay`` cut back to it when
     given, else a new one; None when nothing had happened by then (no order line and
     no receipt).
 
     ``allocation`` and ``shipping`` default to the given replay's rules (else "fifo"
     and "partial"); a given replay made under other rules, or ending before
-    ``moment``, is refused with a ``ValueError``.
+    ``moment``, is refused with a ``ValueError``. ``skus``: a given replay is cut to
+    these SKUs' lines too (:meth:`~backorder_analytics.ReplayResult.at`).
     """
     if replay is not None:
         if not isinstance(replay, ReplayResult):
@@ -60,7 +61,7 @@ def replay_for(ds: Dataset, moment: pd.Timestamp, *, replay: ReplayResult | None
                              f"{moment}: replay the history up to {moment} instead.")
         if moment < replay.origin:
             return None
-        return replay.at(moment)
+        return replay.at(moment, skus)
     allocation = check_choice(allocation or "fifo", "allocation", ALLOCATIONS)
     shipping = check_choice(shipping or "partial", "shipping", SHIPPING)
     past = ds.as_at(moment) if moment < ds.as_of else ds
@@ -133,8 +134,8 @@ def state_from_replay(ds: Dataset, rep: ReplayResult | None,
     out["backordered_now"] = waiting["sum"].reindex(skus, fill_value=0).astype(np.int64)
     out["backordered_lines_now"] = waiting["size"].reindex(skus, fill_value=0).astype(np.int64)
     out["inventory_position"] = out["on_hand"] + out["on_order"] - out["backordered_now"]
-    orders = ds.orders[(ds.orders["order_date"] <= moment).to_numpy()]
-    size = orders.groupby("sku")["quantity"].mean()
+    o = ds.orders  # (no copy of the order history: only what is known by the moment)
+    size = o["quantity"].where(o["order_date"] <= moment).groupby(o["sku"]).mean()
     out["mean_line_size"] = size.reindex(skus).fillna(1.0).astype(float)
     out.insert(0, "supplier_id", ds.suppliers.reindex(skus))
     return out
@@ -148,26 +149,42 @@ def reorder_rule(rep: ReplayResult, po: pd.DataFrame, skus) -> tuple[np.ndarray,
     their median quantity (1 without any). ``po``: the purchase orders (those ordered
     after the replay's end are left out)."""
     now = rep.as_of
-    L = rep.lines[rep.lines["sku"].isin(skus).to_numpy()]
+    skus = pd.Index(skus)
     p = po[(po["sku"].isin(skus) & (po["order_date"] <= now)).to_numpy()]
     if "received_date" in p:  # received before the replay began: in its opening stock
         p = p[(p["received_date"].isna() | (p["received_date"] >= rep.origin)).to_numpy()]
-    can = L[L["cancelled"] > 0]
-    ns = lambda d: d.to_numpy("datetime64[ns]").astype(np.int64)  # noqa: E731
+    L = rep.lines
+    line_sku = skus.get_indexer(rep.stock.index)[rep._events["code"]]
+    can = (L["cancelled"].to_numpy() > 0) & (line_sku >= 0)
+    mine = line_sku >= 0
+
+    def ns(values) -> np.ndarray:
+        return np.asarray(values, dtype="datetime64[ns]").astype(np.int64)
+
+    po_sku = skus.get_indexer(p["sku"])
+    # events of every SKU: demand, then cancellations, then POs at one instant
+    code = np.r_[line_sku[mine], line_sku[can], po_sku]
+    t = np.r_[ns(L["order_date"].to_numpy()[mine]), ns(L["cancel_date"].to_numpy()[can]),
+              np.maximum(ns(p["order_date"].to_numpy()), rep.origin.value)]
+    kind = np.r_[np.zeros(mine.sum(), np.int8), np.ones(can.sum(), np.int8),
+                 np.full(len(p), 2, np.int8)]
+    flow = np.r_[-L["quantity"].to_numpy(np.int64)[mine],
+                 L["cancelled"].to_numpy(np.int64)[can], p["quantity"].to_numpy(np.int64)]
+    order = np.lexsort((kind, t, code))  # stable: POs at one instant in table order
+    code, kind, flow = code[order], kind[order], flow[order]
+    before = np.cumsum(flow) - flow  # the flows before each event, over all SKUs
+    start = np.searchsorted(code, np.arange(len(skus)))  # each SKU's first event
+    opening = rep.stock["opening_stock"].reindex(skus).fillna(0).to_numpy(float)
+    ip = opening[code] + before - before[np.minimum(start[code], len(before) - 1)]
+    placed = kind == 2
+    at_po = pd.DataFrame({"code": code[placed], "ip": ip[placed],
+                          "recent": (p["order_date"] > now - POLICY_WINDOW_DAYS * DAY)
+                          .to_numpy()[order[placed] - (mine.sum() + can.sum())]})
+    # the POs of the last year where the SKU has any, else all of its POs
+    has_recent = at_po.groupby("code")["recent"].transform("any")
+    at_po = at_po[at_po["recent"] | ~has_recent]
+    r = at_po.groupby("code")["ip"].median().reindex(np.arange(len(skus)))
     recent = (p["order_date"] > now - POLICY_WINDOW_DAYS * DAY).to_numpy()
-    ev = pd.DataFrame({  # at one instant: demand, then cancellations, then the PO
-        "sku": np.r_[L["sku"], can["sku"], p["sku"]],
-        "t": np.r_[ns(L["order_date"]), ns(can["cancel_date"]),
-                   np.maximum(ns(p["order_date"]), rep.origin.value)],
-        "kind": np.r_[np.zeros(len(L)), np.ones(len(can)), np.full(len(p), 2)],
-        "flow": np.r_[-L["quantity"], can["cancelled"], p["quantity"]].astype(float),
-        "recent": np.r_[np.zeros(len(L) + len(can), bool), recent]})
-    ev = ev.sort_values(["sku", "t", "kind"], kind="stable")
-    x0 = ev["sku"].map(rep.stock["opening_stock"]).fillna(0)
-    ev["ip"] = x0 + ev.groupby("sku")["flow"].cumsum() - ev["flow"]
-    pos = ev[ev["kind"] == 2]
-    pos = pos[pos["recent"]] if pos["recent"].any() else pos
-    r = pos.groupby("sku")["ip"].median().reindex(skus)
     q = p[recent].groupby("sku")["quantity"].median().reindex(skus).fillna(
         p.groupby("sku")["quantity"].median().reindex(skus))
     return r.to_numpy(float), q.fillna(1.0).clip(lower=1).to_numpy(float)

@@ -221,43 +221,41 @@ def replay(
 
     lines = _lines_frame(o, origin, t_all, qty_all, prio_all, at_once, shipped, remaining,
                          cancelled, cancel_at, first, last)
-    shipments = _shipments_frame(o, origin, ship_line, ship_qty, ship_t)
     received = np.bincount(r_code, r_q, n_sku).astype(np.int64)
     stock = pd.DataFrame({"opening_stock": opening, "received_units": received},
                          index=pd.Index(skus, name="sku"))
-    check_conservation(lines, shipments, stock)
+    check_conservation(lines, ship_line, ship_qty, stock)
     return ReplayResult(
         lines=lines,
-        shipments=shipments,
         stock=stock,
         notes=inputs["notes"],
         origin=origin,
         as_of=as_of,
         params={"allocation": allocation, "shipping": shipping,
                 "max_wait_days": max_wait_days, "start": start_ts},
-        _events={"code": code, "t": t_all, "qty": qty_all, "ship_line": ship_line,
-                 "ship_qty": ship_qty, "ship_t": ship_t, "r_code": r_code, "r_t": r_t,
-                 "r_q": r_q, "cancelled": cancelled, "cancel_at": cancel_at,
-                 "end": np.where(remaining > 0, _BIG, np.where(cancelled > 0, cancel_at, last)),
-                 "backordered": qty_all - at_once},
+        _events={"code": code, "t": t_all, "ship_line": ship_line, "ship_qty": ship_qty,
+                 "ship_t": ship_t, "r_code": r_code, "r_t": r_t, "r_q": r_q},
         _recorded=ds.shipments,
         _inventory=ds.inventory,
     )
 
 
-def check_conservation(lines: pd.DataFrame, shipments: pd.DataFrame,
+def check_conservation(lines: pd.DataFrame, ship_line: np.ndarray, ship_qty: np.ndarray,
                        stock: pd.DataFrame) -> None:
     """Raise :class:`ConservationError` unless no unit was lost or created.
 
     Checks, per line: ``quantity == shipped + open + cancelled``, every count >= 0,
-    ``served_at_once <= shipped`` and ``shipped`` equal to the line's units in
-    ``shipments``; per SKU: ordered = shipped + open + cancelled and shipped <=
-    ``opening_stock + received_units`` (``stock``, indexed by SKU).
+    ``served_at_once <= shipped`` and ``shipped`` equal to the line's units shipped
+    (``ship_qty`` of the shipments to line ``ship_line``); per SKU: ordered = shipped +
+    open + cancelled and shipped <= ``opening_stock + received_units`` (``stock``,
+    indexed by SKU).
 
     Parameters
     ----------
-    lines, shipments : pandas.DataFrame
-        ``ReplayResult.lines`` and ``ReplayResult.shipments``.
+    lines : pandas.DataFrame
+        ``ReplayResult.lines``.
+    ship_line, ship_qty : numpy.ndarray
+        Each shipment's line (position in ``lines``) and units.
     stock : pandas.DataFrame
         Per SKU (index): ``opening_stock``, ``received_units``.
     """
@@ -265,10 +263,7 @@ def check_conservation(lines: pd.DataFrame, shipments: pd.DataFrame,
                      for c in ("quantity", "shipped", "open", "cancelled"))
     at_once = lines["served_at_once"].to_numpy(np.int64)
     bad = (q != sh + op + ca) | (sh < 0) | (op < 0) | (ca < 0) | (at_once > sh) | (at_once < 0)
-    if "line" in shipments:
-        by_line = np.bincount(shipments["line"].to_numpy(np.int64),
-                              shipments["quantity"].to_numpy(np.int64), len(lines))
-        bad |= by_line != sh
+    bad |= np.bincount(ship_line, ship_qty, len(lines)).astype(np.int64) != sh
     if bad.any():
         rows = lines.loc[bad, ["sku", "quantity", "served_at_once", "shipped", "open",
                                "cancelled"]].head(5)
@@ -391,14 +386,3 @@ def _lines_frame(o, origin, t, qty, prio, at_once, shipped, remaining, cancelled
         status=pd.Categorical.from_codes(status, categories=list(STATUSES)),
     )
     return pd.DataFrame(cols, index=o.index)
-
-
-def _shipments_frame(o, origin, ship_line, ship_qty, ship_t) -> pd.DataFrame:
-    order = np.lexsort((ship_line, ship_t))  # by ship date, then line
-    ship_line, ship_qty, ship_t = ship_line[order], ship_qty[order], ship_t[order]
-    cols: dict[str, Any] = {"order_id": _column(o, "order_id", ship_line)}
-    if "line_id" in o:
-        cols["line_id"] = _column(o, "line_id", ship_line)
-    cols.update(sku=_column(o, "sku", ship_line), quantity=ship_qty,
-                ship_date=(ship_t + origin.value).astype("datetime64[ns]"), line=ship_line)
-    return pd.DataFrame(cols)

@@ -125,7 +125,6 @@ class ReplayResult:
     """
 
     lines: pd.DataFrame
-    shipments: pd.DataFrame
     stock: pd.DataFrame
     notes: pd.DataFrame
     origin: pd.Timestamp
@@ -134,6 +133,41 @@ class ReplayResult:
     _events: dict[str, np.ndarray] = field(default_factory=dict)
     _recorded: pd.DataFrame | None = None
     _inventory: pd.DataFrame | None = None
+
+    # ------------------------------------------------------------------ events
+
+    @cached_property
+    def shipments(self) -> pd.DataFrame:
+        """Replayed shipments: ``order_id``, ``line_id``, ``sku``, ``quantity``,
+        ``ship_date`` and ``line`` (position in ``lines``), by ship date (built on
+        first use from the shipment events)."""
+        ev = self._events
+        order = np.lexsort((ev["ship_line"], ev["ship_t"]))  # by ship date, then line
+        line = ev["ship_line"][order]
+        cols: dict[str, Any] = {c: self.lines[c].array.take(line)
+                                for c in ("order_id", "line_id", "sku") if c in self.lines}
+        cols.update(quantity=ev["ship_qty"][order],
+                    ship_date=(ev["ship_t"][order] + self.origin.value).astype("datetime64[ns]"),
+                    line=line)
+        return pd.DataFrame(cols)
+
+    def _line_events(self) -> dict[str, np.ndarray]:
+        """Per line, from :attr:`lines`: units ordered, backordered and cancelled, the
+        cancellation instant (``-_BIG`` if none) and the end of its wait (last
+        shipment, cancellation, or ``_BIG`` while open) [ns from the origin]."""
+        L = self.lines
+
+        def ns(col):
+            values = L[col].to_numpy("datetime64[ns]").astype(np.int64) - self.origin.value
+            return np.where(L[col].isna().to_numpy(), -_BIG, values)
+
+        cancelled = L["cancelled"].to_numpy(np.int64)
+        cancel_at = ns("cancel_date")
+        end = np.where(L["open"].to_numpy() > 0, _BIG,
+                       np.where(cancelled > 0, cancel_at, ns("last_ship_date")))
+        return {"qty": L["quantity"].to_numpy(np.int64),
+                "backordered": L["backordered"].to_numpy(np.int64),
+                "cancelled": cancelled, "cancel_at": cancel_at, "end": end}
 
     # ------------------------------------------------------------------ timeline
 
@@ -145,7 +179,7 @@ class ReplayResult:
     @cached_property
     def _daily(self) -> dict[str, np.ndarray]:
         """Per SKU and day, shape (n_sku, n_days): flows and end-of-day states."""
-        ev = self._events
+        ev = {**self._events, **self._line_events()}
         n_sku, n_days = len(self.stock), len(self.days)
         code = ev["code"]
 
@@ -279,7 +313,7 @@ class ReplayResult:
         """The per-line table, :attr:`lines`."""
         return self.lines
 
-    def at(self, moment) -> ReplayResult:
+    def at(self, moment, skus=None) -> ReplayResult:
         """The replay as it stood at an earlier ``moment``, without replaying again.
 
         The replay is causal: what happens up to a moment depends only on the events
@@ -296,6 +330,9 @@ class ReplayResult:
         moment : date-like
             At or before ``as_of`` and not before ``origin``; a date without a time
             of day means the end of that day.
+        skus : sequence, optional
+            Keep only the lines of these SKUs (each SKU's replay is its own, so theirs
+            are unchanged); default all.
 
         Returns
         -------
@@ -307,31 +344,35 @@ class ReplayResult:
         if when < self.origin:
             raise ValueError(f"The 'moment' parameter must be at or after the replay's "
                              f"origin ({self.origin}). Got {moment!r} instead.")
-        if when == self.as_of:
+        if when == self.as_of and skus is None:
             return self
         t_ns = (when - self.origin) // pd.Timedelta(1, "ns")
         ev = self._events
         keep = ev["t"] <= t_ns
+        if skus is not None:
+            wanted = self.stock.index.get_indexer(pd.Index(skus))
+            keep &= np.isin(ev["code"], wanted[wanted >= 0])
+        sub = self.lines if keep.all() else self.lines[keep]  # the one copy
         new_pos = np.cumsum(keep) - 1
-        s_keep = ev["ship_t"] <= t_ns
+        s_keep = (ev["ship_t"] <= t_ns) & keep[ev["ship_line"]]
         s_line = new_pos[ev["ship_line"][s_keep]]
         s_qty, s_t = ev["ship_qty"][s_keep], ev["ship_t"][s_keep]
-        n = int(keep.sum())
-        qty, t = ev["qty"][keep], ev["t"][keep]
-        at_once = qty - ev["backordered"][keep]
-        gone = (ev["cancel_at"][keep] <= t_ns) & (ev["cancelled"][keep] > 0)
-        cancelled = np.where(gone, ev["cancelled"][keep], 0)
-        cancel_at = np.where(gone, ev["cancel_at"][keep], -_BIG)
+        n = len(sub)
+        t = ev["t"][keep]
+        qty = sub["quantity"].to_numpy(np.int64)
+        origin = self.origin.value
+        cancel_ns = sub["cancel_date"].to_numpy("datetime64[ns]").astype(np.int64) - origin
+        gone = (sub["cancelled"].to_numpy() > 0) & (cancel_ns <= t_ns)
+        cancelled = np.where(gone, sub["cancelled"].to_numpy(np.int64), 0)
+        cancel_at = np.where(gone, cancel_ns, -_BIG)
         shipped = np.bincount(s_line, s_qty, n).astype(np.int64)
         first = np.full(n, _BIG, np.int64)
         last = np.full(n, -_BIG, np.int64)
         np.minimum.at(first, s_line, s_t)
         np.maximum.at(last, s_line, s_t)
         remaining = qty - shipped - cancelled
-        old = self.lines[keep]
-        lines = old.copy()
+        lines = sub.copy(deep=False)  # new columns below; the others shared, not copied
         has_ship = shipped > 0
-        origin = self.origin.value
         for col, values, valid in (("first_ship_date", first, has_ship),
                                    ("last_ship_date", last, has_ship),
                                    ("cancel_date", cancel_at, gone)):
@@ -341,29 +382,20 @@ class ReplayResult:
         lines["shipped"], lines["cancelled"], lines["open"] = shipped, cancelled, remaining
         done = remaining + cancelled == 0
         lines["wait_days"] = np.where(done, (last - t) / DAY_NS, np.nan)
-        lines["status"] = pd.Categorical(
-            np.where(remaining > 0, "open", np.where(cancelled > 0, "cancelled", "shipped")),
+        lines["status"] = pd.Categorical.from_codes(
+            np.where(remaining > 0, 1, np.where(cancelled > 0, 2, 0)),
             categories=list(self.lines["status"].cat.categories))
-        shipments = self.shipments[self.shipments["ship_date"] <= when].copy()
-        shipments["line"] = new_pos[shipments["line"].to_numpy()]
         r_keep = ev["r_t"] <= t_ns
         stock = self.stock.copy()
         stock["received_units"] = np.bincount(ev["r_code"][r_keep], ev["r_q"][r_keep],
                                               len(stock)).astype(np.int64)
-        events = {"code": ev["code"][keep], "t": t, "qty": qty, "ship_line": s_line,
-                  "ship_qty": s_qty, "ship_t": s_t, "r_code": ev["r_code"][r_keep],
-                  "r_t": ev["r_t"][r_keep], "r_q": ev["r_q"][r_keep],
-                  "cancelled": cancelled, "cancel_at": cancel_at,
-                  "end": np.where(remaining > 0, _BIG, np.where(cancelled > 0, cancel_at, last)),
-                  "backordered": qty - at_once}
-
-        def upto(table, col):
-            return None if table is None else table[(table[col] <= when).to_numpy()]
-
-        return ReplayResult(lines=lines, shipments=shipments, stock=stock, notes=self.notes,
+        events = {"code": ev["code"][keep], "t": t, "ship_line": s_line, "ship_qty": s_qty,
+                  "ship_t": s_t, "r_code": ev["r_code"][r_keep], "r_t": ev["r_t"][r_keep],
+                  "r_q": ev["r_q"][r_keep]}
+        return ReplayResult(lines=lines, stock=stock, notes=self.notes,
                             origin=self.origin, as_of=when, params=dict(self.params),
-                            _events=events, _recorded=upto(self._recorded, "ship_date"),
-                            _inventory=upto(self._inventory, "date"))
+                            _events=events, _recorded=self._recorded,
+                            _inventory=self._inventory)
 
     # ------------------------------------------------------------------ data checks
 
@@ -383,17 +415,20 @@ class ReplayResult:
         if rec is None:
             raise ValueError("The dataset has no shipments table, so there is nothing to "
                              "compare the replay with; load one with read_shipments().")
+        if (rec["ship_date"] > self.as_of).any():  # a replay cut back (see at)
+            rec = rec[(rec["ship_date"] <= self.as_of).to_numpy()]
         key = (["order_id", "line_id"] if "line_id" in rec and "line_id" in self.lines
                else ["order_id", "sku"])
         L = self.lines
         line_code, rec_code, n_keys = key_codes(L, rec, key)
-        rep_code = line_code[self.shipments["line"].to_numpy()]
+        ev = self._events
+        rep_code = line_code[ev["ship_line"]]
         rec_t = rec["ship_date"].to_numpy("datetime64[ns]").astype(np.int64)
-        rep_t = self.shipments["ship_date"].to_numpy("datetime64[ns]").astype(np.int64)
+        rep_t = ev["ship_t"] + self.origin.value
         # units per (line, instant) on both sides; identical = the same on every instant
         both = pd.DataFrame({
             "code": np.r_[rep_code, rec_code], "t": np.r_[rep_t, rec_t],
-            "replayed": np.r_[self.shipments["quantity"].to_numpy(np.int64),
+            "replayed": np.r_[ev["ship_qty"],
                               np.zeros(len(rec), np.int64)],
             "recorded": np.r_[np.zeros(len(rep_code), np.int64),
                               rec["quantity"].to_numpy(np.int64)]})
@@ -433,6 +468,8 @@ class ReplayResult:
         being the stock at 00:00 of the count's date (end of the day before)."""
         inv = self._inventory
         cols = ["sku", "date", "counted", "replayed", "diff"]
+        if inv is not None:
+            inv = inv[(inv["date"] <= self.as_of).to_numpy()]
         if inv is None or not len(inv):
             return pd.DataFrame(columns=cols)
         d = self._daily["on_hand"]
