@@ -509,7 +509,7 @@ def validate_table(
         else:
             clean[col.name] = _parse_number(values, col, found, thousands)
     extra = [c for c in raw.columns if c not in clean]
-    table = pd.DataFrame(clean, index=raw.index)
+    table = pd.DataFrame(clean, index=raw.index, copy=False)  # the parsed arrays, no copy
     for c in extra:
         table[c] = raw[c]
     if blank_rows.any():

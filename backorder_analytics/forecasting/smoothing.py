@@ -195,7 +195,8 @@ def _run(yt, start, p, level, trend, season, fitted=None, steps=None):
 def _recursion(yt, start, alpha, beta, phi, gamma, level, trend, season, has_trend,
                has_season, fitted, with_fitted, steps, with_steps):  # pragma: no cover
     """The ETS recursion of :func:`_run` (additive errors, damped trend, additive
-    season), series by series, period by period; candidates ``k`` side by side."""
+    season), series by series, period by period; candidates ``k`` side by side. Each
+    series' states live in small local arrays while it runs (cache friendly)."""
     n_time, n = yt.shape
     k = alpha.shape[1]
     m = season.shape[1]
@@ -207,33 +208,39 @@ def _recursion(yt, start, alpha, beta, phi, gamma, level, trend, season, has_tre
     jtj = np.zeros((n, d, d))
     jte = np.zeros((n, d))
     e = np.empty(k)
+    lv = np.empty(k)
+    bb = np.empty(k)
+    ss = np.empty((m, k))
+    y = np.empty(n_time)
     for i in range(n):
+        for t in range(start[i], n_time):
+            y[t] = yt[t, i]
         for c in range(k):
-            lvl[c, i] = level[i]
-            b[c, i] = trend[i]
+            lv[c] = level[i]
+            bb[c] = trend[i]
         if has_season:
             for j in range(m):
                 slot = (start[i] + j) % m
                 for c in range(k):
-                    s[slot, c, i] = season[i, j]
+                    ss[slot, c] = season[i, j]
         for t in range(start[i], n_time):
-            y = yt[t, i]
+            slot = t % m
             for c in range(k):
                 if has_trend:
-                    damped = phi[i, c] * b[c, i]
-                    base = lvl[c, i] + damped
+                    damped = phi[i, c] * bb[c]
+                    base = lv[c] + damped
                 else:
                     damped = 0.0
-                    base = lvl[c, i]
-                f = base + s[t % m, c, i] if has_season else base
-                err = y - f
+                    base = lv[c]
+                f = base + ss[slot, c] if has_season else base
+                err = y[t] - f
                 if with_fitted and c == 0:
                     fitted[t, i] = f
-                lvl[c, i] = base + alpha[i, c] * err
+                lv[c] = base + alpha[i, c] * err
                 if has_trend:
-                    b[c, i] = damped + alpha[i, c] * beta[i, c] * err
+                    bb[c] = damped + alpha[i, c] * beta[i, c] * err
                 if has_season:
-                    s[t % m, c, i] += gamma[i, c] * err
+                    ss[slot, c] += gamma[i, c] * err
                 sse[i, c] += err * err
                 e[c] = err
             if with_steps:
@@ -242,6 +249,13 @@ def _recursion(yt, start, alpha, beta, phi, gamma, level, trend, season, has_tre
                     jte[i, a] += da * e[0]
                     for q in range(a, k - 1):
                         jtj[i, a, q] += da * (e[q + 1] - e[0])
+        for c in range(k):
+            lvl[c, i] = lv[c]
+            b[c, i] = bb[c]
+        if has_season:
+            for j in range(m):
+                for c in range(k):
+                    s[j, c, i] = ss[j, c]
     if with_steps:
         for i in range(n):
             for a in range(k - 1):

@@ -385,4 +385,4 @@ def _lines_frame(o, origin, t, qty, prio, at_once, shipped, remaining, cancelled
         wait_days=wait,
         status=pd.Categorical.from_codes(status, categories=list(STATUSES)),
     )
-    return pd.DataFrame(cols, index=o.index)
+    return pd.DataFrame(cols, index=o.index, copy=False)  # no copy of the arrays

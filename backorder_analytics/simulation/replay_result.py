@@ -39,24 +39,70 @@ the kernel in :mod:`backorder_analytics.simulation.replay`."""
 
 
 def _quantiles(values: np.ndarray, code: np.ndarray, labels: np.ndarray) -> pd.DataFrame:
-    """count, mean, p50/p90/p95 (linear interpolation) and max of ``values`` (NaN left
-    out) over all and per group ``code`` (an index into ``labels[1:]``); rows
-    ``labels`` (the first: all)."""
+    """count, mean, p50/p90/p95 (linear interpolation, as ``numpy.quantile``) and max
+    of ``values`` (NaN left out) over all and per group ``code`` (an index into
+    ``labels[1:]``); rows ``labels`` (the first: all). Sorted once, no per-group
+    Python."""
     ok = ~np.isnan(values)
-    everything = pd.Series(values[ok])
-    g = pd.Series(values[ok]).groupby(code[ok] + 1, sort=False)
-    out = pd.DataFrame({"n": g.count(), "mean": g.mean()})
-    total = {"n": everything.count(), "mean": everything.mean()}
+    v, c = values[ok], code[ok] + 1
+    groups = len(labels)
+    order = np.lexsort((v, c))
+    v, c = v[order], c[order]
+    n = np.bincount(c, minlength=groups)
+    start = np.cumsum(n) - n
+    total_sum = np.bincount(c, v, groups)
+    rows = {"n": np.r_[len(v), n[1:]].astype(np.int64)}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rows["mean"] = np.r_[v.mean() if len(v) else np.nan, total_sum[1:] / n[1:]]
+
+    def at(sorted_values, begin, count, q):
+        pos = q * (count - 1)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, np.maximum(count - 1, 0))
+        safe = count > 0
+        idx_lo = np.where(safe, begin + lo, 0)
+        idx_hi = np.where(safe, begin + hi, 0)
+        if not len(sorted_values):
+            return np.full(len(begin), np.nan)
+        a, b = sorted_values[idx_lo], sorted_values[idx_hi]
+        return np.where(safe, a + (pos - lo) * (b - a), np.nan)
+
+    everything = np.sort(v)
     for q in WAIT_QUANTILES:
-        out[f"p{round(q * 100)}"] = g.quantile(q)
-        total[f"p{round(q * 100)}"] = everything.quantile(q)
-    out["max"] = g.max()
-    total["max"] = everything.max()
-    out.loc[0] = total
-    out = out.reindex(np.arange(len(labels)))
-    out["n"] = out["n"].fillna(0).astype(np.int64)
-    out.index = pd.Index(labels, name="sku")
-    return out
+        rows[f"p{round(q * 100)}"] = np.r_[at(everything, np.array([0]), np.array([len(v)]), q),
+                                         at(v, start[1:], n[1:], q)]
+    last = np.where(n > 0, start + n - 1, 0)
+    rows["max"] = np.r_[everything[-1] if len(v) else np.nan,
+                        np.where(n[1:] > 0, v[last[1:]] if len(v) else np.nan, np.nan)]
+    return pd.DataFrame(rows, index=pd.Index(labels, name="sku"))
+
+
+def _units_by_instant(code, t, qty, n_keys):
+    """Units per (key, instant), sorted by key then instant; keys < 0 left out."""
+    ok = code >= 0
+    code, t, qty = code[ok], t[ok], qty[ok]
+    order = np.lexsort((t, code))
+    code, t, qty = code[order], t[order], qty[order]
+    new = np.r_[True, (code[1:] != code[:-1]) | (t[1:] != t[:-1])] if len(code) else \
+        np.zeros(0, bool)
+    starts = np.flatnonzero(new)
+    units = np.add.reduceat(qty, starts) if len(starts) else qty[:0]
+    return code[starts], t[starts], units
+
+
+def _differing_keys(code_a, t_a, q_a, code_b, t_b, q_b, n_keys) -> np.ndarray:
+    """Per key: whether the two sides shipped different units at some instant (sorted
+    arrays, no hash tables: a few integers per shipment)."""
+    ca, ta, qa = _units_by_instant(code_a, t_a, q_a, n_keys)
+    cb, tb, qb = _units_by_instant(code_b, t_b, q_b, n_keys)
+    na, nb = np.bincount(ca, minlength=n_keys), np.bincount(cb, minlength=n_keys)
+    differs = na != nb
+    first_a, first_b = np.cumsum(na) - na, np.cumsum(nb) - nb
+    rows = np.flatnonzero(~differs[ca])  # keys with as many instants on both sides
+    other = rows - first_a[ca[rows]] + first_b[ca[rows]]
+    bad = (ta[rows] != tb[other]) | (qa[rows] != qb[other])
+    differs[ca[rows[bad]]] = True
+    return differs
 
 
 @dataclass(repr=False)
@@ -149,7 +195,7 @@ class ReplayResult:
         cols.update(quantity=ev["ship_qty"][order],
                     ship_date=(ev["ship_t"][order] + self.origin.value).astype("datetime64[ns]"),
                     line=line)
-        return pd.DataFrame(cols)
+        return pd.DataFrame(cols, copy=False)
 
     def _line_events(self) -> dict[str, np.ndarray]:
         """Per line, from :attr:`lines`: units ordered, backordered and cancelled, the
@@ -425,18 +471,10 @@ class ReplayResult:
         rep_code = line_code[ev["ship_line"]]
         rec_t = rec["ship_date"].to_numpy("datetime64[ns]").astype(np.int64)
         rep_t = ev["ship_t"] + self.origin.value
-        # units per (line, instant) on both sides; identical = the same on every instant
-        both = pd.DataFrame({
-            "code": np.r_[rep_code, rec_code], "t": np.r_[rep_t, rec_t],
-            "replayed": np.r_[ev["ship_qty"],
-                              np.zeros(len(rec), np.int64)],
-            "recorded": np.r_[np.zeros(len(rep_code), np.int64),
-                              rec["quantity"].to_numpy(np.int64)]})
-        both = both[both["code"] >= 0]
-        per = both.groupby(["code", "t"], sort=False)[["replayed", "recorded"]].sum()
-        differs = per.index.get_level_values("code")[per["replayed"] != per["recorded"]]
+        differs = _differing_keys(rep_code, rep_t, ev["ship_qty"], rec_code, rec_t,
+                                  rec["quantity"].to_numpy(np.int64), n_keys)
         same = np.ones(n_keys + 1, bool)
-        same[np.asarray(differs, np.int64)] = False
+        same[:n_keys] = ~differs
         ok = rec_code >= 0
         recorded = np.bincount(rec_code[ok], rec["quantity"].to_numpy(np.int64)[ok],
                                n_keys + 1).astype(np.int64)
