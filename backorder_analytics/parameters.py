@@ -39,6 +39,7 @@ __all__ = [
     "PLAN_REPS", "SEED", "check_scalar", "check_choice", "check_options",
     "check_max_wait_days", "check_n_reps", "check_seed", "check_horizon",
     "check_quantiles", "check_probability", "check_days", "check_n_jobs", "available_cores",
+    "describe_range",
 ]
 
 ALLOCATIONS = ("fifo", "priority")
@@ -111,14 +112,22 @@ def check_scalar(value: Any, name: str, kind: type | tuple[type, ...] = Real, *,
     return int(value) if whole else float(value)
 
 
-def _expected(whole: bool, low, high, closed: str, none: bool) -> str:
-    what = "a whole number" if whole else "a number"
+def describe_range(what: str, low=None, high=None, *, low_open: bool = False,
+                   high_open: bool = False) -> str:
+    """``what`` with its bounds in words, e.g. "a number >= 0 and < 1" (for messages)."""
     parts = []
     if low is not None:
-        parts.append(f"{'>=' if closed in ('both', 'left') else '>'} {low:g}")
+        parts.append(f"{'>' if low_open else '>='} {low:g}")
     if high is not None:
-        parts.append(f"{'<=' if closed in ('both', 'right') else '<'} {high:g}")
-    return what + (" " + " and ".join(parts) if parts else "") + (" or None" if none else "")
+        parts.append(f"{'<' if high_open else '<='} {high:g}")
+    return what + (" " + " and ".join(parts) if parts else "")
+
+
+def _expected(whole: bool, low, high, closed: str, none: bool) -> str:
+    text = describe_range("a whole number" if whole else "a number", low, high,
+                          low_open=closed not in ("both", "left"),
+                          high_open=closed not in ("both", "right"))
+    return text + (" or None" if none else "")
 
 
 def check_choice(value: Any, name: str, options: Sequence[str]) -> str:

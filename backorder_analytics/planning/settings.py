@@ -49,13 +49,8 @@ def choice(*options: str) -> Callable[[Any], str]:
 def number(low: float | None = None, *, integer: bool = False, low_open: bool = False,
            high: float | None = None, high_open: bool = False,
            none: bool = False) -> Callable[[Any], Any]:
-    kind = "an integer" if integer else "a number"
-    parts = []
-    if low is not None:
-        parts.append(f"{'>' if low_open else '>='} {low:g}")
-    if high is not None:
-        parts.append(f"{'<' if high_open else '<='} {high:g}")
-    expected = kind + (" " + " and ".join(parts) if parts else "")
+    expected = P.describe_range("an integer" if integer else "a number", low, high,
+                                low_open=low_open, high_open=high_open)
     if none:
         expected += ' or "none"'
 
