@@ -448,3 +448,71 @@ def test_bundled_data_matches_its_readme():
     fill = shipments.loc[shipments["ship_date"] == shipments.merge(
         orders, on=["order_id", "line_id"])["order_date"].to_numpy(), "quantity"].sum()
     assert fill / orders["quantity"].sum() == pytest.approx(0.923, abs=0.0005)
+
+
+# ----------------------------------------------------------------------------- knobs
+
+
+@pytest.fixture(scope="module")
+def small_seed():
+    return {"seed": 2, "n_skus": 15, "days": 240}
+
+
+@pytest.mark.parametrize(("allocation", "shipping"), [("fifo", "partial"), ("priority", "complete"),
+                                                 ("fifo", "complete")])
+def test_rules_knobs_replayed_by_the_package(small_seed, allocation, shipping):
+    """The generator and ``ba.replay`` are independent implementations of the same rules:
+    replaying with the rules the data was made with reproduces every shipment."""
+    import backorder_analytics as ba
+
+    ds = example_dataset(**small_seed, allocation=allocation, shipping=shipping)
+    assert ds.truth["rules"]["allocation"] == allocation
+    assert ds.truth["rules"]["shipping"] == shipping
+    rp = ba.replay(ds, allocation=allocation, shipping=shipping)
+    assert rp.compare_shipments().share_identical == 1.0
+    other = "fifo" if allocation == "priority" else "priority"
+    assert ba.replay(ds, allocation=other, shipping=shipping) \
+        .compare_shipments().share_identical < 1.0
+
+
+def test_complete_shipping_ships_lines_whole(small_seed):
+    ds = example_dataset(**small_seed, shipping="complete")
+    shipped = ds.shipments.groupby(LINE)["quantity"].agg(["sum", "size"])
+    assert (shipped["size"] == 1).all()  # one shipment per line: all of it at once
+    partial = example_dataset(**small_seed)
+    assert (partial.shipments.groupby(LINE).size() > 1).any()
+
+
+def test_knobs_change_only_what_they_name(small_seed):
+    base = example_dataset(**small_seed)
+    fifo = example_dataset(**small_seed, allocation="fifo")
+    pd.testing.assert_frame_equal(base.orders.drop(columns="cancel_date"),
+                                  fifo.orders.drop(columns="cancel_date"))
+    flat = example_dataset(**small_seed, seasonality=0.0)
+    assert (flat.truth["demand"][["weekly_amplitude", "yearly_amplitude"]] == 0).all().all()
+    strong = example_dataset(**small_seed, seasonality=2.0)
+    amp = strong.truth["demand"].loc[lambda d: d["seasonal"], "yearly_amplitude"]
+    assert amp.between(0.6, 0.95).all()
+    assert strong.truth["policy"]["z"].equals(base.truth["policy"]["z"])
+    low = example_dataset(**small_seed, share_too_low=1.0)
+    assert (low.truth["policy"]["z"] <= 0).all()
+    none_low = example_dataset(**small_seed, share_too_low=0.0)
+    assert (none_low.truth["policy"]["z"] >= 1.2).all()
+
+
+@pytest.mark.parametrize("supplier", list(SUPPLIERS))
+def test_lead_time_spread_scales_the_cv_at_the_same_mean(supplier):
+    base = example_dataset(seed=0, n_skus=5, days=60).truth["lead_time_dist"][supplier]
+    wide = example_dataset(seed=0, n_skus=5, days=60,
+                           lead_time_spread=2.0).truth["lead_time_dist"][supplier]
+    assert wide.mean() == pytest.approx(base.mean())
+    assert wide.std() / wide.mean() == pytest.approx(2 * base.std() / base.mean())
+
+
+def test_bad_knobs():
+    with pytest.raises(ValueError, match="'allocation' parameter"):
+        example_dataset(allocation="lifo")
+    with pytest.raises(ValueError, match="'lead_time_spread' parameter"):
+        example_dataset(lead_time_spread=0)
+    with pytest.raises(ValueError, match="'share_too_low' parameter"):
+        example_dataset(share_too_low=1.5)

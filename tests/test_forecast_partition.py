@@ -15,6 +15,7 @@ import zlib
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import optimize
 
 import backorder_analytics as ba
 from backorder_analytics.forecasting import probabilistic
@@ -289,9 +290,22 @@ def stream(seed: int, sku) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(str(sku).encode())]))
 
 
+def censored_shift(values: np.ndarray, target: float) -> float:
+    """The δ with ``mean(max(values + δ, 0)) = target`` (target > 0), by Brent's
+    method: a reference for the sampler's own solver."""
+    def gap(d):
+        return np.maximum(values + d, 0).mean() - target
+
+    start = target - values.mean()
+    if gap(start) <= 0:  # no path reaches 0: the plain shift
+        return start
+    return optimize.brentq(gap, -values.max(), start, xtol=1e-12)
+
+
 def test_bootstrap_row_follows_its_own_stream():
-    """ψ = 0 (zero-like model): path value = mean + pool[floor(u · n_pool)], ``u`` the
-    SKU's first n_paths × h uniforms."""
+    """ψ = 0 (zero-like model): path value = max(mean + pool[floor(u · n_pool)] + δ, 0),
+    ``u`` the SKU's first n_paths × h uniforms and ``δ`` the shift per period that makes
+    the paths average the mean."""
     y = np.array([[0.0, 2.0, 0.0, 5.0, 1.0, 0.0, 3.0], [4.0, 1.0, 0.0, 2.0, 2.0, 6.0, 1.0]])
     s = bootstrap_sampler(y, historic_average(y, 3), None, 3)
     s.keys = stream_keys(["A", "B"])
@@ -299,8 +313,9 @@ def test_bootstrap_row_follows_its_own_stream():
     for row, sku in enumerate(["A", "B"]):
         u = stream(7, sku).random((400, 3))
         idx = np.minimum((u * s.n_pool[row]).astype(np.int64), s.n_pool[row] - 1)
-        expected = np.maximum(s.mean[row][None, :].astype(np.float32) + s.pool[row][idx], 0)
-        np.testing.assert_array_equal(got[row], expected)
+        latent = (s.mean[row][None, :].astype(np.float32) + s.pool[row][idx]).astype(float)
+        delta = [censored_shift(latent[:, j], s.mean[row, j]) for j in range(3)]
+        np.testing.assert_allclose(got[row], np.maximum(latent + delta, 0), atol=1e-5)
 
 
 def test_count_row_follows_its_own_stream():
@@ -320,13 +335,16 @@ def test_count_row_follows_its_own_stream():
 
 
 def test_given_quantile_row_follows_its_own_stream():
+    """Path value = Q(u), ``Q`` the quantile function through the model's quantiles
+    and, at level 1, the top that makes the paths average the mean (hand-computed:
+    ``2 · (2.5 − 1.7) / 0.1 − 4 = 12`` and ``2 · (3.5 − 2.75) / 0.1 − 7 = 8``)."""
     levels = {0.5: np.array([[2.0, 3.0]]), 0.9: np.array([[4.0, 7.0]])}
     s = quantile_sampler(np.array([[2.5, 3.5]]), levels)
     s.keys = stream_keys([1234])
     u = stream(0, "1234").random((100, 2))
-    expected = quantile_function(np.array([0.5, 0.9]),
-                                 np.array([[[2.0, 3.0], [4.0, 7.0]]]), u[None])[0]
-    np.testing.assert_array_equal(s.sample(100, seed=0)[0], expected.astype(np.float32))
+    expected = quantile_function(np.array([0.5, 0.9, 1.0]),
+                                 np.array([[[2.0, 3.0], [4.0, 7.0], [12.0, 8.0]]]), u[None])[0]
+    np.testing.assert_allclose(s.sample(100, seed=0)[0], expected, rtol=1e-6)
 
 
 @pytest.fixture(scope="module")

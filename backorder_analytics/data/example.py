@@ -30,12 +30,16 @@ Policy
     (on hand + on order − backorders): when it is ``<= r``, one PO for the smallest
     multiple of ``Q`` that lifts it above ``r`` is placed.
 Backorder queue
-    Demand that cannot be met from stock waits. Stock on hand is positive only while
-    the queue is empty. On each receipt the queue is served by ``priority`` (lower
-    first: 0 key account, 1 regular, 2 small) then arrival time, shipping partially
-    (what is there ships). A backordered line of a customer who cancels is cancelled
-    if it is still waiting ``patience`` days after it was ordered: its ``cancel_date``
-    is set and its remaining units are never shipped. Conservation holds per line:
+    Demand that cannot be met from stock waits. By default (``allocation="priority"``,
+    ``shipping="partial"``) the queue is served on each receipt by ``priority`` (lower
+    first: 0 key account, 1 regular, 2 small) then arrival time, shipping what is
+    there, so stock on hand is positive only while the queue is empty.
+    ``allocation="fifo"`` serves by arrival alone; ``shipping="complete"`` ships a
+    line only whole and the lines behind it wait (no overtaking), as
+    :func:`backorder_analytics.replay` does with the same rules. A backordered line
+    of a customer who cancels is cancelled if it is still waiting ``patience`` days
+    after it was ordered: its ``cancel_date`` is set and its remaining units are
+    never shipped. Conservation holds per line:
     ordered = shipped + still open at ``as_of`` + cancelled.
 Inventory
     ``on_hand`` at 00:00 of ``start`` and of the first day of each month, before that
@@ -61,6 +65,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..parameters import check_options, check_scalar
 from .dataset import Dataset
 from .example_simulation import REVIEW_SECOND, SECONDS_PER_DAY, simulate
 from .schemas import SCHEMAS, conform
@@ -104,6 +109,9 @@ Z_SLOW_SHIFT = 1.0
 """Share of SKUs whose reorder point is set too low, and the safety-factor ranges; the
 factor of too-low intermittent and lumpy SKUs is lowered by a further ``Z_SLOW_SHIFT``."""
 
+MAX_AMPLITUDE = 0.95
+"""Cap of a seasonal amplitude once scaled by ``seasonality``: the rate stays positive."""
+
 TIERS = np.array([0, 1, 2])
 TIER_SHARE = np.array([0.10, 0.50, 0.40])
 TIER_WEIGHT = np.array([4.0, 1.5, 0.5])
@@ -127,6 +135,12 @@ def example_dataset(
     n_skus: int = 60,
     start: str | pd.Timestamp = "2024-01-01",
     days: int = 730,
+    *,
+    seasonality: float = 1.0,
+    lead_time_spread: float = 1.0,
+    share_too_low: float = SHARE_TOO_LOW,
+    allocation: str = "priority",
+    shipping: str = "partial",
 ) -> Dataset:
     """A synthetic retailer's order, PO and stock history with its generating parameters.
 
@@ -148,6 +162,26 @@ def example_dataset(
         First day of the history (its time of day is ignored).
     days : int, default 730
         Length of the history [days], >= 28.
+    seasonality : float, default 1.0
+        Strength of the seasonal SKUs' weekly and yearly cycles: their amplitudes
+        (weekly 0.2–0.5, yearly 0.3–0.6 of the mean rate at 1.0) are multiplied by it,
+        each capped at 0.95 so the rate stays positive; 0 makes them flat.
+    lead_time_spread : float, default 1.0
+        Multiplies every supplier's coefficient of variation of lead time at the same
+        mean: gamma shape ``a / spread²``; lognormal ``s`` such that the CV scales
+        and the mean is kept. 2 doubles the spread (heavier tails).
+    share_too_low : float, default 0.3
+        Share of SKUs whose reorder point is set too low (safety factor −0.8 … 0,
+        a further −1 for intermittent and lumpy SKUs), in [0, 1].
+    allocation : {"priority", "fifo"}, default "priority"
+        How the backorder queue is served: by customer priority then arrival, or by
+        arrival alone.
+    shipping : {"partial", "complete"}, default "partial"
+        Ship what is there, or a line only whole (the lines behind it wait).
+
+    The knobs change only the simulation and the parameters they name: the random
+    draws are the same, so with the defaults the tables are those of earlier versions,
+    and two calls differing in one knob differ only through it.
 
     Returns
     -------
@@ -183,6 +217,8 @@ def example_dataset(
             per SKU, as simulated: ``ordered_units``, ``filled_units`` (shipped at
             order time), ``cancelled_units``, ``open_units`` (backordered at
             ``as_of``), ``fill_rate``.
+        ``"knobs"``
+            ``seasonality``, ``lead_time_spread`` and ``share_too_low`` as given.
         ``"rules"``
             the simulation conventions (allocation, shipping, event order, times).
 
@@ -206,6 +242,11 @@ def example_dataset(
     if int(days) < 28:
         raise ValueError(f"The 'days' parameter must be an integer >= 28. Got {days!r} instead.")
     n_skus, days = int(n_skus), int(days)
+    seasonality = check_scalar(seasonality, "seasonality", low=0)
+    lead_time_spread = check_scalar(lead_time_spread, "lead_time_spread", low=0,
+                                    closed="right")
+    share_too_low = check_scalar(share_too_low, "share_too_low", low=0, high=1)
+    allocation, shipping = check_options(allocation, shipping)
     rng = np.random.default_rng(seed)
     origin = pd.Timestamp(start).normalize()
     dates = pd.date_range(origin, periods=days, freq="D")
@@ -213,17 +254,17 @@ def example_dataset(
     as_of = origin + pd.Timedelta(seconds=t_end)
 
     skus = np.array([f"SKU-{i + 1:04d}" for i in range(n_skus)], dtype=object)
-    demand, rate = _demand_parameters(rng, skus, dates)
-    lead = _lead_time_truth()
+    demand, rate = _demand_parameters(rng, skus, dates, seasonality)
+    lead = _lead_time_truth(lead_time_spread)
     suppliers = np.array(list(SUPPLIERS), dtype=object)
     sku_supplier = suppliers[rng.permutation(np.arange(n_skus) % len(suppliers))]
-    items, policy = _items_and_policy(rng, skus, demand, lead, sku_supplier)
+    items, policy = _items_and_policy(rng, skus, demand, lead, sku_supplier, share_too_low)
     customers = _customers(rng)
 
     lines = _order_lines(rng, demand, rate, customers)
     lt_days = _lead_time_draws(rng, lead, sku_supplier, days)
 
-    sim = simulate(lines, policy, lt_days, days, t_end, dates)
+    sim = simulate(lines, policy, lt_days, days, t_end, dates, allocation, shipping)
     tables = _tables(origin, skus, lines, sim, policy, lead, customers, demand, items)
 
     truth = {
@@ -241,9 +282,14 @@ def example_dataset(
         "policy": policy,
         "customers": customers,
         "service": tables.pop("service"),
+        "knobs": {
+            "seasonality": seasonality,
+            "lead_time_spread": lead_time_spread,
+            "share_too_low": share_too_low,
+        },
         "rules": {
-            "allocation": "priority",
-            "shipping": "partial",
+            "allocation": allocation,
+            "shipping": shipping,
             "event_order": ("receipt", "demand", "cancel", "review"),
             "order_hours": ("06:00", "22:00"),
             "review_time": "22:00",
@@ -266,7 +312,8 @@ def _pattern_of_each_sku(rng: np.random.Generator, n_skus: int) -> np.ndarray:
 
 
 def _demand_parameters(
-    rng: np.random.Generator, skus: np.ndarray, dates: pd.DatetimeIndex
+    rng: np.random.Generator, skus: np.ndarray, dates: pd.DatetimeIndex,
+    seasonality: float = 1.0,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Per-SKU demand parameters and the expected line rate of each SKU and day."""
     n = len(skus)
@@ -283,6 +330,7 @@ def _demand_parameters(
     w_peak = np.where(seasonal, rng.integers(0, 7, n), 0)
     y_amp = np.where(seasonal, np.round(rng.uniform(0.3, 0.6, n), 3), 0.0)
     y_peak = np.where(seasonal, rng.integers(1, 366, n), 1)
+    w_amp, y_amp = (np.minimum(a * seasonality, MAX_AMPLITUDE) for a in (w_amp, y_amp))
     dow = dates.dayofweek.to_numpy()[None, :]
     doy = dates.dayofyear.to_numpy()[None, :]
     weekly = 1 + w_amp[:, None] * np.cos(2 * np.pi * (dow - w_peak[:, None]) / 7)
@@ -311,13 +359,29 @@ def _demand_parameters(
     return demand, rate
 
 
-def _lead_time_truth() -> dict[str, Any]:
-    dist = {s: getattr(stats, name)(**params) for s, (name, params) in SUPPLIERS.items()}
+def _spread(name: str, params: dict[str, float], spread: float) -> dict[str, float]:
+    """Supplier parameters with the coefficient of variation times ``spread``, same mean."""
+    if spread == 1.0:
+        return dict(params)
+    if name == "gamma":  # CV = 1/sqrt(a), mean = a·scale
+        mean = params["a"] * params["scale"]
+        a = params["a"] / spread**2
+        return {"a": a, "scale": mean / a}
+    # lognormal: CV² = exp(s²) − 1, mean = scale·exp(s²/2)
+    s = params["s"]
+    mean = params["scale"] * np.exp(s**2 / 2)
+    s_new = float(np.sqrt(np.log1p(spread**2 * np.expm1(s**2))))
+    return {"s": s_new, "scale": float(mean * np.exp(-s_new**2 / 2))}
+
+
+def _lead_time_truth(spread: float = 1.0) -> dict[str, Any]:
+    params = {s: _spread(name, p, spread) for s, (name, p) in SUPPLIERS.items()}
+    dist = {s: getattr(stats, name)(**params[s]) for s, (name, _) in SUPPLIERS.items()}
     table = pd.DataFrame(
         {
             "supplier_id": np.array(list(SUPPLIERS), dtype=object),
             "distribution": [name for name, _ in SUPPLIERS.values()],
-            "params": [dict(params) for _, params in SUPPLIERS.values()],
+            "params": list(params.values()),
             "mean": [float(d.mean()) for d in dist.values()],
             "p50": [float(d.ppf(0.5)) for d in dist.values()],
             "p90": [float(d.ppf(0.9)) for d in dist.values()],
@@ -344,6 +408,7 @@ def _items_and_policy(
     demand: pd.DataFrame,
     lead: dict[str, Any],
     sku_supplier: np.ndarray,
+    share_too_low: float = SHARE_TOO_LOW,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Item master and the (r, Q) policy of each SKU, some reorder points set too low."""
     n = len(skus)
@@ -357,7 +422,7 @@ def _items_and_policy(
     protect = lt_mean + 1.0  # lead time plus one review period [days]
     sigma = np.sqrt(protect * var_d + mu**2 * lt_var)
 
-    too_low = rng.permutation(n) < round(SHARE_TOO_LOW * n)
+    too_low = rng.permutation(n) < round(share_too_low * n)
     z = np.where(too_low, rng.uniform(*Z_TOO_LOW, n), rng.uniform(*Z_SOUND, n))
     slow = demand["pattern"].isin(["intermittent", "lumpy"]).to_numpy()
     z = np.round(np.where(too_low & slow, z - Z_SLOW_SHIFT, z), 2)

@@ -1,7 +1,7 @@
 """The event simulation behind :func:`backorder_analytics.data.example.example_dataset`:
 customer demand, a reorder-point policy, random lead times and a backorder queue served
-by priority, one SKU at a time. Private: the conventions are documented in
-:mod:`backorder_analytics.data.example`.
+by priority or arrival, partially or only whole, one SKU at a time. Private: the
+conventions are documented in :mod:`backorder_analytics.data.example`.
 
 A data generator, not a hot path: it walks each SKU's events in Python (60 SKUs over
 two years take well under a second).
@@ -26,6 +26,8 @@ def simulate(
     days: int,
     t_end: int,
     dates: pd.DatetimeIndex,
+    allocation: str = "priority",
+    shipping: str = "partial",
 ) -> dict[str, np.ndarray]:
     """Run every SKU through its event simulation; gather shipments, POs, counts."""
     snap_days = [0] + [d for d in range(1, days) if dates[d].day == 1]
@@ -50,6 +52,8 @@ def simulate(
             days,
             t_end,
             snap_days,
+            allocation == "fifo",
+            shipping == "complete",
         )
         ship_line.append(idx[np.asarray(out["ship_line"], dtype=np.int64)])
         ship_qty.append(out["ship_qty"])
@@ -87,13 +91,19 @@ def _simulate_sku(
     days: int,
     t_end: int,
     snap_days: list[int],
+    fifo: bool = False,
+    complete: bool = False,
 ) -> dict[str, list[int]]:
     """Event simulation of one SKU, times in seconds; lines sorted by arrival.
 
     Pending receipts (kind 0) and cancellations (kind 2) wait in a heap; at equal
-    times receipts precede demand (kind 1), which precedes cancellations. Returns
-    shipments (line position, units, time), cancel times (-1 if none), POs (units,
-    order time, receipt time or -1 while open) and the on-hand counts on snap days.
+    times receipts precede demand (kind 1), which precedes cancellations. The queue is
+    ordered by (priority, arrival), or by arrival alone when ``fifo``; it is served
+    after every receipt and cancellation. ``complete`` ships a line only whole, and
+    the lines behind it wait (no overtaking); a new line ships at once only when it
+    would head the queue and the stock covers it. Returns shipments (line position,
+    units, time), cancel times (-1 if none), POs (units, order time, receipt time or
+    -1 while open) and the on-hand counts on snap days.
     """
     n = len(times)
     remaining = list(qty)
@@ -122,43 +132,54 @@ def _simulate_sku(
                 if tp >= limit:
                     break
                 heapq.heappop(pending)
-                if kp == 0:  # receipt of PO jp: serve the queue, the rest is stock
+                if kp == 0:  # receipt of PO jp: the units join the stock
                     on_hand += po_qty[jp]
                     on_order -= po_qty[jp]
                     po_recv[jp] = tp
-                    while queue and on_hand > 0:
-                        line = queue[0][2]
-                        need = remaining[line]
-                        if need == 0:
-                            heapq.heappop(queue)
-                            continue
-                        ship = min(need, on_hand)
-                        ship_line.append(line)
-                        ship_qty.append(ship)
-                        ship_t.append(tp)
-                        remaining[line] = need - ship
-                        on_hand -= ship
-                        backlog -= ship
-                        if need == ship:
-                            heapq.heappop(queue)
                 elif remaining[jp] > 0:  # cancellation of a line still waiting
                     backlog -= remaining[jp]
                     remaining[jp] = 0
                     cancel_t[jp] = tp
+                else:
+                    continue
+                while queue and on_hand > 0:  # serve the queue, the rest is stock
+                    line = queue[0][2]
+                    need = remaining[line]
+                    if need == 0:  # cancelled
+                        heapq.heappop(queue)
+                        continue
+                    if complete and need > on_hand:
+                        break
+                    ship = min(need, on_hand)
+                    ship_line.append(line)
+                    ship_qty.append(ship)
+                    ship_t.append(tp)
+                    remaining[line] = need - ship
+                    on_hand -= ship
+                    backlog -= ship
+                    if need == ship:
+                        heapq.heappop(queue)
             else:
                 if td >= limit:
                     break
                 need = qty[i]
-                ship = min(need, on_hand)  # stock > 0 only while the queue is empty
-                if ship > 0:
+                key = (0 if fifo else prio[i], td, i)
+                while queue and remaining[queue[0][2]] == 0:
+                    heapq.heappop(queue)
+                first = not queue or key < queue[0]
+                # partial: stock > 0 only while the queue is empty
+                ship = (need if on_hand >= need else 0) if complete else min(need, on_hand)
+                if ship > 0 and first:
                     ship_line.append(i)
                     ship_qty.append(ship)
                     ship_t.append(td)
                     on_hand -= ship
+                else:
+                    ship = 0
                 if ship < need:
                     remaining[i] = need - ship
                     backlog += need - ship
-                    heapq.heappush(queue, (prio[i], td, i))
+                    heapq.heappush(queue, key)
                     if patience[i] >= 0:
                         heapq.heappush(pending, (td + patience[i], 2, i))
                 else:

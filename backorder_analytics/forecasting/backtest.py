@@ -327,8 +327,9 @@ def residual_window(season: int | None, h: int) -> int:
 
 
 def make_sampler(spec: ModelSpec, values: np.ndarray, fit: KernelFit, h: int,
-                 season: int | None = None) -> PathSampler:
-    """The forecast distribution of a fit (see :mod:`.probabilistic`).
+                 season: int | None = None, factor: float = 1.0) -> PathSampler:
+    """The forecast distribution of a fit (see :mod:`.probabilistic`), its paths
+    averaging ``factor · fit.mean``.
 
     Count distribution for the intermittent family (and for a combination with an
     intermittent component, on the combined mean); for the global family the model's
@@ -338,15 +339,24 @@ def make_sampler(spec: ModelSpec, values: np.ndarray, fit: KernelFit, h: int,
     (for a combination of continuous models: residuals of the combined fitted values,
     ψ of the combined forecast, i.e. the mean of the components' ψ).
     Bootstraps use the last :func:`residual_window` periods. The zero forecast is a
-    point mass at 0: its paths are 0, consistent with its mean."""
+    point mass at 0: its paths are 0, consistent with its mean.
+
+    ``fit`` is the kernel's fit as it is (not rescaled); ``factor`` [dimensionless]
+    scales the whole distribution with the point forecast (top-down reconciliation,
+    :mod:`~backorder_analytics.forecasting.reconcile`): the bootstrap's forecasts and
+    residuals and the model's own quantiles are multiplied by it, so the paths are
+    ``factor`` times the fit's; the count distribution is that of the scaled mean
+    (its occurrence probability scaled, the sizes kept: whole numbers)."""
     if spec.name == "zero":
         return _point_mass(values, fit, h)
     if _counts(spec):
-        return count_sampler(values, fit.mean)
+        return count_sampler(values, factor * np.asarray(fit.mean, dtype=float))
     if spec.family == "global":
         own = getattr(fit, "quantiles", None)
         if own:
-            return quantile_sampler(fit.mean, own)
+            return quantile_sampler(factor * np.asarray(fit.mean, dtype=float),
+                                    {q: factor * np.asarray(v, dtype=float)
+                                     for q, v in own.items()})
         kernel = None
     else:
         kernel = spec.kernel
@@ -356,7 +366,7 @@ def make_sampler(spec: ModelSpec, values: np.ndarray, fit: KernelFit, h: int,
     window = residual_window(season, h)
     enough = ~np.isnan(fit.mean).any(axis=1)
     if enough.all():
-        return bootstrap_sampler(values, fit, kernel, h, window)
+        return bootstrap_sampler(values, fit, kernel, h, window, factor)
     rows = np.flatnonzero(enough)
     parts = []
     if len(rows):
@@ -364,9 +374,10 @@ def make_sampler(spec: ModelSpec, values: np.ndarray, fit: KernelFit, h: int,
         start = int(first_valid_index(sub).min())
         sub_fit = KernelFit(mean=fit.mean[rows], fitted=fit.fitted[rows, start:],
                             params={k: v[rows] for k, v in fit.params.items()})
-        parts.append((rows, bootstrap_sampler(sub[:, start:], sub_fit, kernel, h, window)))
+        parts.append((rows, bootstrap_sampler(sub[:, start:], sub_fit, kernel, h, window,
+                                              factor)))
     none = np.flatnonzero(~enough)
-    parts.append((none, _point_mass(values[none], fit.mean[none], h)))
+    parts.append((none, _point_mass(values[none], factor * fit.mean[none], h)))
     return PathSampler.combine(parts, values.shape[0])
 
 

@@ -122,7 +122,6 @@ from .reconcile import (
     check_reconcile,
     forecast_total,
     reconciliation_factor,
-    scale_fit,
 )
 
 if TYPE_CHECKING:
@@ -390,13 +389,16 @@ class Forecast:
     dates : pandas.DatetimeIndex
         The ``horizon`` future periods.
     mean : numpy.ndarray, shape (n_sku, horizon)
-        Point forecasts [units per period].
+        Point forecasts [units per period]; the paths average them (``max(mean, 0)``:
+        demand paths are never below 0; see
+        :mod:`~backorder_analytics.forecasting.probabilistic`, *The mean of the paths*).
     quantiles : tuple of float
         Levels of ``quantile_values``.
     quantile_values : numpy.ndarray, shape (n_sku, n_quantiles, horizon)
         Quantile forecasts [units per period], from ``n_paths`` paths; for a model
         that forecasts its own quantiles (global family) the model's forecasts,
-        interpolated between its levels (the quantile function its paths follow).
+        interpolated between its levels (the quantile function its paths follow;
+        scaled down where the model's mean is below what they imply).
     model_ : pandas.Series
         Model used per SKU (index ``sku``).
     seed, n_paths : int
@@ -474,8 +476,10 @@ class Forecast:
         Returns
         -------
         numpy.ndarray, shape (n_sku, n, horizon), float32, or pandas.DataFrame
-            Demand [units per period]; whole numbers for intermittent models; for the
-            global family, inverse-CDF draws from the model's quantiles (see
+            Demand [units per period], averaging ``mean`` in every period (within
+            Monte Carlo error; reconciled forecasts scale their paths with their
+            mean); whole numbers for intermittent models; for the global family,
+            inverse-CDF draws from the model's quantiles (see
             :mod:`~backorder_analytics.forecasting.probabilistic`).
         """
         n = self.n_paths if n is None else int(n)
@@ -662,7 +666,9 @@ def forecast(
         Quantile levels reported [probability]. A model that forecasts its own
         quantiles (``global_gbm``) is fitted at these levels (and at
         :data:`~backorder_analytics.forecasting.probabilistic.QUANTILE_GRID`), and
-        reports its own forecasts for them, not quantiles of sampled paths.
+        reports its own forecasts for them, not quantiles of sampled paths (its
+        paths' upper tail carries the rest of its mean forecast; see
+        :mod:`~backorder_analytics.forecasting.probabilistic`).
     seed : int, default 0
         Seed of the sample paths (and so of the quantiles).
     n_paths : int, default 1000
@@ -795,14 +801,11 @@ def forecast(
                                         settings=settings)
     else:  # the decision and factor of the forecast of all the SKUs
         rec = global_inputs.reconciliation if settings["reconcile"] is not False else None
-    if rec is not None and rec.applied:
-        mean = mean * rec.factor
-    parts = []
-    for idx, spec, fit in fits.values():
-        if rec is not None and rec.applied:
-            fit = scale_fit(fit, rec.factor)
-        sub = panel.values[idx]
-        parts.append((idx, make_sampler(spec, sub, fit, h, season)))
+    factor = rec.factor if rec is not None and rec.applied else 1.0
+    mean = mean * factor
+    # each distribution from the kernel's own fit, scaled as a whole with its mean
+    parts = [(idx, make_sampler(spec, panel.values[idx], fit, h, season, factor=factor))
+             for idx, spec, fit in fits.values()]
     sampler = PathSampler.combine(parts, n, keys=stream_keys(panel.skus))
     qv = sampler.quantiles(q, n_paths, seed) if q else np.empty((n, 0, h))
     return Forecast(

@@ -9,17 +9,18 @@ Each series' in-sample one-step residuals ``e_t = y_t − fitted_t`` are resampl
 replacement (Efron, 1979; Efron & Tibshirani, 1993, ch. 9) and pushed through the
 model's linear innovations form (Hyndman, Koehler, Ord & Snyder, 2008, ch. 6)::
 
-    Y_{T+j} = ŷ_{T+j|T} + e_j + Σ_{i=1}^{j-1} ψ_i · e_{j−i},     j = 1..h
+    Y*_{T+j} = ŷ_{T+j|T} + e_j + Σ_{i=1}^{j-1} ψ_i · e_{j−i},     j = 1..h
 
 with ``ψ_i = ∂ŷ_{T+i|T} / ∂y_T``, the response of the ``i``-step forecast to the
-latest observation. ψ is measured, not derived per model: the kernel is run once
-more with the last observation raised by one unit and its fitted parameters held
-(``kernel(y', h, **fit.params)``). For the linear models this is exact: ψ = 1 for
-naive (random walk), α for SES, α + iβ for Holt, 1 every ``m`` steps for the seasonal
-naive, 0 for the zero forecast and ~0 for the historic average. For a model that is
-not an innovations model (moving average) it is the documented approximation.
-Residuals are not centred, so a biased model's bias shows in its distribution (the
-point forecast stays the model's). Paths are clipped at 0.
+latest observation. ψ is measured, not derived per model: the kernel is run on the
+data and on the data with the last observation raised by one unit, its fitted
+parameters held (``kernel(y', h, **fit.params) − kernel(y, h, **fit.params)``), so ψ
+does not depend on what was done to the forecast after the fit. For the linear
+models this is exact: ψ = 1 for naive (random walk), α for SES, α + iβ for Holt, 1
+every ``m`` steps for the seasonal naive, 0 for the zero forecast and 1/T for the
+historic average. For a model that is not an innovations model (moving average) it
+is the documented approximation. ``Y*`` is the latent demand; the demand path is
+``max(Y* + δ, 0)`` (see *The mean of the paths* below).
 
 **Count distribution** (intermittent family: Croston, SBA, TSB, ADIDA, IMAPA).
 Each period has demand with probability ``p_j`` and then a size ``1 + X``,
@@ -33,22 +34,49 @@ whole numbers (Syntetos, Babai & Gardner, 2015, on intermittent demand distribut
 
 **The model's own quantiles** (global family: a model that forecasts quantile levels
 ``u_1 < … < u_K`` itself, e.g. :func:`~backorder_analytics.forecasting.global_model.global_gbm`).
-The distribution is the model's: its quantile forecasts are reported as they are (no
-sampling), and a path draws ``U ~ Uniform(0, 1)`` independently for every period and
-returns ``Q(U)`` (inverse-CDF sampling), ``Q`` the piecewise-linear quantile function
-through the nodes ``(u_k, q_k)`` (see :func:`quantile_function`):
+The distribution is built on the model's quantiles: they are reported as they are
+(no sampling), and a path draws ``U ~ Uniform(0, 1)`` independently for every period
+and returns ``Q(U)`` (inverse-CDF sampling), ``Q`` the piecewise-linear quantile
+function through the nodes ``(u_k, q_k)`` (see :func:`quantile_function`):
 
 - between two fitted levels, linear interpolation;
 - below the lowest level, a straight line to ``(0, min(0, q_1))``: to 0, the least
   possible demand (flat at ``q_1`` in the unusual case ``q_1 < 0``);
-- above the highest level, the last segment continued to ``u = 1``, so the largest
-  value is ``q_K + (1 − u_K)·(q_K − q_{K−1}) / (u_K − u_{K−1})`` (with one level, the
-  line from the origin). The upper tail is bounded: a heavier tail than the fitted
-  levels show is not represented, so fit the levels a service target needs.
+- above the highest level, a straight line to ``(1, T)``, where the fitted levels
+  say nothing: ``T`` is set so that the mean of ``Q`` is the point forecast ``ŷ``,
+  ``T = 2 (ŷ − B) / (1 − u_K) − q_K`` with ``B = ∫₀^{u_K} Q`` (the mean model's
+  estimate and the quantile models' are separate fits; demand is right-skewed, and
+  the mean is typically above what the body of the quantiles shows, so the mass it
+  adds goes to the tail). Where ``T`` would fall below ``q_K`` (the quantiles with
+  a flat top already average more than ``ŷ``) the top is flat and all the
+  quantiles are scaled by ``ŷ / (B + (1 − u_K) q_K)``; then, and only then, the
+  reported quantiles differ from the model's.
 
-Periods are independent (ψ = 0: the model is direct, no forecast is fed back), and the
-mean of the paths is that of ``Q``, which may differ from the point forecast (a
-separate mean model). Paths are continuous.
+Periods are independent (ψ = 0: the model is direct, no forecast is fed back). Paths
+are continuous.
+
+The mean of the paths
+---------------------
+The paths of every series average its point forecast ``ŷ_j`` in every period (the
+forecast is the mean of future demand; the planning code consumes the paths), with
+the forecast's own scaling: a forecast reconciled top-down to ``c · ŷ`` gets ``c``
+times the model's paths (:func:`~backorder_analytics.forecasting.backtest.make_sampler`,
+``factor``). Demand is at least 0, so a forecast below 0 (a trend extrapolated down)
+gets paths of 0, with mean ``max(ŷ_j, 0)``.
+
+- Count and quantile rows average ``ŷ`` by construction, up to Monte Carlo error.
+- Bootstrap rows are moment-matched after clipping at 0 (Glasserman, 2004,
+  §4.5.1): clipping a path at 0 raises the mean (a series near zero with
+  residuals of a few units would average far above its forecast), and resampled
+  residuals need not average 0 (a biased model). Per series and period, all the
+  latent paths are shifted by one ``δ`` that solves
+  ``mean_p max(Y*_p + δ, 0) = ŷ`` (:func:`censored_mean_match`): the demand is the
+  latent demand censored at 0 (Tobin, 1958), with its location set by the mean. The
+  shift keeps the spread of the residuals and the paths' ranks and dependence across
+  periods; near zero it turns mass into zeros. The mean of the paths is then ``ŷ``
+  exactly (to float32 rounding) for any number of paths, so a series' paths depend
+  on ``n_paths`` (the first ``k`` of ``n`` paths are not the ``k`` paths of a call
+  with ``n_paths = k``), never on other series. The quantiles come from these paths.
 
 :func:`~backorder_analytics.forecasting.lead_time_demand.lead_time_demand` sums the paths
 over a lead time that is itself random.
@@ -83,12 +111,18 @@ Statistics*, 7(1), 1–26.
 Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman &
 Hall, ch. 9 (bootstrapping regression models: resampling residuals).
 
+Glasserman, P. (2004). *Monte Carlo Methods in Financial Engineering*. Springer,
+§4.5.1 (moment matching through path adjustments).
+
 Hyndman, R. J., Koehler, A. B., Ord, J. K. & Snyder, R. D. (2008). *Forecasting with
 Exponential Smoothing: The State Space Approach*. Springer, ch. 6.
 
 Syntetos, A. A., Babai, M. Z. & Gardner, E. S. (2015). Forecasting intermittent
 inventory demands: simple parametric methods vs. bootstrapping. *Journal of
 Business Research*, 68(8), 1746–1752.
+
+Tobin, J. (1958). Estimation of relationships for limited dependent variables.
+*Econometrica*, 26(1), 24–36.
 """
 
 from __future__ import annotations
@@ -97,6 +131,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from .base import KernelFit
@@ -106,8 +141,10 @@ __all__ = [
     "QUANTILE_GRID",
     "PathSampler",
     "bootstrap_sampler",
+    "censored_mean_match",
     "count_sampler",
     "quantile_function",
+    "quantile_function_mean",
     "quantile_sampler",
     "impulse_response",
     "quantiles_from_paths",
@@ -162,6 +199,12 @@ def impulse_response(kernel: Callable[..., KernelFit], y: np.ndarray, h: int,
                      fit: KernelFit) -> np.ndarray:
     """ψ weights: how each step's forecast moves when the last observation rises by 1.
 
+    The kernel is run twice with the fit's parameters held, on ``y`` and on ``y`` with
+    its last value raised by one unit, and ψ is the difference of the two forecasts.
+    ``fit.mean`` is not used: a forecast rescaled after the fit (top-down
+    reconciliation multiplies it by a factor ``c``) would otherwise add
+    ``(1 − c) · mean`` to every ψ.
+
     Parameters
     ----------
     kernel : callable
@@ -172,7 +215,7 @@ def impulse_response(kernel: Callable[..., KernelFit], y: np.ndarray, h: int,
         Horizon [periods].
     fit : KernelFit
         The kernel's fit on ``y``; its ``params`` are passed back so they stay fixed
-        (when the kernel does not accept them it is refitted).
+        (when the kernel does not accept them it is refitted on both panels).
 
     Returns
     -------
@@ -185,14 +228,21 @@ def impulse_response(kernel: Callable[..., KernelFit], y: np.ndarray, h: int,
     >>> y = np.array([[1.0, 2.0, 3.0]])
     >>> impulse_response(naive, y, 2, naive(y, 2)), impulse_response(zero, y, 2, zero(y, 2))
     (array([[1., 1.]]), array([[0., 0.]]))
+
+    A scaled forecast does not change ψ:
+
+    >>> scaled = naive(y, 2)
+    >>> scaled.mean = 0.5 * scaled.mean
+    >>> impulse_response(naive, y, 2, scaled)
+    array([[1., 1.]])
     """
     y2 = y.copy()
     y2[:, -1] += 1.0
     try:
-        moved = kernel(y2, h, **fit.params)
+        base, moved = kernel(y, h, **fit.params), kernel(y2, h, **fit.params)
     except TypeError:
-        moved = kernel(y2, h)
-    psi = np.asarray(moved.mean, dtype=float) - np.asarray(fit.mean, dtype=float)
+        base, moved = kernel(y, h), kernel(y2, h)
+    psi = np.asarray(moved.mean, dtype=float) - np.asarray(base.mean, dtype=float)
     return np.nan_to_num(psi, nan=0.0, posinf=0.0, neginf=0.0)
 
 
@@ -213,13 +263,14 @@ def quantile_function(levels: np.ndarray, values: np.ndarray, u: np.ndarray) -> 
     """The piecewise-linear quantile function through ``(levels, values)``, at ``u``.
 
     Linear between the nodes; below ``levels[0]`` a line to ``(0, min(0, values[0]))``;
-    above ``levels[-1]`` the last segment continued (see the module docstring). Exact at
-    the nodes: ``u == levels[k]`` gives ``values[:, k]``.
+    above ``levels[-1]`` the last segment continued (a sampler's levels end at 1, see
+    :func:`quantile_sampler`). Exact at the nodes: ``u == levels[k]`` gives
+    ``values[:, k]``.
 
     Parameters
     ----------
     levels : numpy.ndarray, shape (k,)
-        Increasing levels in (0, 1) [probability].
+        Increasing levels in (0, 1] [probability].
     values : numpy.ndarray, shape (n, k, h)
         Quantiles at ``levels``, non-decreasing along axis 1 [units per period].
     u : numpy.ndarray, shape (n, m, h)
@@ -249,6 +300,128 @@ def quantile_function(levels: np.ndarray, values: np.ndarray, u: np.ndarray) -> 
     return np.where(u == nodes[seg + 1], hi, out)
 
 
+def quantile_function_mean(levels: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The mean of the piecewise-linear quantile function through ``(levels, values)``.
+
+    ``E[Q(U)] = ∫₀¹ Q(u) du`` with ``Q`` as :func:`quantile_function` draws it (the
+    line to ``(0, min(0, q_1))`` below the lowest level, the last segment continued
+    to ``u = 1``): ``Q`` is linear between consecutive nodes, so the integral is the
+    trapezoid sum over them, exactly.
+
+    Parameters
+    ----------
+    levels : numpy.ndarray, shape (k,)
+        Increasing levels in (0, 1] [probability].
+    values : numpy.ndarray, shape (n, k, h)
+        Quantiles at ``levels`` [units per period].
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, h)
+        The mean [units per period].
+
+    Examples
+    --------
+    >>> values = np.array([2.0, 4.0])[None, :, None]        # q(0.5) = 2, q(0.9) = 4
+    >>> float(quantile_function_mean(np.array([0.5, 0.9]), values)[0, 0])
+    2.125
+
+    (``0.5 · (0 + 2) / 2 + 0.4 · (2 + 4) / 2 + 0.1 · (4 + 4.5) / 2``.)
+    """
+    levels = np.asarray(levels, dtype=float)
+    values = np.asarray(values, dtype=float)
+    n, _, h = values.shape
+    top = quantile_function(levels, values, np.ones((n, 1, h)))
+    nodes = np.concatenate([[0.0], levels, [1.0]])
+    vals = np.concatenate([np.minimum(values[:, :1], 0.0), values, top], axis=1)
+    width = np.diff(nodes)[None, :, None]
+    return (width * (vals[:, 1:] + vals[:, :-1]) / 2).sum(axis=1)
+
+
+def censored_mean_match(paths: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Shift each series' paths, step by step, then clip them at 0, so that they
+    average ``max(target, 0)`` exactly.
+
+    For every series ``i`` and step ``j`` the shift ``δ`` solves
+    ``G(δ) = mean_p max(x_{i,p,j} + δ, 0) = target_{i,j}``: the moment-matching path
+    adjustment of Glasserman (2004, §4.5.1), applied to demand censored at zero
+    (Tobin, 1958): ``x + δ`` is the latent demand, ``max(x + δ, 0)`` the demand.
+    ``G`` is continuous, convex, piecewise linear and increasing where positive, so
+    for a target > 0 the solution is unique. Newton's method from
+    ``δ₀ = target − mean(x)`` (where ``G(δ₀) ≥ target``) reads
+    ``δ_{k+1} = (n · target − Σ_{x > −δ_k} x) / #{x > −δ_k}``; on a convex function
+    it approaches the root from the right without overshooting, and it has the root
+    exactly once the set of positive paths stops changing (at most ``n`` steps, a
+    handful in practice). A cell where no path reaches 0 takes ``δ₀``, a target
+    ``≤ 0`` (or NaN) gives paths of 0; a NaN path value is read as 0.
+
+    Parameters
+    ----------
+    paths : numpy.ndarray, shape (n_series, n, h)
+        Paths before clipping [units per period].
+    target : numpy.ndarray, shape (n_series, h)
+        The mean wanted for every series and step [units per period].
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_series, n, h), float32
+        ``max(x + δ, 0)``: ≥ 0, in the same order as ``x`` along the path axis (so
+        the paths keep their ranks and their dependence across steps); the mean over
+        the paths is the target up to float32 rounding.
+
+    Examples
+    --------
+    >>> x = np.array([-3.0, -1.0, 0.0, 1.0, 8.0])[None, :, None]   # mean 1
+    >>> out = censored_mean_match(x, np.array([[1.0]]))[0, :, 0]
+    >>> out.tolist(), float(out.mean())                  # δ = −3: only 8 stays > 0
+    ([0.0, 0.0, 0.0, 0.0, 5.0], 1.0)
+    """
+    out = np.array(paths, dtype=np.float32, order="C")
+    target = np.broadcast_to(np.asarray(target, dtype=float), (out.shape[0], out.shape[2]))
+    if out.size:
+        _censored_mean_match(out, np.ascontiguousarray(target))
+    return out
+
+
+@numba.njit(cache=True)
+def _censored_mean_match(x, target):  # pragma: no cover (compiled)
+    """:func:`censored_mean_match` in place on ``x`` (float32, (n_series, n, h))."""
+    n_series, n, h = x.shape
+    for i in range(n_series):
+        for j in range(h):
+            t = target[i, j]
+            if not t > 0:  # also NaN: nothing to average
+                for k in range(n):
+                    x[i, k, j] = 0.0
+                continue
+            total = 0.0
+            low = np.inf
+            for k in range(n):
+                v = float(x[i, k, j])
+                if v != v:  # NaN (no forecast): read as 0
+                    v = 0.0
+                    x[i, k, j] = 0.0
+                total += v
+                low = min(low, v)
+            delta = t - total / n
+            if low + delta < 0:  # clipping binds: Newton steps from the right
+                count = n + 1
+                for _ in range(n + 1):  # the positive set only shrinks: ≤ n changes
+                    above = 0.0
+                    m = 0
+                    for k in range(n):
+                        v = float(x[i, k, j])
+                        if v + delta > 0:
+                            above += v
+                            m += 1
+                    if m == 0 or m == count:  # the positive set is final: δ is exact
+                        break
+                    count = m
+                    delta = (n * t - above) / m
+            for k in range(n):
+                x[i, k, j] = max(float(x[i, k, j]) + delta, 0.0)
+
+
 # ---------------------------------------------------------------------------
 # the sampler
 # ---------------------------------------------------------------------------
@@ -265,7 +438,8 @@ class PathSampler:
     Attributes
     ----------
     mean : numpy.ndarray, shape (n, h)
-        Point forecasts [units per period].
+        Point forecasts [units per period]: the mean of every row's paths (``max(mean,
+        0)``; see the module docstring, *The mean of the paths*).
     count : numpy.ndarray of bool, shape (n,)
         True: count distribution; False: residual bootstrap.
     psi : numpy.ndarray, shape (n, h)
@@ -284,9 +458,10 @@ class PathSampler:
     given : numpy.ndarray of bool, shape (n,)
         True: the model's own quantiles (inverse-CDF paths); default none.
     levels : numpy.ndarray, shape (k,)
-        Increasing quantile levels of ``qvalues`` [probability] (given rows).
+        Increasing quantile levels of ``qvalues`` [probability] (given rows); the last
+        is 1 (the top of the tail, see :func:`quantile_sampler`).
     qvalues : numpy.ndarray, shape (n, k, h)
-        The model's quantile forecasts at ``levels`` [units per period] (given rows).
+        The quantile function at ``levels`` [units per period] (given rows).
     keys : numpy.ndarray of int64, shape (n,), optional
         Random-stream key per row, :func:`stream_keys` of the SKU ids: row ``i`` draws
         from ``default_rng([seed, keys[i]])``. None (default): the row numbers.
@@ -407,8 +582,8 @@ class PathSampler:
                 a = np.where(lag[None] >= 0, full[:, np.clip(lag, 0, None)], 0.0)
                 e = np.matmul(e, a.astype(np.float32))
             paths = mean[boot][:, None, :].astype(np.float32) + e
-            np.maximum(paths, 0, out=paths)
-            out[boot] = np.nan_to_num(paths, nan=0.0)
+            _censored_mean_match(paths, np.ascontiguousarray(mean[boot]))
+            out[boot] = paths
         if len(cnt):
             occurs = u[cnt] < self.prob[rows[cnt]][:, None, :]
             sizes = np.zeros((len(cnt), n_paths, h), dtype=np.float32)
@@ -446,7 +621,8 @@ class PathSampler:
         Returns
         -------
         numpy.ndarray, shape (n_rows, n_paths, h), float32
-            Demand paths [units per period], ≥ 0.
+            Demand paths [units per period], ≥ 0; each row's average its ``mean``
+            (see the module docstring, *The mean of the paths*).
         """
         n_paths, seed = int(n_paths), int(seed)
         wanted = (np.arange(self.n_series) if rows is None
@@ -466,7 +642,8 @@ class PathSampler:
         rows linear interpolation (Hyndman & Fan, 1996, definitions 1 and 7). Rows
         with the model's own quantiles are not sampled: they get
         :func:`quantile_function` at ``quantiles``, so a fitted level returns the
-        model's forecast exactly.
+        model's forecast exactly (unless the quantiles were scaled down to the point
+        forecast, see :func:`quantile_sampler`).
         """
         n_paths, seed = int(n_paths), int(seed)
         out = np.empty((self.n_series, len(quantiles), self.horizon))
@@ -525,7 +702,8 @@ def quantiles_from_paths(paths: np.ndarray, quantiles: Sequence[float],
 
 
 def bootstrap_sampler(y: np.ndarray, fit: KernelFit, kernel: Callable[..., KernelFit] | None,
-                      h: int, max_residuals: int | None = None) -> PathSampler:
+                      h: int, max_residuals: int | None = None,
+                      factor: float = 1.0) -> PathSampler:
     """Residual-bootstrap ingredients for a continuous model (see the module docstring).
 
     Parameters
@@ -533,25 +711,39 @@ def bootstrap_sampler(y: np.ndarray, fit: KernelFit, kernel: Callable[..., Kerne
     y : numpy.ndarray, shape (n, n_time)
         Training panel [units per period].
     fit : KernelFit
-        The model's fit on ``y``.
+        The model's fit on ``y``, as the kernel returned it.
     kernel : callable or None
         The model's kernel, for the ψ weights; None: ψ = 0 (independent errors).
     h : int
         Horizon [periods].
     max_residuals : int, optional
         Use only the last this many periods' residuals (default all).
+    factor : float, default 1
+        Scale of the forecast distribution [dimensionless]: the point forecasts and
+        the residuals are multiplied by it, so the paths are ``factor`` times those
+        of the fit (top-down reconciliation's factor, see
+        :mod:`~backorder_analytics.forecasting.reconcile`); ψ is a ratio and stays.
 
     Returns
     -------
     PathSampler
+
+    Examples
+    --------
+    >>> from backorder_analytics.forecasting.baseline import naive
+    >>> y = np.array([[10.0, 12.0, 11.0, 13.0]])
+    >>> a = bootstrap_sampler(y, naive(y, 3), naive, 3).sample(200, seed=0)
+    >>> b = bootstrap_sampler(y, naive(y, 3), naive, 3, factor=0.5).sample(200, seed=0)
+    >>> bool(np.allclose(b, 0.5 * a)), a.mean(axis=1).round(4).tolist()
+    (True, [[13.0, 13.0, 13.0]])
     """
     n = y.shape[0]
     pool, n_pool = _residual_pool(y, fit.fitted, max_residuals)
     psi = impulse_response(kernel, y, h, fit) if kernel is not None else np.zeros((n, h))
     return PathSampler(
-        mean=np.asarray(fit.mean, dtype=float), count=np.zeros(n, bool), psi=psi, pool=pool,
-        n_pool=n_pool, prob=np.zeros((n, h)), extra_mean=np.zeros((n, h)),
-        shape=np.full(n, np.inf),
+        mean=factor * np.asarray(fit.mean, dtype=float), count=np.zeros(n, bool), psi=psi,
+        pool=(pool * np.float32(factor)).astype(np.float32), n_pool=n_pool,
+        prob=np.zeros((n, h)), extra_mean=np.zeros((n, h)), shape=np.full(n, np.inf),
     )
 
 
@@ -563,24 +755,42 @@ def quantile_sampler(mean: np.ndarray, quantiles: dict[float, np.ndarray]) -> Pa
     mean : numpy.ndarray, shape (n, h)
         The model's point forecasts [units per period].
     quantiles : dict of float to numpy.ndarray
-        Level to quantile forecasts of shape ``(n, h)`` [units per period]
-        (e.g. :attr:`GlobalFit.quantiles
+        Level to quantile forecasts of shape ``(n, h)`` [units per period], levels in
+        (0, 1) (e.g. :attr:`GlobalFit.quantiles
         <backorder_analytics.forecasting.global_model.GlobalFit>`).
 
     Returns
     -------
     PathSampler
-        Rows whose quantiles are all finite use :func:`quantile_function` (see the
-        module docstring); a row with a missing quantile (a series too short for the
-        model) gets the point forecast as its only path value (0 where that is NaN
-        too).
+        Rows whose quantiles are all finite use :func:`quantile_function` through the
+        quantiles and, at level 1, the top ``T`` that makes the mean of the paths the
+        point forecast (see the module docstring; the sampler's ``levels`` end with
+        1): with ``B = ∫₀^{u_K} Q`` and ``w = 1 − u_K``,
+        ``T = 2 (mean − B) / w − q_K``; where that is below ``q_K`` (the fitted
+        quantiles with a flat top already average more than the mean) the top is
+        ``q_K`` and every quantile is multiplied by ``mean / (B + w · q_K)``. A row
+        with a missing quantile (a series too short for the model) gets the point
+        forecast as its only path value (0 where that is NaN too).
 
     Examples
     --------
-    >>> s = quantile_sampler(np.array([[2.0]]), {0.5: np.array([[2.0]]),
-    ...                                          0.9: np.array([[4.0]])})
-    >>> s.quantiles([0.5, 0.7, 0.9], n_paths=10, seed=0)[0, :, 0]
-    array([2., 3., 4.])
+    Nodes (0, 0), (0.5, 2), (0.9, 4): ``B = 0.5 · 1 + 0.4 · 3 = 1.7``. A mean of
+    2.125 gives the top 4.5 (the last segment continued), a mean of 2.5 the top 12;
+    the fitted quantiles stay:
+
+    >>> q = {0.5: np.array([[2.0, 2.0]]), 0.9: np.array([[4.0, 4.0]])}
+    >>> s = quantile_sampler(np.array([[2.125, 2.5]]), q)
+    >>> s.levels.tolist(), s.qvalues[0, -1].round(6).tolist()
+    ([0.5, 0.9, 1.0], [4.5, 12.0])
+    >>> s.quantiles([0.5, 0.9], n_paths=10, seed=0)[0]
+    array([[2., 2.],
+           [4., 4.]])
+
+    A mean of 1.05, half of ``B + 0.1 · 4 = 2.1``: the quantiles are halved.
+
+    >>> quantile_sampler(np.array([[1.05]]), {0.5: np.array([[2.0]]),
+    ...                                       0.9: np.array([[4.0]])}).qvalues[0, :, 0]
+    array([1., 2., 2.])
     """
     mean = np.asarray(mean, dtype=float)
     n, h = mean.shape
@@ -590,6 +800,20 @@ def quantile_sampler(mean: np.ndarray, quantiles: dict[float, np.ndarray]) -> Pa
     qvalues = np.sort(qvalues, axis=1)  # never crossing, as a quantile function must
     given = np.isfinite(qvalues).all(axis=(1, 2)) & (len(levels) > 0)
     qvalues = np.where(given[:, None, None], qvalues, 0.0)
+    if len(levels) and levels[-1] < 1:
+        target = np.where(np.isfinite(mean), mean, quantile_function_mean(levels, qvalues))
+        nodes = np.concatenate([[0.0], levels])
+        vals = np.concatenate([np.minimum(qvalues[:, :1], 0.0), qvalues], axis=1)
+        body = (np.diff(nodes)[None, :, None] * (vals[:, 1:] + vals[:, :-1]) / 2).sum(axis=1)
+        width, q_top = 1.0 - levels[-1], qvalues[:, -1]
+        top = 2.0 * (target - body) / width - q_top
+        lift = top >= q_top
+        flat = body + width * q_top
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(lift, 1.0, np.where(flat > 0, np.maximum(target, 0.0) / flat, 0.0))
+        levels = np.append(levels, 1.0)
+        qvalues = np.concatenate([qvalues, np.where(lift, top, q_top)[:, None, :]], axis=1)
+        qvalues = np.where(given[:, None, None], qvalues * ratio[:, None, :], 0.0)
     return PathSampler(
         mean=np.where(given[:, None], mean, np.nan_to_num(mean)), count=np.zeros(n, bool),
         psi=np.zeros((n, h)), pool=np.zeros((n, 1), np.float32),

@@ -13,7 +13,10 @@ by one factor so that they add up to the forecast of the total:
 with ``F`` the forecast of the total over the horizon (clipped at zero). One factor
 for the whole horizon keeps each SKU's forecast shape (a seasonal SKU keeps its
 season). The total is forecast by the smoothing family (:data:`TOTAL_MODELS`), the
-one chosen by rolling-origin backtest on the total.
+one chosen by rolling-origin backtest on the total. The forecast distribution is
+scaled with the mean: a SKU's sample paths are ``c`` times those of its model
+(whole-number count paths have their demand occurrence scaled instead), so they
+still average the forecast.
 
 With ``reconcile="auto"`` the automatic forecast reconciles only when its own
 backtest says so: at each backtest origin the chosen models' forecasts, raw and
@@ -125,7 +128,12 @@ def reconciliation_factor(total: np.ndarray, sku_mean: np.ndarray) -> float:
 
 def scale_fit(fit: KernelFit, factor: float) -> KernelFit:
     """``fit`` with its forecasts (mean, and the model's own quantiles if any) times
-    ``factor``; fitted values and parameters unchanged."""
+    ``factor``; fitted values and parameters unchanged.
+
+    For the point forecasts only: the distribution of a reconciled forecast is built
+    from the kernel's own fit, scaled as a whole
+    (:func:`~backorder_analytics.forecasting.backtest.make_sampler` with ``factor``),
+    so that its paths are ``factor`` times the model's and average the scaled mean."""
     changes = {"mean": fit.mean * factor}
     own = getattr(fit, "quantiles", None)
     if isinstance(own, dict):

@@ -9,8 +9,16 @@ Ignoring open POs biases lead times low, because the slow POs are the ones still
 * an empirical curve per group, the Kaplan–Meier estimate [1]_;
 * gamma, lognormal and Weibull fits by censored maximum likelihood [2]_, one chosen per
   group by AIC;
-* shrinkage of groups with few POs toward their parent (SKU → supplier → all);
+* partial pooling of groups with few POs toward their siblings (the SKUs of one
+  supplier, or all suppliers), on the log scale where suppliers are comparable: the
+  mean and the spread of each group's log lead time are shrunk as in the hierarchical
+  normal model [3]_ [4]_, each only as far as the group's own data cannot tell it apart
+  from the others (:mod:`~backorder_analytics.leadtime.pooling`);
 * supplier lateness, ``received_date − expected_date``, with open POs censored too.
+
+Pooling replaced a mixture ``w · own + (1 − w) · all POs`` (``w = n / (n + 10)``),
+which lent a fast supplier with 20 POs the tail of the slow ones: two months into the
+example data its p90 came out 78–129% high (``benchmarks/leadtime_shrinkage.py``).
 
 References
 ----------
@@ -18,6 +26,11 @@ References
    observations. *Journal of the American Statistical Association* 53(282), 457–481.
 .. [2] Klein, J. P. and Moeschberger, M. L. (2003). *Survival Analysis: Techniques for
    Censored and Truncated Data*, 2nd ed., Springer, sections 3.5 and 12.2.
+.. [3] Gelman, A., Carlin, J. B., Stern, H. S., Dunson, D. B., Vehtari, A. and Rubin,
+   D. B. (2013). *Bayesian Data Analysis*, 3rd ed., CRC Press, chapter 5 (section 5.4:
+   the normal model with known variances, equations 5.17–5.20).
+.. [4] Efron, B. and Morris, C. (1975). Data analysis using Stein's estimator and its
+   generalizations. *Journal of the American Statistical Association* 70(350), 311–319.
 """
 
 from __future__ import annotations
@@ -31,7 +44,8 @@ import pandas as pd
 from scipy import stats
 
 from ..exceptions import DataError, NotFittedError
-from .survival import FAMILIES, fit_censored, kaplan_meier, km_quantile, km_survival_at, mix
+from .pooling import from_log_moments, log_moments, shrink
+from .survival import FAMILIES, fit_censored, kaplan_meier, km_quantile, km_survival_at
 
 __all__ = ["DISTRIBUTIONS", "LeadTimeModel", "fit_lead_times", "dataset_lead_times"]
 
@@ -56,7 +70,7 @@ def fit_lead_times(
     as_of: Any = None,
     distributions: Sequence[str] = DISTRIBUTIONS,
     min_pos: int = 3,
-    shrinkage: float = 10.0,
+    shrinkage: float = 1.0,
     window_days: float | None = None,
     shrink_below: int = 30,
 ) -> LeadTimeModel:
@@ -75,16 +89,31 @@ def fit_lead_times(
       lead times below :data:`MIN_LEAD_TIME` (half a day) are set to it in these fits;
     * the family with the lowest AIC ``= 2k − 2 log L`` (every candidate has ``k = 2``
       parameters, so this is the highest likelihood);
-    * shrinkage of groups with few POs: a group with ``n < shrink_below`` received POs
-      gets the mixture ``w · own + (1 − w) · parent`` with ``w = n / (n + shrinkage)``;
-      larger groups stand on their own (a mixture would lend them the parent's tail:
-      a fast supplier with hundreds of POs must not inherit a slow one's p99). A
-      mixture (not averaged parameters) keeps every quantile between the two and has
-      an exact sampler. The parent of a SKU group is its supplier
-      (the supplier of most of its POs when ``by=("sku",)``), whose own distribution is
-      shrunk toward all POs; any other group's parent is all POs. A group with fewer
-      than ``min_pos`` received POs has no own fit and uses its parent's distribution
-      (``note`` in the summary says so), as does a group absent from the data;
+    * partial pooling of groups with few POs (``n < shrink_below`` received), on the
+      log scale where groups are comparable. The chosen fit is summarised by the mean
+      ``m = E[log T]`` and the log standard deviation ``ℓ = log SD[log T]`` of log lead
+      time (closed forms per family). Each of the two is pooled with the hierarchical
+      normal model [3]_ [4]_ (the group's true value drawn around its parent's mean
+      with between-group variance ``τ²``, its own estimate measured with sampling
+      variance ``v``): the posterior mean ``w · own + (1 − w) · μ`` with
+      ``w = τ² / (τ² + shrinkage · v)``. ``v`` is ``1 / (2 (n − 1))`` for ``ℓ`` and
+      ``sd² / n`` for ``m``, at the pooled sd (three POs that happen to agree do not
+      make a precise mean); ``n`` counts received POs, so open POs inform the group
+      only through its censored fit. ``μ`` (the precision-weighted mean over the
+      parent's groups) and ``τ²`` are estimated from the groups, by the
+      DerSimonian–Laird moment estimator [5]_ (one ``τ²`` per level, one ``μ`` per
+      parent). So a group moves toward the others only as far as its own data cannot
+      tell it apart from them: a fast supplier with 20 POs next to slow ones keeps its
+      own location and narrow spread, one with 3 POs among similar groups is pulled
+      most of the way. The result is the group's own family with the pooled ``m`` and
+      ``ℓ``; ``weight`` and ``weight_scale`` in the summary are the own shares ``w``.
+      Groups with ``shrink_below`` received POs or more stand on their own, but still
+      inform ``μ`` and ``τ²``. The groups pooled together are the SKUs of one supplier
+      for SKU groups (the supplier of most of its POs when ``by=("sku",)``), all groups
+      otherwise. A group with fewer than ``min_pos`` received POs has no own fit and
+      uses its parent's distribution: its supplier's (itself pooled among the
+      suppliers) for a SKU group, that of all POs otherwise (``note`` in the summary
+      says so), as does a group absent from the data;
     * lateness ``received_date − expected_date`` [days] where ``expected_date`` is
       known. Open POs are right-censored at ``as_of − expected_date``, so an open PO
       already past its promised date counts as late. ``share_late`` = P(lateness > 0)
@@ -106,10 +135,14 @@ def fit_lead_times(
         Candidate families, scipy.stats names.
     min_pos : int, default 3
         Fewest received POs for a group to get its own fit (at least 2).
-    shrinkage : float, default 10
-        ``k`` in the weight ``n / (n + k)`` [POs]; 0 turns shrinkage off.
+    shrinkage : float, default 1
+        Strength of the pooling: multiplies each group's sampling variance ``v`` in the
+        weights. 1 gives the empirical-Bayes posterior mean, 0 turns pooling off
+        (every group with its own fit keeps it), larger values pool more, as if each
+        group had ``n / shrinkage`` POs. (Until issue 11 this was ``k`` in a mixture
+        weight ``n / (n + k)``, default 10.)
     shrink_below : int, default 30
-        Groups with at least this many received POs are not shrunk.
+        Groups with at least this many received POs are not pooled.
     window_days : float, optional
         Use only POs ordered in the ``window_days`` days up to ``as_of``
         (``as_of − window_days < order_date <= as_of``): the estimate then describes
@@ -125,6 +158,20 @@ def fit_lead_times(
         Missing columns, missing dates, receipts before orders, or no received PO.
     ValueError
         An unknown family or a bad ``min_pos`` / ``shrinkage`` / ``window_days``.
+
+    References
+    ----------
+    .. [1] Kaplan, E. L. and Meier, P. (1958). Nonparametric estimation from incomplete
+       observations. *Journal of the American Statistical Association* 53(282), 457–481.
+    .. [2] Klein, J. P. and Moeschberger, M. L. (2003). *Survival Analysis: Techniques
+       for Censored and Truncated Data*, 2nd ed., Springer, sections 3.5 and 12.2.
+    .. [3] Gelman, A. et al. (2013). *Bayesian Data Analysis*, 3rd ed., CRC Press,
+       section 5.4 (equations 5.17–5.20).
+    .. [4] Efron, B. and Morris, C. (1975). Data analysis using Stein's estimator and its
+       generalizations. *Journal of the American Statistical Association* 70(350),
+       311–319.
+    .. [5] DerSimonian, R. and Laird, N. (1986). Meta-analysis in clinical trials.
+       *Controlled Clinical Trials* 7(3), 177–188.
 
     Examples
     --------
@@ -188,9 +235,11 @@ class LeadTimeModel:
         ``by=()``.
     summary : pandas.DataFrame
         One row per group: ``n_pos``, ``n_received``, ``n_open``, ``distribution``
-        (chosen family), ``params``, ``aic_<family>``, ``weight`` (own share after
-        shrinkage), ``mean``, ``p50``, ``p90``, ``p95`` [days] of the group's
-        distribution (after shrinkage), ``fit_p50``/``fit_p90`` of its own chosen fit,
+        (chosen family), ``params`` (of its own fit), ``aic_<family>``, ``weight`` and
+        ``weight_scale`` (the own shares of the mean and of the log standard deviation
+        of log lead time after pooling: 1 not pooled, 0 the parent's distribution),
+        ``mean``, ``p50``, ``p90``, ``p95`` [days] of the group's distribution (after
+        pooling), ``fit_p50``/``fit_p90`` of its own chosen fit,
         ``km_p50``/``km_p90`` (Kaplan–Meier; NaN where censoring hides them),
         ``completed_p90`` (received POs only, for comparison), ``lateness_n``,
         ``lateness_mean``, ``lateness_p50``, ``lateness_p90`` [days], ``share_late``
@@ -204,7 +253,7 @@ class LeadTimeModel:
 
     def __init__(self, by: Sequence[str] = ("supplier_id",), as_of: Any = None,
                  distributions: Sequence[str] = DISTRIBUTIONS, min_pos: int = 3,
-                 shrinkage: float = 10.0, window_days: float | None = None,
+                 shrinkage: float = 1.0, window_days: float | None = None,
                  shrink_below: int = 30) -> None:
         self.by = (by,) if isinstance(by, str) else tuple(by)
         self.as_of = as_of
@@ -228,11 +277,11 @@ class LeadTimeModel:
                 f"purchase_orders: at least 2 received POs with different lead times are "
                 f"needed to fit a lead-time distribution; found {top['n_received']} received "
                 f"by as_of={self.as_of_}. Fix: pass a later as_of or more history.")
-        top.update(weight=1.0, dist=top["own"], note="")
+        top.update(weight=1.0, weight_scale=1.0, dist=top["own"], note="")
         self._parents = {ALL: top}
         if levels["parent"] is not None:
-            self._parents.update(self._fit_level(frame, ["supplier_id"], lambda _: top))
-        parent_of = levels["parent"] or (lambda _: top)
+            self._parents.update(self._fit_level(frame, ["supplier_id"], lambda _: ALL))
+        parent_of = levels["parent"] or (lambda _: ALL)
         fits = self._fit_level(frame, list(self.by), parent_of) if self.by else {ALL: top}
         self._fits = fits
         self.groups_ = list(fits)
@@ -247,8 +296,9 @@ class LeadTimeModel:
             raise ValueError(f"The 'min_pos' parameter must be an integer >= 2. "
                              f"Got {self.min_pos!r} instead.")
         if not np.isfinite(self.shrinkage) or self.shrinkage < 0:
-            raise ValueError(f"The 'shrinkage' parameter must be a number >= 0 [POs]. "
-                             f"Got {self.shrinkage!r} instead.")
+            raise ValueError(f"The 'shrinkage' parameter must be a finite number >= 0 (1: "
+                             f"empirical-Bayes pooling, 0: none). Got {self.shrinkage!r} "
+                             "instead.")
         if self.window_days is not None and not self.window_days > 0:
             raise ValueError(f"The 'window_days' parameter must be > 0 [days] or None. "
                              f"Got {self.window_days!r} instead.")
@@ -309,25 +359,59 @@ class LeadTimeModel:
         sku_supplier = (frame.groupby(list(self.by), sort=False)["_supplier"]
                         .agg(lambda s: s.mode().iloc[0]))
         self._sku_supplier = sku_supplier.to_dict()
-        return {"parent": lambda label: self._parents.get(self._sku_supplier[label],
-                                                          self._parents[ALL])}
+        return {"parent": lambda label: (self._sku_supplier[label]
+                                         if self._sku_supplier[label] in self._parents
+                                         else ALL)}
 
     def _fit_level(self, frame: pd.DataFrame, columns: list[str], parent_of) -> dict:
+        """Own fits of one level's groups, then pooled among the groups of each parent
+        (``parent_of(label)`` is a key of ``self._parents``)."""
         col = ["_supplier"] if columns == ["supplier_id"] and "_supplier" in frame else columns
         out = {}
         for label, idx in frame.groupby(col, sort=True).indices.items():
             label = label[0] if isinstance(label, tuple) and len(label) == 1 else label
-            fit = _fit_group(frame.iloc[idx], self.distributions, self.min_pos)
-            parent = parent_of(label)
-            if fit["own"] is None:
-                fit.update(weight=0.0, dist=parent["dist"], note=fit["note"])
-            else:
-                n = fit["n_received"]
-                small = self.shrinkage > 0 and n < self.shrink_below
-                weight = n / (n + self.shrinkage) if small else 1.0
-                fit.update(weight=weight, dist=mix(weight, fit["own"], parent["dist"]))
-            out[label] = fit
+            out[label] = _fit_group(frame.iloc[idx], self.distributions, self.min_pos)
+        self._pool(out, {label: parent_of(label) for label in out})
         return out
+
+    def _pool(self, fits: dict, parent: dict) -> None:
+        """Set each group's ``dist``, ``weight`` and ``weight_scale``: its parent's
+        distribution without an own fit; otherwise its own family with the mean and the
+        log standard deviation of log lead time shrunk toward those of its siblings
+        (:mod:`~backorder_analytics.leadtime.pooling`), unless it has ``shrink_below``
+        received POs or more."""
+        pooled = []
+        for label, fit in fits.items():
+            if fit["own"] is None:
+                fit.update(weight=0.0, weight_scale=0.0,
+                           dist=self._parents[parent[label]]["dist"])
+                continue
+            fit.update(weight=1.0, weight_scale=1.0, dist=fit["own"])
+            m, sd = log_moments(fit["distribution"], fit["params"])
+            if np.isfinite(m) and 0 < sd < np.inf:
+                pooled.append((label, m, sd))
+        if not pooled or self.shrinkage == 0:
+            return
+        labels = [p[0] for p in pooled]
+        m, sd = (np.array([p[i] for p in pooled]) for i in (1, 2))
+        n = np.array([fits[g]["n_received"] for g in labels], dtype=float)
+        parents = [parent[g] for g in labels]
+        fixed = n >= self.shrink_below
+        # log SD first (the log of an sd from n values has sampling variance about
+        # 1 / (2 (n - 1)): delta method on the chi-square law of a normal sample's
+        # variance), then the mean, with variance sd² / n at the pooled sd: a tiny own
+        # sd from 3 POs must not make the group's mean look precise.
+        log_sd, w_sd, _, _ = shrink(np.log(sd), 1.0 / (2.0 * (n - 1.0)), parents,
+                                    self.shrinkage, fixed)
+        mean, w_m, _, _ = shrink(m, np.exp(2.0 * log_sd) / n, parents, self.shrinkage,
+                                 fixed)
+        for i, label in enumerate(labels):
+            if w_m[i] == 1.0 and w_sd[i] == 1.0:
+                continue
+            fit = fits[label]
+            params = from_log_moments(fit["distribution"], mean[i], float(np.exp(log_sd[i])))
+            fit.update(weight=float(w_m[i]), weight_scale=float(w_sd[i]),
+                       dist=getattr(stats, fit["distribution"])(**params))
 
     # ------------------------------------------------------------------------ results
 
@@ -338,8 +422,8 @@ class LeadTimeModel:
 
     def distribution(self, group: Hashable = None):
         """The lead-time distribution [days] of ``group``: a frozen scipy.stats
-        distribution, or a :class:`~backorder_analytics.leadtime.survival.Mixture` after
-        shrinkage (both have ``cdf``, ``sf``, ``ppf``, ``rvs``, ``mean``).
+        distribution of the group's chosen family (``cdf``, ``sf``, ``ppf``, ``rvs``,
+        ``mean``, ...), with pooled parameters when it has few POs.
 
         A group that was not in the data (a new supplier or SKU) gets its parent's
         distribution: for ``by=("supplier_id", "sku")`` the supplier's when the
@@ -465,8 +549,8 @@ class LeadTimeModel:
             row = {k: fit[k] for k in ("n_pos", "n_received", "n_open", "distribution",
                                        "params")}
             row.update({f"aic_{d}": fit["aic"].get(d, np.nan) for d in self.distributions})
-            row.update(weight=fit["weight"], mean=float(dist.mean()), p50=p50, p90=p90,
-                       p95=p95)
+            row.update(weight=fit["weight"], weight_scale=fit["weight_scale"],
+                       mean=float(dist.mean()), p50=p50, p90=p90, p95=p95)
             own = fit["own"]
             row.update(fit_p50=float(own.ppf(0.5)) if own is not None else np.nan,
                        fit_p90=float(own.ppf(0.9)) if own is not None else np.nan)

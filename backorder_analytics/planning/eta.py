@@ -226,9 +226,10 @@ def eta_backtest(ds: Dataset, cutoffs: Sequence[Any], *, progress: bool = False,
     The outcome of each line open at a cutoff comes from the replay of the full data
     under the same ``allocation`` and ``shipping``: ``"shipped"`` (the ship time of its
     last unit is the actual), ``"cancelled"`` or ``"open"`` (still waiting at
-    ``ds.as_of``); coverage is over shipped lines. Leaving cancelled lines out favours
-    lines that shipped fast among those of customers who cancel, which raises the
-    coverage a little.
+    ``ds.as_of``). ``coverage`` is over shipped lines; leaving cancelled and open
+    lines out favours lines that shipped fast, which raises it.
+    ``coverage_censored`` keeps them, censored at their cancel date or the data end
+    (:attr:`ETABacktest.coverage`).
 
     Parameters
     ----------
@@ -251,7 +252,7 @@ def eta_backtest(ds: Dataset, cutoffs: Sequence[Any], *, progress: bool = False,
     >>> bt = eta_backtest(example_dataset(seed=0), ["2025-06-30 23:59:59"],
     ...                   allocation="priority", n_reps=200)
     >>> list(bt.coverage.columns)
-    ['nominal', 'coverage', 'coverage_censored', 'n_lines', 'n_cancelled']
+    ['nominal', 'coverage', 'coverage_censored', 'n_lines', 'n_cancelled', 'n_open']
     """
     if isinstance(cutoffs, (str, pd.Timestamp)) or not len(cutoffs):
         raise ValueError("The 'cutoffs' parameter must be a non-empty sequence of dates. "
@@ -277,7 +278,7 @@ def eta_backtest(ds: Dataset, cutoffs: Sequence[Any], *, progress: bool = False,
     for name in _names(qs):
         hit = (table["actual_ship_date"] <= table[name]) | table[name].isna()
         table[f"covered_{name[4:]}"] = hit.astype(float).where(table["outcome"] == "shipped")
-    return ETABacktest(table, qs)
+    return ETABacktest(table, qs, history.as_of)
 
 
 # --------------------------------------------------------------------------- results
@@ -399,28 +400,43 @@ class ETABacktest:
         (1.0 when the actual is at or before that quantile, 0.0 if not, NaN unless
         shipped).
     quantiles : tuple of float
+    data_end : pandas.Timestamp, optional
+        The end of the data the outcomes come from: a line still open then is
+        right-censored there in ``coverage_censored`` (None: open lines left out).
     """
 
     lines: pd.DataFrame
     quantiles: tuple
+    data_end: pd.Timestamp | None = None
 
     @property
     def coverage(self) -> pd.DataFrame:
         """Per quantile: ``nominal``; ``coverage``, the share of the shipped lines whose
         actual ship date is at or before it; ``coverage_censored``, the same with the
-        cancelled lines kept as right-censored at their cancel date (a Kaplan–Meier
-        estimate of P(ship date − ETA quantile <= 0): a line cancelled after its ETA
-        had certainly not shipped by it); ``n_lines`` (shipped lines) and
-        ``n_cancelled``.
+        cancelled lines kept as right-censored at their cancel date and the lines
+        still open at :attr:`data_end` censored there (a Kaplan–Meier estimate of
+        P(ship date − ETA quantile <= 0) [1]_: a line cancelled, or still open, after
+        its ETA had certainly not shipped by it; one censored before its ETA counts
+        only through the lines still waiting then); ``n_lines`` (shipped lines),
+        ``n_cancelled`` and ``n_open``.
 
-        Dropping cancelled lines favours the fast ones (customers who cancel are
-        those who waited longest), so ``coverage`` runs a little high;
+        Dropping cancelled and still-open lines favours the fast ones (customers who
+        cancel are those who waited longest), so ``coverage`` runs high;
         ``coverage_censored`` corrects for that, assuming a cancellation says nothing
-        more about when the line would have shipped."""
-        f = self.lines[self.lines["outcome"].isin(["shipped", "cancelled"])]
+        more about when the line would have shipped.
+
+        References
+        ----------
+        .. [1] Kaplan, E. L. and Meier, P. (1958). Nonparametric estimation from
+           incomplete observations. *JASA* 53(282), 457–481."""
+        kinds = ["shipped", "cancelled"] + (["open"] if self.data_end is not None else [])
+        f = self.lines[self.lines["outcome"].isin(kinds)]
         shipped = (f["outcome"] == "shipped").to_numpy()
+        cancelled = (f["outcome"] == "cancelled").to_numpy()
+        end = np.datetime64(pd.Timestamp(self.data_end or 0).value, "ns")
         until = np.where(shipped, f["actual_ship_date"].to_numpy("datetime64[ns]"),
-                         f["actual_cancel_date"].to_numpy("datetime64[ns]"))
+                         np.where(cancelled, f["actual_cancel_date"].to_numpy(
+                             "datetime64[ns]"), end))
         names = _names(self.quantiles)
         cov, censored = [], []
         for c in names:
@@ -434,7 +450,9 @@ class ETABacktest:
         return pd.DataFrame({
             "nominal": list(self.quantiles), "coverage": cov,
             "coverage_censored": censored, "n_lines": int(shipped.sum()),
-            "n_cancelled": int((~shipped).sum())}, index=pd.Index(names, name="quantile"))
+            "n_cancelled": int(cancelled.sum()), "n_open": int(len(f) - shipped.sum()
+                                                               - cancelled.sum())},
+            index=pd.Index(names, name="quantile"))
 
     @property
     def summary(self) -> pd.DataFrame:

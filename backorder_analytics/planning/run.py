@@ -248,7 +248,8 @@ class PlanningRun:
                                       review=s.policy.review,
                                       review_period=s.policy.review_period,
                                       n_reps=s.n_reps, seed=s.seed, n_jobs=s.n_jobs,
-                                      demand=self.demand, progress=False)
+                                      demand=self.demand, forecast=self.forecast,
+                                      progress=False)
 
     def _eta(self, as_of=None, skus=None) -> BackorderETA:
         s = self.settings

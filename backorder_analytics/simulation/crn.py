@@ -1,7 +1,7 @@
 """Common-random-numbers evaluation of ``(r, Q)`` / ``(R, S)`` for the safety-stock search.
 
 Private kernel of :func:`backorder_analytics.recommend_safety_stock`: simulated demand
-lines for one SKU (:func:`poisson_lines`, :func:`daily_lines`), the replenishment orders,
+lines for one SKU (:func:`demand_lines`, :func:`daily_lines`), the replenishment orders,
 which do not depend on the reorder level (:func:`replenishment_orders`), and
 :class:`CRNRun`, which evaluates every integer level on the same draws at once
 (DESIGN.md §5, "common random numbers across the policy settings being compared").
@@ -13,7 +13,12 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["CRNRun", "poisson_lines", "daily_lines", "replenishment_orders"]
+__all__ = ["CRNRun", "demand_lines", "daily_lines", "replenishment_orders", "POOL_CAP"]
+
+POOL_CAP = 4000
+"""Largest bootstrap resample of a SKU's line sizes per replication (memory: one int64
+per entry and replication); a larger history carries almost no uncertainty in its mean
+size anyway."""
 
 
 class CRNRun:
@@ -143,26 +148,62 @@ class CRNRun:
         return out
 
 
-def poisson_lines(rng, rate, sizes, n_reps, t_end):
-    """Compound-Poisson order lines, per replication: exponential gaps at ``rate``
-    [lines/day] cumulated until ``t_end``; sizes bootstrapped from the SKU's history."""
-    mean_n = rate * t_end
+def demand_lines(rng, rate, sizes, n_reps, t_end, n_observed=None, level_sd=0.0):
+    """Compound-Poisson order lines of every replication until ``t_end`` [days].
+
+    ``rate`` [lines/day] is a number (constant) or one value per day ``[d, d+1)``
+    (at least ``ceil(t_end)`` days). Unit-rate arrivals ``E`` (exponential gaps
+    cumulated) are mapped through the inverse of the cumulative rate,
+    ``t = Λ⁻¹(E)``: the time-change construction of an inhomogeneous Poisson process
+    (Çinlar, 1975, §4.7). Sizes are bootstrapped from ``sizes``, the SKU's history.
+
+    With ``n_observed`` (the number of lines the rate and ``sizes`` were estimated from)
+    the lines are drawn from the *predictive* distribution rather than the plug-in one:
+    each replication runs at ``rate · G``, ``G ~ Gamma(n, 1/n)`` (the posterior of a
+    Poisson rate from ``n`` events, relative to its estimate), and draws its sizes from
+    its own bootstrap resample of ``sizes`` (at most :data:`POOL_CAP` of them), so the
+    uncertainty of the mean size is carried too (Rubin's Bayesian bootstrap in its
+    resampling form). A SKU with thousands of lines is hardly affected; one with 50
+    has its demand rate known to ±14 % and is stocked for that. ``level_sd`` ``τ``
+    multiplies each replication's rate by a further log-normal factor
+    ``exp(τ·Z − τ²/2)`` (mean 1): the uncertainty of a forecast's level."""
+    days = np.asarray(rate, float)
+    n_days = int(np.ceil(t_end))
+    constant = days.ndim == 0
+    cum = None if constant else np.concatenate([[0.0], np.cumsum(days[:n_days])])
+    total = float(days) * t_end if constant else float(np.interp(t_end, np.arange(len(cum)),
+                                                                  cum))
+    if total <= 0:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
+    factor = (np.ones(n_reps) if not n_observed else
+              rng.gamma(float(n_observed), 1.0 / float(n_observed), n_reps))
+    if level_sd > 0:
+        factor = factor * np.exp(level_sd * rng.standard_normal(n_reps) - level_sd**2 / 2)
+    mean_n = total * float(factor.max())
     width = int(mean_n + 6.0 * np.sqrt(mean_n) + 10)
     gaps = rng.standard_exponential((n_reps, width))
-    rep, t, short = _arrivals_before(gaps, 1.0 / rate, t_end)
+    # E / G < total  ⇔  Λ_rep(t) = G·Λ(t) reaches E before t_end
+    rep, e, short = _arrivals_before(gaps, 1.0 / factor, total)
     if short:  # rare: top up the replications that ran short
-        cs = np.cumsum(gaps, axis=1)
-        cs *= 1.0 / rate
-        while (cs[:, -1] < t_end).any():
-            more = np.cumsum(rng.standard_exponential((n_reps, width)), axis=1) / rate
-            cs = np.concatenate([cs, cs[:, -1:] + more], axis=1)
-        rep, col = np.nonzero(cs < t_end)
-        t = cs[rep, col]
-    if len(sizes) and (sizes == sizes[0]).all():
-        q = np.full(len(t), sizes[0], dtype=np.int64)
-    else:
-        q = sizes[rng.integers(0, len(sizes), len(t))].astype(np.int64)
-    return rep.astype(np.int64), t, q
+        cs = np.cumsum(gaps, axis=1) / factor[:, None]
+        while (cs[:, -1] < total).any():
+            more = np.cumsum(rng.standard_exponential((n_reps, width)), axis=1)
+            cs = np.concatenate([cs, cs[:, -1:] + more / factor[:, None]], axis=1)
+        rep, col = np.nonzero(cs < total)
+        e = cs[rep, col]
+    t = e / float(days) if constant else np.interp(e, cum, np.arange(len(cum), dtype=float))
+    return rep.astype(np.int64), t, _sizes(rng, sizes, rep, n_reps, bool(n_observed))
+
+
+def _sizes(rng, sizes, rep, n_reps, resample):
+    n = len(sizes)
+    if n and (sizes == sizes[0]).all():
+        return np.full(len(rep), sizes[0], dtype=np.int64)
+    if not resample:
+        return sizes[rng.integers(0, n, len(rep))].astype(np.int64)
+    pool = rng.integers(0, n, (n_reps, min(n, POOL_CAP)))
+    pick = pool[rep, rng.integers(0, pool.shape[1], len(rep))]
+    return sizes[pick].astype(np.int64)
 
 
 def daily_lines(rng, pool, n_reps, t_end):
@@ -176,29 +217,33 @@ def daily_lines(rng, pool, n_reps, t_end):
     return rep[keep].astype(np.int64), t[keep], draw[rep[keep], day[keep]].astype(np.int64)
 
 
-def replenishment_orders(rep, t, D, n_reps, line_start, q_order, review_period, t_end, u=None):
-    """Replenishment orders (rep, time, qty), independent of the reorder level."""
-    if review_period is None:  # (r, Q): k-th order when D + u reaches k·Q
-        tot = np.zeros(n_reps, np.int64)
-        has = line_start[1:] > line_start[:-1]
-        tot[has] = D[line_start[1:][has] - 1]
-        n_ord = (tot + u) // q_order
-        o_rep = np.repeat(np.arange(n_reps), n_ord)
-        k = np.arange(len(o_rep)) - np.repeat(np.cumsum(n_ord) - n_ord, n_ord) + 1
-        big = int(tot.max()) + 1 if n_reps else 1
-        idx = np.searchsorted(rep * big + D, o_rep * big + k * q_order - u[o_rep],
-                              side="left")
-        return o_rep, t[idx], np.full(len(o_rep), q_order, np.int64)
+def replenishment_orders(t, q, line_start, q_order, review_period, t_end, u=None,
+                         schedule=None):
+    """Replenishment orders ``(rep, time, qty)`` of every replication, independent of
+    the level searched.
+
+    ``schedule`` [units, one whole number per day ``[d, d+1)``, default all 0] is the
+    part of the reorder point (``(r, Q)``) or order-up-to level (``(R, S)``) that moves
+    with the forecast: the policy is ``r(t) = schedule[day] + s`` with ``s`` the level
+    searched. Under ``(r, Q)`` (``review_period`` None) each replication starts at
+    position ``r(0) + Q − u``; the position falls to ``r(t)`` or below when
+    ``Z = D + schedule[day] − schedule[0]`` (``D`` the demand so far) reaches
+    ``k·Q − u``, checked at every line and at the start of every day (where the
+    schedule steps up); one PO then brings the smallest multiple of ``Q`` that lifts
+    the position above ``r(t)`` (several ``Q`` when a large line jumps several
+    thresholds; it arrives as one, after one lead time). Position ``≤ r(t)`` is the
+    same condition, so the orders do not depend on ``s``. Under ``(R, S)`` the
+    position is raised at every review ``k·R < t_end`` to ``S(t) = schedule[day] + s``
+    when below it: the order is
+    ``max(0, schedule − X)`` with ``s + X`` the position, again free of ``s``. A
+    constant schedule gives the stationary policies."""
+    n_days = int(np.ceil(t_end)) + 1
+    sched = (np.zeros(n_days, np.int64) if schedule is None else
+             np.asarray(schedule, np.int64))
+    if review_period is None:
+        return _rq_orders(t, q, line_start, sched, int(q_order), np.asarray(u, np.int64))
     n_rev = int(np.floor(t_end / review_period))
-    o_rep = np.repeat(np.arange(n_reps), n_rev)
-    o_time = np.tile(np.arange(1, n_rev + 1) * review_period, n_reps)
-    big = t_end + 1.0
-    cnt = np.searchsorted(rep * big + t, o_rep * big + o_time, side="right")
-    G0 = np.concatenate([[0], D])  # D here: global cumulative demand
-    dk = G0[cnt] - G0[line_start[o_rep]]
-    prev = np.concatenate([[0], dk[:-1]])
-    prev[::max(n_rev, 1)] = 0
-    return o_rep, o_time, (dk - prev).astype(np.int64)
+    return _rs_orders(t, q, line_start, sched, float(review_period), n_rev)
 
 
 # ------------------------------------------------------------------ compiled loops
@@ -206,8 +251,9 @@ def replenishment_orders(rep, t, D, n_reps, line_start, q_order, review_period, 
 
 @numba.njit(cache=True, nogil=True)
 def _arrivals_before(gaps, scale, t_end):  # pragma: no cover
-    """Per row of exponential ``gaps``: the arrival times ``cumsum(gaps) * scale`` before
-    ``t_end``, flat with their row; ``short`` when a row's gaps end before ``t_end``."""
+    """Per row ``r`` of exponential ``gaps``: the arrival times ``cumsum(gaps) *
+    scale[r]`` before ``t_end``, flat with their row; ``short`` when a row's gaps end
+    before ``t_end``."""
     n_reps, width = gaps.shape
     count = np.zeros(n_reps, np.int64)
     short = False
@@ -216,7 +262,7 @@ def _arrivals_before(gaps, scale, t_end):  # pragma: no cover
         k = 0
         for c in range(width):
             acc += gaps[r, c]
-            if acc * scale >= t_end:
+            if acc * scale[r] >= t_end:
                 break
             k += 1
         count[r] = k
@@ -230,7 +276,7 @@ def _arrivals_before(gaps, scale, t_end):  # pragma: no cover
         for c in range(count[r]):
             acc += gaps[r, c]
             rep[i] = r
-            t[i] = acc * scale
+            t[i] = acc * scale[r]
             i += 1
     return rep, t, short
 
@@ -314,3 +360,73 @@ def _area_histogram(rep, t, b_all, q, n_arr, a, arep, C0, G0, nl_idx, const, off
     for i in range(len(vals)):
         h[vals[i] - vmin] += wts[i]
     return h, vmin
+
+
+@numba.njit(cache=True, nogil=True)
+def _rq_orders(t, q, line_start, sched, q_order, u):  # pragma: no cover
+    """Orders of ``(r(t), Q)`` (see :func:`replenishment_orders`): a first pass counts
+    them, a second fills the arrays."""
+    n_reps, n_days = len(line_start) - 1, len(sched)
+    o_rep = np.empty(0, np.int64)
+    o_time = np.empty(0)
+    o_qty = np.empty(0, np.int64)
+    for fill in range(2):
+        k = 0
+        for r in range(n_reps):
+            i, end = line_start[r], line_start[r + 1]
+            demand, top, placed, day = 0, 0, 0, 1
+            while True:
+                t_line = t[i] if i < end else np.inf
+                if day < n_days and day <= t_line:  # start of a day
+                    z = demand + sched[day] - sched[0]
+                    now = float(day)
+                    day += 1
+                elif i < end:
+                    demand += q[i]
+                    z = demand + sched[min(int(t[i]), n_days - 1)] - sched[0]
+                    now = t[i]
+                    i += 1
+                else:
+                    break
+                if z > top:
+                    top = z
+                    due = (top + u[r]) // q_order
+                    if due > placed:  # one PO of the multiple of Q needed
+                        if fill:
+                            o_rep[k] = r
+                            o_time[k] = now
+                            o_qty[k] = (due - placed) * q_order
+                        k += 1
+                        placed = due
+        if not fill:
+            o_rep = np.empty(k, np.int64)
+            o_time = np.empty(k)
+            o_qty = np.empty(k, np.int64)
+    return o_rep, o_time, o_qty
+
+
+@numba.njit(cache=True, nogil=True)
+def _rs_orders(t, q, line_start, sched, review_period, n_rev):  # pragma: no cover
+    """Orders of ``(R, S(t))`` at every review (see :func:`replenishment_orders`)."""
+    n_reps, n_days = len(line_start) - 1, len(sched)
+    o_rep = np.empty(n_reps * n_rev, np.int64)
+    o_time = np.empty(n_reps * n_rev)
+    o_qty = np.empty(n_reps * n_rev, np.int64)
+    k = 0
+    for r in range(n_reps):
+        i, end = line_start[r], line_start[r + 1]
+        x = sched[0]
+        for j in range(1, n_rev + 1):
+            now = j * review_period
+            since = 0
+            while i < end and t[i] <= now:
+                since += q[i]
+                i += 1
+            x -= since
+            level = sched[min(int(now), n_days - 1)]
+            o_rep[k] = r
+            o_time[k] = now
+            o_qty[k] = max(level - x, 0)
+            x = max(level, x)
+            k += 1
+    return o_rep, o_time, o_qty
