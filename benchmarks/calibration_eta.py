@@ -27,9 +27,8 @@ Coverage
 ``max_wait_days``: the package default (30 days) is *not* the generator's rule; the
 generator cancels a line when its customer's patience (5–30 days, tier 0 never) runs
 out. Unless said otherwise the study runs with ``max_wait_days=None`` (no imposed
-limit) and lets the ETA model the customers' cancellations from their history
-(``cancellations="history"``, see :mod:`backorder_analytics.planning.eta`); the
-``--max-wait`` option runs it with the package default instead.
+limit; the censored coverage accounts for the lines that cancel); ``--max-wait`` runs
+it with the package default instead. Both are reported in ``benchmarks/RESULTS.md``.
 
 Run ``python benchmarks/calibration_eta.py [--seeds 0 1] [--n-skus 150] [--reps 500]``.
 """

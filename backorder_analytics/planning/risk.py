@@ -28,9 +28,10 @@ Lines (customers affected)
     With :class:`~backorder_analytics.PoissonDemand` the lines are simulated (each day
     a Poisson number of lines, sizes from its ``size``, in random order); a line is
     affected when any of its units is backordered. Forecast paths give units per day
-    only: a day's ``d`` units are split into ``k = max(1, round(d / m))`` equal lines,
-    ``m`` being the SKU's mean units per order line in the history (1 without
-    history), and ``min(k, ceil(b·k/d))`` of them are affected when ``b`` units are.
+    only: a day with ``d`` units, ``a < d`` of them available, is given the split into
+    lines of a simulated day of the same total, drawn from the SKU's own line sizes
+    (its history up to ``as_of``) at the forecast's line rate, and the lines ending
+    beyond ``a`` are affected (:mod:`~backorder_analytics.planning.line_bank`).
 Open purchase orders
     Arrive at ``order_date + L`` with ``L`` drawn from the lead-time model conditional on
     ``L > age`` (the PO is still open at ``as_of``): ``L = F⁻¹(U)``, ``U`` uniform on
@@ -69,6 +70,7 @@ from ..parameters import MONTE_CARLO_REPS, SEED, check_horizon, check_n_reps, ch
 from ..simulation.replay_result import ReplayResult
 from ..simulation.sources import PoissonDemand, round_units
 from ..streams import row_uniforms, sku_rng
+from .line_bank import LineBank
 from .state import (
     reorder_points_from_replay,
     reorder_points_of,
@@ -304,12 +306,29 @@ def _available_reorder(net0, units, rec, pipeline0, r, q, leads):
     return avail, new
 
 
-def _lines_hit(units, short, size):
-    """Lines affected per day when a day's units are split into lines of ~``size``."""
-    k_lines = np.maximum(1, np.rint(units / size[:, None, None]))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        hit = np.minimum(k_lines, np.ceil(short * k_lines / np.maximum(units, 1)))
-    return np.where(short > 0, hit, 0)
+def _lines_hit(units, avail, skus, mean, sizes_of, seed) -> np.ndarray:
+    """Lines affected per SKU and replication, summed over the days, when demand comes
+    in units: each SKU's :class:`~.line_bank.LineBank` at its forecast level."""
+    hit = np.zeros(units.shape[:2])
+    short = units > avail
+    for j, sku in enumerate(skus):  # each SKU's bank and picks from its own stream
+        rep, day = np.nonzero(short[j])
+        if not len(rep):
+            continue
+        rng = sku_rng(seed, sku, "risk_lines")
+        sizes = sizes_of.get(sku, np.ones(1, np.int64))
+        bank = LineBank(sizes, mean[j] / float(np.mean(sizes)), rng)
+        d = units[j, rep, day]
+        hits = bank.lines_hit(d, np.minimum(avail[j, rep, day], d), rng.random(len(d)))
+        np.add.at(hit[j], rep, hits)
+    return hit
+
+
+def _line_sizes(ds: Dataset, as_of, skus) -> dict:
+    """Order-line sizes [units] of each SKU, ordered at or before ``as_of``."""
+    o = ds.orders
+    o = o[((o["order_date"] <= as_of) & o["sku"].isin(skus)).to_numpy()]
+    return {k: v.to_numpy(np.int64) for k, v in o.groupby("sku")["quantity"]}
 
 
 # ---------------------------------------------------------------------------- public
@@ -409,6 +428,7 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
     po_qty = po["quantity"].to_numpy(np.int64)
 
     k_all = len(skus)
+    sizes_of = _line_sizes(ds, as_of, skus)
     stats: dict[str, np.ndarray] = {}
     block = max(1, CHUNK_CELLS // (n * h))
     for lo in range(0, k_all, block):
@@ -433,7 +453,7 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
             avail, new = _available_fixed(net0, units, rec), 0
         short = units - np.minimum(units, avail)
         if lines is None:
-            hit = _lines_hit(units, short, st["mean_line_size"].to_numpy(float)[rows]).sum(-1)
+            hit = _lines_hit(units, avail, skus[rows], mean[rows], sizes_of, seed)
         else:  # explicit lines (PoissonDemand): every SKU of the block has them
             cell, cum_end = lines
             hit = np.bincount(cell // h, cum_end > avail.ravel()[cell], len(rows) * n)
