@@ -73,3 +73,16 @@ def test_risk_lines_never_exceed_units_and_follow_the_bank():
     t = ba.backorder_risk(ds, forecast="historic_average", n_reps=200).to_frame()
     assert (t["expected_customers_affected"] <= t["expected_backordered_units"] + 1e-9).all()
     assert ((t["expected_customers_affected"] > 0) == (t["expected_backordered_units"] > 0)).all()
+
+
+@pytest.mark.parametrize("rate", [0.05, 1.0, 7.0])
+def test_lines_per_day_follow_the_zero_truncated_poisson_law(rate):
+    from backorder_analytics.planning.line_bank import _truncated_poisson
+
+    x = _truncated_poisson(np.random.default_rng(0), rate, 200_000)
+    p0 = np.exp(-rate)
+    mean = rate / (1 - p0)
+    var = rate * (1 + rate) / (1 - p0) - mean**2
+    assert x.min() >= 1
+    assert x.mean() == pytest.approx(mean, rel=0.005)
+    assert x.var() == pytest.approx(var, rel=0.02)

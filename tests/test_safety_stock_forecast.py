@@ -126,6 +126,24 @@ def test_predictive_sizes_are_a_bootstrap_of_the_history():
     assert per_rep.std() > 1.5 * within
 
 
+def test_resample_pick_is_a_bootstrap_per_replication():
+    from backorder_analytics.simulation.crn import resample_pick
+
+    n, reps = 7, 20000
+    rep = np.repeat(np.arange(reps), 2)
+    k = np.tile([3, 3], reps)  # the same element twice: the same item
+    idx = resample_pick(12345, rep, k, n)
+    assert (idx[::2] == idx[1::2]).all()
+    # element k of a replication is uniform over the n items, independent across k
+    many = resample_pick(99, np.repeat(np.arange(reps), n), np.tile(np.arange(n), reps), n)
+    counts = np.bincount(many, minlength=n) / len(many)
+    np.testing.assert_allclose(counts, 1 / n, rtol=0.03)
+    # a replication's resample mean varies as a bootstrap's: Var = σ²/n
+    sizes = np.array([1, 2, 2, 5, 40, 3, 9])
+    means = sizes[many].reshape(reps, n).mean(axis=1)
+    assert means.var() == pytest.approx(sizes.var() / n, rel=0.05)
+
+
 # --------------------------------------------------------- schedule and level sd
 
 

@@ -22,7 +22,7 @@ from scipy import stats
 
 BANK_DAYS = 4000
 """Days with demand drawn per SKU (fewer when a SKU has many lines a day)."""
-BANK_LINES = 100_000
+BANK_LINES = 40_000
 """Most lines kept per SKU's bank."""
 EVEN_SPLIT_RATE = 20.0
 """From this many lines a day on, the even split is used: with that many lines the
@@ -50,9 +50,7 @@ class LineBank:
         if not self.exact:
             return
         n_days = int(min(BANK_DAYS, max(BANK_LINES // (rate + 1.0), 100)))
-        # lines per day given at least one: the Poisson law truncated at zero, by inversion
-        u = rng.uniform(stats.poisson.cdf(0, rate), 1.0, n_days)
-        count = np.maximum(stats.poisson.ppf(u, rate), 1).astype(np.int64)
+        count = _truncated_poisson(rng, rate, n_days)
         day = np.repeat(np.arange(n_days), count)
         q = sizes[rng.integers(0, len(sizes), len(day))]
         total = np.bincount(day, q, n_days).astype(np.int64)
@@ -88,6 +86,15 @@ class LineBank:
         served = np.searchsorted(self.key, j * self.big + a_j.astype(np.int64),
                                  side="right") - self.start[j]
         return self.start[j + 1] - self.start[j] - served
+
+
+def _truncated_poisson(rng: np.random.Generator, rate: float, n: int) -> np.ndarray:
+    """``n`` draws of the Poisson law with mean ``rate`` given at least one event, by
+    inversion of its tabulated distribution function."""
+    k = np.arange(1, int(rate + 12.0 * np.sqrt(rate) + 12.0))
+    pmf = stats.poisson.pmf(k, rate)
+    cdf = np.cumsum(pmf) / pmf.sum()
+    return 1 + np.searchsorted(cdf, rng.random(n) * cdf[-1], side="right").clip(0, len(k) - 1)
 
 
 def even_split_lines_hit(d: np.ndarray, short: np.ndarray, size: float | np.ndarray

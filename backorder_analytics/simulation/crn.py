@@ -13,12 +13,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["CRNRun", "demand_lines", "daily_lines", "replenishment_orders", "POOL_CAP"]
-
-POOL_CAP = 4000
-"""Largest bootstrap resample of a SKU's line sizes per replication (memory: one int64
-per entry and replication); a larger history carries almost no uncertainty in its mean
-size anyway."""
+__all__ = ["CRNRun", "demand_lines", "daily_lines", "replenishment_orders"]
 
 
 class CRNRun:
@@ -161,7 +156,7 @@ def demand_lines(rng, rate, sizes, n_reps, t_end, n_observed=None, level_sd=0.0)
     the lines are drawn from the *predictive* distribution rather than the plug-in one:
     each replication runs at ``rate · G``, ``G ~ Gamma(n, 1/n)`` (the posterior of a
     Poisson rate from ``n`` events, relative to its estimate), and draws its sizes from
-    its own bootstrap resample of ``sizes`` (at most :data:`POOL_CAP` of them), so the
+    its own bootstrap resample of ``sizes`` (:func:`resample_pick`), so the
     uncertainty of the mean size is carried too (Rubin's Bayesian bootstrap in its
     resampling form). A SKU with thousands of lines is hardly affected; one with 50
     has its demand rate known to ±14 % and is stocked for that. ``level_sd`` ``τ``
@@ -201,9 +196,31 @@ def _sizes(rng, sizes, rep, n_reps, resample):
         return np.full(len(rep), sizes[0], dtype=np.int64)
     if not resample:
         return sizes[rng.integers(0, n, len(rep))].astype(np.int64)
-    pool = rng.integers(0, n, (n_reps, min(n, POOL_CAP)))
-    pick = pool[rep, rng.integers(0, pool.shape[1], len(rep))]
-    return sizes[pick].astype(np.int64)
+    key = int(rng.integers(0, 2**63))
+    return sizes[resample_pick(key, rep, rng.integers(0, n, len(rep)), n)].astype(np.int64)
+
+
+def resample_pick(key: int, rep: np.ndarray, k: np.ndarray, n: int) -> np.ndarray:
+    """Element ``k`` of replication ``rep``'s bootstrap resample of ``n`` items, as an
+    index into them, without drawing the resamples: ``splitmix64(key, rep, k) mod n``
+    (Steele, Lea and Flood, 2014), a counter-based hash, so the same ``(rep, k)``
+    always gives the same item. Each replication thus has its own resample of all
+    ``n`` items at the cost of one hash per line."""
+    return _splitmix_pick(np.uint64(key), rep.astype(np.uint64), k.astype(np.uint64),
+                          np.uint64(n))
+
+
+@numba.njit(cache=True, nogil=True)
+def _splitmix_pick(key, rep, k, n):  # pragma: no cover
+    out = np.empty(len(rep), np.int64)
+    for i in range(len(rep)):
+        z = key ^ (rep[i] * np.uint64(0xD1342543DE82EF95) + k[i] * np.uint64(0xAF251AF3B0F025B5))
+        z = z + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+        out[i] = np.int64(z % n)
+    return out
 
 
 def daily_lines(rng, pool, n_reps, t_end):
@@ -364,45 +381,40 @@ def _area_histogram(rep, t, b_all, q, n_arr, a, arep, C0, G0, nl_idx, const, off
 
 @numba.njit(cache=True, nogil=True)
 def _rq_orders(t, q, line_start, sched, q_order, u):  # pragma: no cover
-    """Orders of ``(r(t), Q)`` (see :func:`replenishment_orders`): a first pass counts
-    them, a second fills the arrays."""
+    """Orders of ``(r(t), Q)`` (see :func:`replenishment_orders`), at most one per
+    line or day start, in one pass over arrays of that size."""
     n_reps, n_days = len(line_start) - 1, len(sched)
-    o_rep = np.empty(0, np.int64)
-    o_time = np.empty(0)
-    o_qty = np.empty(0, np.int64)
-    for fill in range(2):
-        k = 0
-        for r in range(n_reps):
-            i, end = line_start[r], line_start[r + 1]
-            demand, top, placed, day = 0, 0, 0, 1
-            while True:
-                t_line = t[i] if i < end else np.inf
-                if day < n_days and day <= t_line:  # start of a day
-                    z = demand + sched[day] - sched[0]
-                    now = float(day)
-                    day += 1
-                elif i < end:
-                    demand += q[i]
-                    z = demand + sched[min(int(t[i]), n_days - 1)] - sched[0]
-                    now = t[i]
-                    i += 1
-                else:
-                    break
-                if z > top:
-                    top = z
-                    due = (top + u[r]) // q_order
-                    if due > placed:  # one PO of the multiple of Q needed
-                        if fill:
-                            o_rep[k] = r
-                            o_time[k] = now
-                            o_qty[k] = (due - placed) * q_order
-                        k += 1
-                        placed = due
-        if not fill:
-            o_rep = np.empty(k, np.int64)
-            o_time = np.empty(k)
-            o_qty = np.empty(k, np.int64)
-    return o_rep, o_time, o_qty
+    cap = len(t) + n_reps * n_days
+    o_rep = np.empty(cap, np.int64)
+    o_time = np.empty(cap)
+    o_qty = np.empty(cap, np.int64)
+    k = 0
+    for r in range(n_reps):
+        i, end = line_start[r], line_start[r + 1]
+        demand, top, placed, day = 0, 0, 0, 1
+        while True:
+            t_line = t[i] if i < end else np.inf
+            if day < n_days and day <= t_line:  # start of a day
+                z = demand + sched[day] - sched[0]
+                now = float(day)
+                day += 1
+            elif i < end:
+                demand += q[i]
+                z = demand + sched[min(int(t[i]), n_days - 1)] - sched[0]
+                now = t[i]
+                i += 1
+            else:
+                break
+            if z > top:
+                top = z
+                due = (top + u[r]) // q_order
+                if due > placed:  # one PO of the multiple of Q needed
+                    o_rep[k] = r
+                    o_time[k] = now
+                    o_qty[k] = (due - placed) * q_order
+                    k += 1
+                    placed = due
+    return o_rep[:k].copy(), o_time[:k].copy(), o_qty[:k].copy()
 
 
 @numba.njit(cache=True, nogil=True)
