@@ -111,11 +111,15 @@ def _usage_error(command: str, err: Exception) -> int:
 
 def _write_report(ds, out: str, config, progress: bool) -> int:
     """Build the report; print where it is and any problem; return the exit status."""
-    from .report import ReportWarning, build_report
+    from .report import ReportError, ReportWarning, build_report
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ReportWarning)
-        path = build_report(ds, out, config, progress=progress)
+        try:
+            path = build_report(ds, out, config, progress=progress)
+        except ReportError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
     problems = [str(w.message) for w in caught if issubclass(w.category, ReportWarning)]
     for w in caught:
         if not issubclass(w.category, ReportWarning):

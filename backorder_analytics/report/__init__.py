@@ -7,6 +7,7 @@ from TOML (``backorder-analytics report --config planning.toml``).
 from .build import ReportWarning, build_report
 from .config import ConfigError, ReportConfig, load_config, read_configured_dataset
 from .export import neutralise_formulas
+from .publish import ReportError
 
-__all__ = ["build_report", "ReportWarning", "ConfigError", "ReportConfig", "load_config",
-           "read_configured_dataset", "neutralise_formulas"]
+__all__ = ["build_report", "ReportWarning", "ReportError", "ConfigError", "ReportConfig",
+           "load_config", "read_configured_dataset", "neutralise_formulas"]

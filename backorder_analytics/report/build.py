@@ -25,6 +25,7 @@ from .config import ReportConfig, apply_as_of, load_config
 from .context import Context, Part, Table
 from .export import write_csv, write_xlsx
 from .html import Section, paragraph, render_page
+from .publish import ReportError, staged
 from .sections import SECTIONS
 
 __all__ = ["build_report", "ReportWarning"]
@@ -61,8 +62,12 @@ def build_report(ds: Dataset, out_dir: str | os.PathLike,
     ds : Dataset
         The validated data (see :func:`read_dataset` or :func:`example_dataset`).
     out_dir : str or path
-        Folder to write into; created if missing. Files already there with the same
-        names are replaced.
+        Folder to write into; created if missing. The report is written into a fresh
+        folder beside it and swapped in only once complete
+        (:mod:`~backorder_analytics.report.publish`): a build that fails or is killed
+        leaves the previous report as it was, never a mix; files of your own in the
+        folder are kept; symbolic links in it are replaced, not followed; builds into
+        one folder queue.
     config : ReportConfig, dict, path to a TOML file, or None
         Settings (see :mod:`backorder_analytics.report.config`); None: the defaults.
         Its ``[data]`` section is not used here (``ds`` is the data). Its ``as_of``,
@@ -86,6 +91,9 @@ def build_report(ds: Dataset, out_dir: str | os.PathLike,
     ------
     ConfigError
         A bad config.
+    ReportError
+        The folder cannot be written (``out_dir`` is a file, no permission, disk
+        full); the previous report is unchanged.
 
     Examples
     --------
@@ -105,8 +113,6 @@ def build_report(ds: Dataset, out_dir: str | os.PathLike,
         raise ValueError("The 'plan' parameter must be the PlanningRun of the 'ds' given "
                          "(ba.plan(ds, ...)).")
     ds = plan.ds
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     ctx = Context(plan, config)
     parts: dict[str, Part] = {}
     written: dict[str, Path] = {}
@@ -117,7 +123,7 @@ def build_report(ds: Dataset, out_dir: str | os.PathLike,
                 plan.get(name)
         return step
 
-    def write(fmt: str) -> Callable[[], None]:
+    def write(fmt: str, out: Path) -> Callable[[], None]:
         def step() -> None:
             ordered = [parts[s.anchor] for s in sorted(SECTIONS, key=lambda s: s.position)]
             tables = _tables(ordered)
@@ -138,16 +144,25 @@ def build_report(ds: Dataset, out_dir: str | os.PathLike,
         (name.replace("_", " "), shared(name)) for name in STEP_NAMES]
     steps += [(spec.title.lower(), lambda spec=spec: _run(spec, ctx, parts))
               for spec in SECTIONS]
-    steps += [(f"write {fmt}", write(fmt)) for fmt in config.report.outputs]
     import matplotlib
 
-    bar = tqdm(steps, desc="report", disable=not progress, unit="step")
-    # names are data, not TeX: a SKU like "A$\\B$" must not be parsed as mathtext
-    with matplotlib.rc_context({"text.parse_math": False}):
-        for name, step in bar:
-            bar.set_postfix_str(name)
-            step()
-    return written.get("html", out)
+    final = Path(os.path.abspath(out_dir))
+    with staged(final) as stage:
+        steps += [(f"write {fmt}", write(fmt, stage)) for fmt in config.report.outputs]
+        bar = tqdm(steps, desc="report", disable=not progress, unit="step")
+        # names are data, not TeX: a SKU like "A$\\B$" must not be parsed as mathtext
+        with matplotlib.rc_context({"text.parse_math": False}):
+            for name, step in bar:
+                bar.set_postfix_str(name)
+                try:
+                    step()
+                except OSError as err:
+                    if not name.startswith("write "):
+                        raise
+                    raise ReportError(f"The report could not be written ({name}: {err}); "
+                                      f"the previous report in {str(final)!r}, if any, is "
+                                      "unchanged.") from err
+    return final / "index.html" if "html" in written else final
 
 
 def _run(spec, ctx: Context, parts: dict[str, Part]) -> None:
