@@ -69,6 +69,11 @@ CASES = [
     ("shipments_over_quantity", "read_dataset", {}, "quantity", 3,
      "shipped more than the order line's quantity"),
     ("after_as_of", "read_dataset", {}, "received_date", 2, r"after as_of \(2024-01-03\)"),
+    ("nul_in_id.csv", "read_orders", {}, None, 3, r"line 3 holds a NUL byte"),
+    ("time_only_date.csv", "read_orders", {}, "order_date", 3,
+     "a time of day without a date"),
+    ("quantity_beyond_cap.csv", "read_orders", {}, "quantity", 3,
+     r"too large \(more than 1,000,000,000,000"),
 ]
 
 

@@ -83,6 +83,18 @@ def _read_text(path: Path, encoding: str | None) -> pd.DataFrame:
         raise DataError(f"{path}: the file is empty. Expected a header line naming the "
                         "columns, then one line per row. Fix: check that the right file "
                         "was exported.")
+    nul = text.find("\x00")
+    if nul >= 0:
+        head = text[:nul]
+        line = head.count("\n") + head.count("\r") - head.count("\r\n") + 1
+        problem = "holds a NUL byte (\\x00), which would cut the field short"
+        fix = ("remove the NUL bytes from the file (a binary file, or a text file "
+               "in another encoding: pass encoding='utf-16' if it is one)")
+        raise DataError(
+            f"{path}: line {line} {problem}. Expected text. Fix: {fix}.",
+            pd.DataFrame({"table": [None], "source": [str(path)], "row": [line],
+                          "column": [None], "value": [repr(text[max(nul - 10, 0):nul + 10])],
+                          "problem": [problem], "fix": [fix]}))
     header = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     sep = max(SEPARATORS, key=header.count)  # ties go to the comma
     try:

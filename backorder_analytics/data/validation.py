@@ -26,7 +26,12 @@ from .schemas import SCHEMAS, TEXT, Column, TableSchema
 
 __all__ = ["validate_table", "check_columns", "dataset_problems", "key_codes"]
 
-MAX_COUNT = 2**53 - 1  # largest whole number a float64 holds exactly
+MAX_EXACT = 2**53  # whole numbers a float64 holds exactly
+TIME_ONLY = r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([AaPp][Mm])?"
+"""A time of day with no date (``10:30``, ``10:30:15``, ``9:05 pm``)."""
+MAX_COUNT = 10**12
+"""Largest quantity or stock count accepted: sums over millions of lines stay exact
+in int64."""
 FALLBACK_FORMATS = (  # tried when pandas cannot guess a column's date format
     "%m/%d/%y", "%d/%m/%y", "%m/%d/%Y", "%d/%m/%Y", "%d-%b-%y", "%d-%b-%Y", "%d %b %Y",
     "%b %d, %Y", "%m-%d-%y", "%d-%m-%y", "%d.%m.%y",
@@ -76,16 +81,45 @@ def _blank(raw: pd.Series) -> np.ndarray:
 
 
 def _parse_id(raw: pd.Series, col: Column, found: list) -> pd.Series:
-    if is_numeric_dtype(raw.dtype):
+    if is_numeric_dtype(raw.dtype) and raw.dtype != bool:
         # Spreadsheets and Parquet may hold ids as numbers; 123.0 is the id "123".
         numbers = raw.to_numpy(dtype=float, na_value=np.nan)
         whole = np.isfinite(numbers) & (numbers == np.round(numbers))
-        raw_text = pd.Series(np.where(whole, numbers.astype(np.int64, copy=False).astype(str),
-                                      raw.astype(str)), index=raw.index, dtype=object)
+        inexact = whole & (np.abs(numbers) > MAX_EXACT)
+        if inexact.any() and raw.dtype.kind == "f":
+            pos = np.flatnonzero(inexact)
+            found.append(problem_rows(
+                pos, col.name, raw.iloc[pos], "an id stored as a number too large to be "
+                f"exact (beyond {MAX_EXACT:,}): different ids may have become one",
+                f"store {col.name} as text in the source"))
+        small = whole & ~inexact
+        as_int = np.where(small, numbers, 0).astype(np.int64)
+        exact = raw.astype(str).to_numpy(dtype=object) if raw.dtype.kind in "iu" else None
+        raw_text = pd.Series(np.where(small, as_int.astype(str), raw.astype(str))
+                             if exact is None else exact, index=raw.index, dtype=object)
         raw_text[raw.isna().to_numpy()] = None
     else:
         raw_text = raw
+        if raw.dtype == object:
+            nested = raw.map(lambda v: isinstance(v, list | tuple | set | dict | np.ndarray)
+                             ).to_numpy(dtype=bool)
+            if nested.any():
+                pos = np.flatnonzero(nested)
+                found.append(problem_rows(pos, col.name, raw.iloc[pos].map(repr),
+                                          "a list of values, not one id",
+                                          f"give each row one {col.name} (e.g. "
+                                          f"df.explode('{col.name}') before loading)"))
+                raw_text = raw.where(~nested, "[list]")
     text = _text_array(raw_text)
+    control = pc.fill_null(pc.match_substring_regex(  # inside the id: padding is below
+        pc.utf8_trim_whitespace(text), r"[\x00-\x1f\x7f]"), False).to_numpy(
+        zero_copy_only=False)
+    if control.any():
+        pos = np.flatnonzero(control)
+        found.append(problem_rows(
+            pos, col.name, [repr(v) for v in text.take(pa.array(pos)).to_pylist()],
+            "contains a control character (a tab, line break or NUL byte)",
+            f"remove it from {col.name} in the source"))
     blank, padded = _blank_padded(text)
     if col.required and blank.any():
         pos = np.flatnonzero(blank)
@@ -189,8 +223,10 @@ def _parse_date(raw: pd.Series, col: Column, found: list, date_format,
             text = pd.Series([], dtype=object)
         dates = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
         others = ~is_text & ~blank
+        reported = np.zeros(len(raw), dtype=bool)  # a problem of their own already
         if others.any():
-            dates[others] = pd.to_datetime(raw[others], errors="coerce")
+            dates[others], reported[others] = _non_text_dates(raw[others], col, found,
+                                                              np.flatnonzero(others))
         fmt = date_format.get(col.name) if isinstance(date_format, dict) else date_format
         explicit = fmt is not None
         if fmt is None and len(text):
@@ -200,8 +236,17 @@ def _parse_date(raw: pd.Series, col: Column, found: list, date_format,
                 parsed = pd.to_datetime(text, format=fmt, errors="coerce")
             else:
                 parsed = pd.to_datetime(text, format="mixed", dayfirst=dayfirst, errors="coerce")
+            time_only = text.str.fullmatch(TIME_ONLY).to_numpy(dtype=bool)
+            if time_only.any():  # pandas would put today's date on them
+                parsed[time_only] = pd.NaT
+                where = raw.index.get_indexer(text.index[time_only])
+                found.append(problem_rows(where, col.name, text[time_only],
+                                          "a time of day without a date",
+                                          f"write {col.name} as a date, with the time if "
+                                          "you have it (2024-01-05 10:30)"))
+                reported[where] = True
             dates[text.index] = parsed
-        bad = ~blank & dates.isna().to_numpy()
+        bad = ~blank & dates.isna().to_numpy() & ~reported
         if bad.any():
             pos = np.flatnonzero(bad)
             values = raw.iloc[pos].astype(str).str.strip()
@@ -230,6 +275,35 @@ def _parse_date(raw: pd.Series, col: Column, found: list, date_format,
             found.append(problem_rows(pos, col.name, raw.iloc[pos], f"missing {col.name}",
                                    f"fill in {col.name} on these rows or remove them"))
     return dates
+
+
+def _non_text_dates(raw: pd.Series, col: Column, found: list, positions: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Dates from cells that are not text (at ``positions`` of the column): date
+    objects as they are; whole numbers written ``yyyymmdd`` (20240105) as those dates;
+    any other number is reported, never read as nanoseconds since 1970. Returns the
+    dates and which cells were reported."""
+    is_number = raw.map(lambda v: isinstance(v, int | float | np.number)
+                        and not isinstance(v, bool)).to_numpy(dtype=bool)
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    reported = np.zeros(len(raw), dtype=bool)
+    if (~is_number).any():
+        out[~is_number] = pd.to_datetime(raw[~is_number], errors="coerce")
+    if is_number.any():
+        numbers = raw[is_number].astype(float)
+        ymd = pd.to_datetime(numbers.where(numbers == np.round(numbers)).map(
+            lambda v: f"{v:.0f}" if v == v else None), format="%Y%m%d", errors="coerce")
+        out[is_number] = ymd.to_numpy()
+        bad = ymd.isna().to_numpy()
+        reported[np.flatnonzero(is_number)[bad]] = True
+        if bad.any():
+            pos = np.flatnonzero(is_number)[bad]
+            found.append(problem_rows(
+                positions[pos], col.name, raw.iloc[pos], "a number, not a date",
+                f"write {col.name} as a date; Excel day numbers convert with "
+                "pd.to_datetime(x, unit='D', origin='1899-12-30'), Unix seconds with "
+                "pd.to_datetime(x, unit='s')"))
+    return out.to_numpy(), reported
 
 
 def _guess_format(text: pd.Series, dayfirst: bool) -> str | None:

@@ -80,7 +80,8 @@ def to_panel(y: pd.DataFrame) -> Panel:
     Raises
     ------
     DataError
-        Missing columns, or a SKU with gaps in its dates.
+        Missing columns, a demand that is not a finite number, or a SKU with gaps in
+        its dates.
     """
     missing = [c for c in REQUIRED if c not in y]
     if missing:
@@ -95,8 +96,17 @@ def to_panel(y: pd.DataFrame) -> Panel:
     if (t < 0).any():
         raise DataError("The demand frame's dates are not on one regular calendar "
                         f"(frequency {freq}). Fix: build it with demand_series(...).")
+    demand = pd.to_numeric(y["demand"], errors="coerce").to_numpy(dtype=float)
+    odd = np.isinf(demand) | (np.isnan(demand) & y["demand"].notna().to_numpy())
+    if odd.any():
+        i = int(np.flatnonzero(odd)[0])
+        raise DataError(f"The demand frame has {int(odd.sum())} demand value(s) that are not "
+                        f"finite numbers, the first {y['demand'].iloc[i]} for SKU "
+                        f"{y['sku'].iloc[i]!r} on {pd.Timestamp(y['date'].iloc[i]).date()}. "
+                        "Expected a number of units per period. Fix: correct or remove "
+                        "those rows (demand_series(...) builds the frame from order lines).")
     values = np.full((len(skus), len(calendar)), np.nan)
-    values[sku_codes, t] = y["demand"].to_numpy(dtype=float)
+    values[sku_codes, t] = demand
     # every SKU must be contiguous from its first date to the end
     first = np.where(~np.isnan(values).all(axis=1), np.argmax(~np.isnan(values), axis=1),
                      values.shape[1])

@@ -1,0 +1,80 @@
+"""Values that used to load silently wrong (issue 13): each is read right or set aside
+with the column, the row and the fix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import backorder_analytics as ba
+from backorder_analytics import DataError
+
+
+def orders(**columns):
+    frame = {"order_id": ["SO1", "SO2"], "sku": ["A", "B"], "quantity": [1, 2],
+             "order_date": ["2024-01-05", "2024-01-06"]}
+    frame.update(columns)
+    return pd.DataFrame(frame)
+
+
+def reasons(loaded):
+    return loaded.rejected["reason"].tolist()
+
+
+@pytest.mark.parametrize("dtype", ["int64", "float64", "object"])
+def test_yyyymmdd_numbers_are_those_dates(dtype):
+    raw = orders(order_date=pd.Series([20240105, 20240106]).astype(dtype))
+    table = ba.read_orders(raw)
+    assert table["order_date"].tolist() == [pd.Timestamp("2024-01-05"),
+                                            pd.Timestamp("2024-01-06")]
+
+
+def test_other_numbers_are_not_read_as_1970():
+    loaded = ba.read_orders(orders(order_date=[45296, 1704412800]), errors="report")
+    assert loaded.table.empty
+    assert reasons(loaded) == ["order_date: a number, not a date"] * 2
+    with pytest.raises(DataError, match=r"origin='1899-12-30'"):
+        ba.read_orders(orders(order_date=[45296, 20240106]))
+
+
+def test_a_time_without_a_date_is_not_today():
+    loaded = ba.read_orders(orders(order_date=["9:05 pm", "2024-01-06"]), errors="report")
+    assert loaded.table["sku"].tolist() == ["B"]
+    assert reasons(loaded) == ["order_date: a time of day without a date"]
+
+
+def test_ids_with_control_characters_do_not_merge():
+    loaded = ba.read_orders(orders(sku=["SKU-1\x00RED", "SKU-1\x00BLUE"]), errors="report")
+    assert loaded.table.empty
+    assert all("control character" in r for r in reasons(loaded))
+
+
+def test_float_ids_beyond_exact_range_are_set_aside():
+    loaded = ba.read_orders(orders(sku=[1e19, 1e19 + 4096]), errors="report")
+    assert loaded.table.empty
+    assert all("too large to be exact" in r for r in reasons(loaded))
+    # whole numbers that fit are the ids they look like; integers are exact at any size
+    assert ba.read_orders(orders(sku=[123.0, 2.0**52]))["sku"].tolist() == \
+        ["123", "4503599627370496"]
+    big = np.array([2**62 + 1, 2**62 + 3], dtype=np.int64)
+    assert ba.read_orders(orders(sku=big))["sku"].tolist() == [str(v) for v in big]
+
+
+def test_a_list_is_not_an_id():
+    loaded = ba.read_orders(orders(sku=[["A", "B"], "C"]), errors="report")
+    assert loaded.table["sku"].tolist() == ["C"]
+    assert reasons(loaded) == ["sku: a list of values, not one id"]
+
+
+def test_quantities_are_capped_so_sums_stay_exact():
+    loaded = ba.read_orders(orders(quantity=[2**53 - 1, 5]), errors="report")
+    assert loaded.table["quantity"].tolist() == [5]
+    assert "too large" in reasons(loaded)[0]
+
+
+def test_forecast_refuses_infinite_demand():
+    y = pd.DataFrame({"sku": ["A"] * 5, "date": pd.date_range("2024-01-01", periods=5),
+                      "demand": [1, 2, np.inf, 1, 0]})
+    with pytest.raises(DataError, match=r"the first inf for SKU 'A' on 2024-01-03"):
+        ba.forecast(y, 3)
