@@ -73,6 +73,8 @@ def _load(args: argparse.Namespace, errors: str):
 def _validate(args: argparse.Namespace) -> int:
     try:
         ds = _load(args, errors="report")
+    except FileNotFoundError as err:
+        return _usage_error("validate", err)
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -172,6 +174,8 @@ def _demo(args: argparse.Namespace) -> int:
     if args.folder:
         try:
             ds = _load(args, errors="report")
+        except FileNotFoundError as err:
+            return _usage_error("demo", err)
         except DataError as err:
             print(f"error: {err}", file=sys.stderr)
             return 1

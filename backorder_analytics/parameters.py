@@ -161,9 +161,14 @@ def check_max_wait_days(value: Any) -> float | None:
     return check_scalar(value, "max_wait_days", low=0, none=True)
 
 
+MAX_REPS = 10**7
+"""Most replications of a Monte Carlo: arrays grow with them (10⁷ already needs
+gigabytes for a handful of SKUs)."""
+
+
 def check_n_reps(value: Any, name: str = "n_reps") -> int:
-    """A number of replications (a whole number >= 1)."""
-    return check_scalar(value, name, Integral, low=1)
+    """A number of replications (a whole number from 1 to :data:`MAX_REPS`)."""
+    return check_scalar(value, name, Integral, low=1, high=MAX_REPS)
 
 
 def check_seed(value: Any) -> int:

@@ -78,3 +78,51 @@ def test_forecast_refuses_infinite_demand():
                       "demand": [1, 2, np.inf, 1, 0]})
     with pytest.raises(DataError, match=r"the first inf for SKU 'A' on 2024-01-03"):
         ba.forecast(y, 3)
+
+
+# ------------------------------------------------------- messages, not tracebacks
+
+
+@pytest.fixture(scope="module")
+def small():
+    return ba.example_dataset(seed=0, n_skus=5, days=120)
+
+
+def test_as_of_with_a_time_zone_is_read_in_utc(small, tmp_path):
+    assert small.moment("2024-03-01T12:30:00+02:00") == pd.Timestamp("2024-03-01 10:30")
+    assert small.moment("2024-03-01T00:00:00Z") == small.moment("2024-03-01")
+    ba.write_dataset(small, tmp_path)
+    ds = ba.read_dataset(tmp_path, as_of=small.as_of.tz_localize("Europe/Paris"),
+                         errors="report")
+    assert ds.as_of == small.as_of.tz_localize("Europe/Paris").tz_convert("UTC").tz_localize(
+        None)
+
+
+def test_unknown_encoding_and_bad_date_format_name_the_fix(small, tmp_path):
+    ba.write_dataset(small, tmp_path)
+    with pytest.raises(DataError, match="encoding='klingon' is not a text encoding"):
+        ba.read_orders(tmp_path / "orders.csv", encoding="klingon")
+    with pytest.raises(DataError, match=r"date_format '%Q' for column 'order_date' is not"):
+        ba.read_orders(tmp_path / "orders.csv", date_format="%Q")
+
+
+def test_absurd_replications_are_refused_before_allocating(small):
+    with pytest.raises(ValueError, match=r"'n_reps' parameter must be a whole number >= 1 "
+                                         r"and <= 1e\+07"):
+        ba.backorder_eta(small, n_reps=10**23)
+
+
+@pytest.mark.parametrize("argv", [["validate", "/nonexistent"], ["demo", "/nonexistent"]])
+def test_cli_missing_folder_is_a_usage_error(argv, capsys):
+    from backorder_analytics.cli import main
+
+    assert main(argv) == 2
+    assert "no such folder" in capsys.readouterr().err
+
+
+def test_cli_missing_table_file_is_a_usage_error(small, tmp_path, capsys):
+    from backorder_analytics.cli import main
+
+    ba.write_dataset(small, tmp_path)
+    assert main(["validate", str(tmp_path), "--orders", str(tmp_path / "nope.csv")]) == 2
+    assert "no such file" in capsys.readouterr().err

@@ -16,6 +16,19 @@ REJECTED_COLUMNS = ["table", "source", "row", "reason"]
 TABLES = ("orders", "purchase_orders", "inventory", "items", "shipments")
 
 
+def to_timestamp(value: Any) -> pd.Timestamp:
+    """``pd.Timestamp(value)`` without a time zone: one given is converted to UTC and
+    dropped, as the loaders read dates that carry one (the data's dates carry none).
+
+    >>> to_timestamp("2024-03-01T02:00:00+02:00")
+    Timestamp('2024-03-01 00:00:00')
+    """
+    when = pd.Timestamp(value)
+    if when is not pd.NaT and when.tzinfo is not None:
+        when = when.tz_convert("UTC").tz_localize(None)
+    return when
+
+
 def end_of_day_if_date(value: Any) -> pd.Timestamp:
     """A timestamp; a date without a time of day (midnight) means the end of that day.
 
@@ -25,7 +38,7 @@ def end_of_day_if_date(value: Any) -> pd.Timestamp:
     >>> end_of_day_if_date("2025-12-30"), end_of_day_if_date("2025-12-30 09:30")
     (Timestamp('2025-12-30 23:59:59.999999999'), Timestamp('2025-12-30 09:30:00'))
     """
-    when = pd.Timestamp(value)
+    when = to_timestamp(value)
     if when == when.normalize():
         when = when + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
     return when
@@ -95,7 +108,7 @@ class Dataset:
         if value is None:
             return self.as_of
         try:
-            when = pd.Timestamp(value)
+            when = to_timestamp(value)
         except (TypeError, ValueError):
             when = pd.NaT
         if pd.isna(when):

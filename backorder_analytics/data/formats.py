@@ -60,6 +60,10 @@ def _decode(data: bytes, path: Path, encoding: str | None) -> str:
         encoding = next((enc for bom, enc in BOMS if data.startswith(bom)), None)
     try:
         return data.decode(encoding or "utf-8-sig")
+    except LookupError:
+        raise DataError(f"{path}: encoding={encoding!r} is not a text encoding Python "
+                        "knows. Fix: pass a codec name such as 'utf-8', 'cp1252', "
+                        "'latin-1' or 'utf-16'.") from None
     except UnicodeDecodeError as err:
         line = _line_of(data, err.start)
         raise DataError(

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from ..exceptions import DataError
-from .dataset import REJECTED_COLUMNS, Dataset, end_of_day_if_date
+from .dataset import REJECTED_COLUMNS, Dataset, end_of_day_if_date, to_timestamp
 from .formats import SUPPORTED, read_raw
 from .problems import Source, format_problems, raise_or_split
 from .schemas import INVENTORY, ITEMS, ORDERS, PURCHASE_ORDERS, SCHEMAS, SHIPMENTS, TableSchema
@@ -322,7 +322,7 @@ def read_dataset(
         tables[name], found, raws[name], sources[name] = _check(
             SCHEMAS[name], raw, where, column_map=cmap, strict_map=per_table, **options)
         problems.append(found)
-    as_of = pd.Timestamp(as_of) if as_of is not None else None
+    as_of = to_timestamp(as_of) if as_of is not None else None
     problems.append(dataset_problems(
         {n: t.drop(index=p["_pos"], errors="ignore") if len(p) else t  # no needless copy
          for (n, t), p in zip(tables.items(), problems, strict=True)}, sources, as_of))

@@ -233,7 +233,13 @@ def _parse_date(raw: pd.Series, col: Column, found: list, date_format,
             fmt = _guess_format(text, dayfirst)
         if len(text):
             if fmt is not None:
-                parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+                try:
+                    parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+                except ValueError as err:
+                    raise DataError(f"date_format {fmt!r} for column {col.name!r} is not a "
+                                    f"strftime format ({err}). Fix: use directives such "
+                                    "as '%Y-%m-%d' or '%d/%m/%Y %H:%M' (see Python's "
+                                    "strftime documentation).") from None
             else:
                 parsed = pd.to_datetime(text, format="mixed", dayfirst=dayfirst, errors="coerce")
             time_only = text.str.fullmatch(TIME_ONLY).to_numpy(dtype=bool)
