@@ -126,3 +126,28 @@ def test_cli_missing_table_file_is_a_usage_error(small, tmp_path, capsys):
     ba.write_dataset(small, tmp_path)
     assert main(["validate", str(tmp_path), "--orders", str(tmp_path / "nope.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_shipments_of_a_rejected_order_line_are_rejected_with_it():
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent / "malformed" / "shipment_of_rejected_order"
+    ds = ba.read_dataset(folder, errors="report")
+    assert ds.orders["order_id"].tolist() == ["SO1"]
+    assert ds.shipments["order_id"].tolist() == ["SO1"]
+    rejected = ds.rejected.set_index("table")["reason"]
+    assert "unknown SKU" in rejected["orders"]
+    assert "not in the orders table (or was rejected)" in rejected["shipments"]
+
+
+def test_receipts_that_cannot_be_right_are_set_aside():
+    po = pd.DataFrame({"po_id": ["P1", "P2", "P3"], "sku": ["A", "A", "A"],
+                       "quantity": [10, 10, 10],
+                       "order_date": ["2024-01-01"] * 3,
+                       "received_date": ["2024-01-05", None, "2024-01-06"],
+                       "received_quantity": [1000, 10, 12]})
+    loaded = ba.read_purchase_orders(po, errors="report")
+    assert loaded.table["po_id"].tolist() == ["P3"]
+    assert reasons(loaded) == [
+        "received_quantity: received more than 2 times the quantity ordered",
+        "received_quantity: a received quantity without a received_date"]

@@ -72,6 +72,10 @@ CASES = [
     ("nul_in_id.csv", "read_orders", {}, None, 3, r"line 3 holds a NUL byte"),
     ("time_only_date.csv", "read_orders", {}, "order_date", 3,
      "a time of day without a date"),
+    ("duplicate_header.csv", "read_orders", {}, "quantity", 1,
+     "names the column 'quantity' twice"),
+    ("shipment_before_order", "read_dataset", {}, "ship_date", 3,
+     "shipped before its order line was ordered"),
     ("quantity_beyond_cap.csv", "read_orders", {}, "quantity", 3,
      r"too large \(more than 1,000,000,000,000"),
 ]

@@ -11,6 +11,7 @@ unsupported type) raise :class:`DataError` naming the file and the line.
 from __future__ import annotations
 
 import codecs
+import csv
 import gzip
 import io
 import os
@@ -101,6 +102,16 @@ def _read_text(path: Path, encoding: str | None) -> pd.DataFrame:
                           "problem": [problem], "fix": [fix]}))
     header = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     sep = max(SEPARATORS, key=header.count)  # ties go to the comma
+    names = [n.strip() for n in next(csv.reader([header], delimiter=sep))]
+    twice = sorted({n for n in names if n and names.count(n) > 1})
+    if twice:
+        problem = f"names the column {twice[0]!r} twice"
+        fix = "rename or remove one of them (only one can be used)"
+        raise DataError(
+            f"{path}: the header (line 1) {problem}. Expected each column once. Fix: {fix}.",
+            pd.DataFrame({"table": [None], "source": [str(path)], "row": [1],
+                          "column": [twice[0]], "value": [header[:200]], "problem": [problem],
+                          "fix": [fix]}))
     try:
         return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                            na_values=[""], skip_blank_lines=False)

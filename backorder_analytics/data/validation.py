@@ -409,6 +409,37 @@ def date_order_problems(clean: pd.DataFrame) -> list[pd.DataFrame]:
     return found
 
 
+OVER_RECEIPT = 2.0
+"""A purchase order received at more than this many times its quantity is set aside."""
+
+
+def receipt_problems(clean: pd.DataFrame) -> list[pd.DataFrame]:
+    """A ``received_quantity`` without a ``received_date``, or more than
+    :data:`OVER_RECEIPT` times the quantity ordered."""
+    if "received_quantity" not in clean:
+        return []
+    positions, found = clean.index.to_numpy(), []
+    got = clean["received_quantity"].to_numpy(dtype=float, na_value=np.nan)
+    has = ~np.isnan(got)
+    if "received_date" in clean:
+        undated = has & clean["received_date"].isna().to_numpy()
+        if undated.any():
+            pos = np.flatnonzero(undated)
+            found.append(problem_rows(positions[pos], "received_quantity", got[pos],
+                                      "a received quantity without a received_date",
+                                      "fill in received_date, or clear received_quantity if "
+                                      "nothing arrived yet"))
+    ordered = clean["quantity"].to_numpy(dtype=float) if "quantity" in clean else got
+    over = has & (got > OVER_RECEIPT * ordered)
+    if over.any():
+        pos = np.flatnonzero(over)
+        found.append(problem_rows(positions[pos], "received_quantity", got[pos],
+                                  f"received more than {OVER_RECEIPT:g} times the quantity "
+                                  "ordered", "check received_quantity and quantity on these "
+                                  "rows (a unit of measure, or a typo?)"))
+    return found
+
+
 def after_as_of_problems(clean: pd.DataFrame, schema: TableSchema, as_of) -> list[pd.DataFrame]:
     """Dates that must be past (``schema.past_dates``) but lie after the day of ``as_of``."""
     as_of = pd.Timestamp(as_of)
@@ -502,12 +533,25 @@ def overshipped_problems(orders: pd.DataFrame, shipments: pd.DataFrame) -> list[
     shipped = np.bincount(s_code[ok], shipments["quantity"].to_numpy(np.int64)[ok], n)
     code = np.where(ok, s_code, 0)
     over = ~ok | ~in_orders[code] | (shipped[code] > ordered[code])
-    if not over.any():
-        return []
-    return [problem_rows(shipments.index[over], "quantity", shipments.loc[over, "quantity"],
-                         "shipped more than the order line's quantity, or an order line "
-                         "that is not in the orders table",
-                         "check the shipments against the orders")]
+    found = []
+    if over.any():
+        found.append(problem_rows(
+            shipments.index[over], "quantity", shipments.loc[over, "quantity"],
+            "shipped more than the order line's quantity, or an order line that is not "
+            "in the orders table (or was rejected)", "check the shipments against the orders"))
+    if "ship_date" in shipments and "order_date" in orders:
+        first_order = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+        order_dates = orders["order_date"].to_numpy("datetime64[ns]")
+        order = np.argsort(order_dates[known], kind="stable")[::-1]  # earliest written last
+        first_order[o_code[known][order]] = order_dates[known][order]
+        ship = shipments["ship_date"].to_numpy("datetime64[ns]")
+        early = ~over & ok & (ship < first_order[code])
+        if early.any():
+            found.append(problem_rows(
+                shipments.index[early], "ship_date", shipments.loc[early, "ship_date"],
+                "shipped before its order line was ordered",
+                "check ship_date against the order's order_date"))
+    return found
 
 
 def dataset_problems(tables: dict[str, pd.DataFrame], sources: dict[str, Source],
@@ -518,11 +562,15 @@ def dataset_problems(tables: dict[str, pd.DataFrame], sources: dict[str, Source]
     found = {name: [] for name in tables}
     for name, pieces in unknown_sku_problems(tables).items():
         found[name] += pieces
-    if "shipments" in tables and "orders" in tables:
-        found["shipments"] += overshipped_problems(tables["orders"], tables["shipments"])
     if as_of is not None:
         for name, table in tables.items():
             found[name] += after_as_of_problems(table, SCHEMAS[name], as_of)
+    if "shipments" in tables and "orders" in tables:  # against the orders still kept
+        orders = tables["orders"]
+        if found["orders"]:
+            gone = np.unique(np.concatenate([f["_pos"].to_numpy() for f in found["orders"]]))
+            orders = orders.drop(index=gone, errors="ignore")
+        found["shipments"] += overshipped_problems(orders, tables["shipments"])
     finished = [finish_problems(pd.concat(pieces, ignore_index=True), name, sources[name])
                 for name, pieces in found.items() if pieces]
     return pd.concat(finished, ignore_index=True) if finished else pd.DataFrame()
@@ -596,7 +644,8 @@ def validate_table(
         keep = ~blank_rows
         table = table[keep]
         found = [f[keep[f["_pos"].to_numpy()]] for f in found]
-    found += date_order_problems(table) + duplicate_key_problems(table, schema)
+    found += (date_order_problems(table) + receipt_problems(table)
+              + duplicate_key_problems(table, schema))
     if as_of is not None:
         found += after_as_of_problems(table, schema, as_of)
     if found:
