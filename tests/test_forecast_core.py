@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import backorder_analytics as ba
 from backorder_analytics.exceptions import DataError
 from backorder_analytics.forecasting import (
     MODELS,
@@ -473,3 +474,21 @@ def test_carparts_auto(carparts, capsys):
     for q in QUANTILES:
         assert abs(above[q] - (1 - q)) <= 0.05, (q, above[q])
     assert spl < spl_empirical
+
+
+def test_auto_on_a_history_shorter_than_its_backtest_uses_what_fits():
+    from backorder_analytics.forecasting.core import candidate_models
+
+    dates = pd.date_range("2024-01-01", periods=40)
+    y = pd.DataFrame({"sku": np.repeat(["A", "B"], 40), "date": np.tile(dates, 2),
+                      "demand": np.r_[np.tile([1.0, 3.0], 20), np.tile([0.0, 0, 0, 5], 10)]})
+    with pytest.warns(UserWarning, match="too few for 3 backtest windows of horizon 28; "
+                                         "models chosen on 1"):
+        fc = ba.forecast(y, 28, quantiles=())
+    assert fc.backtest_ is not None
+    y3 = y[y["date"] < dates[3]]
+    with pytest.warns(UserWarning, match="no backtest fits"):
+        fc = ba.forecast(y3, 28, quantiles=())
+    category = fc.classes_["category"]
+    assert fc.model_.to_dict() == {s: candidate_models(category[s])[0] for s in ["A", "B"]}
+    assert np.isfinite(fc.mean).all()

@@ -91,6 +91,7 @@ review. *International Journal of Forecasting*, 16(4), 437–450.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -99,6 +100,7 @@ import numpy as np
 import pandas as pd
 
 from .backtest import (
+    MIN_OBS,
     BacktestResult,
     as_panel,
     backtest_panel,
@@ -746,6 +748,9 @@ def forecast(
     reconcile = check_reconcile(reconcile)
     windows = check_horizon(windows, "windows")
     step = h if step is None else check_horizon(step, "step")
+    selecting = not (isinstance(model, str) and model != "auto")
+    if selecting:
+        windows = _windows_that_fit(len(panel.dates), h, windows, step)
     settings = _settings(panel, h, model, models, combine, bias_weight, windows, step,
                          reconcile)
     if global_inputs is not None:
@@ -776,11 +781,17 @@ def forecast(
         if global_inputs is not None:
             scores = global_inputs.class_scores
             _check_class_scores(scores, category, rows)
-        bt = backtest_panel(panel, list(rows), h, windows, step, None, rows=rows,
-                            keep_means=reconcile == "auto" and global_inputs is None)
-        if scores is None:
-            scores = class_scores(bt, category, bias_weight)
-        chosen = select_models(bt, category, bias_weight, shrink, scores)
+        if windows:
+            bt = backtest_panel(panel, list(rows), h, windows, step, None, rows=rows,
+                                keep_means=reconcile == "auto" and global_inputs is None)
+            if scores is None:
+                scores = class_scores(bt, category, bias_weight)
+            chosen = select_models(bt, category, bias_weight, shrink, scores)
+        elif isinstance(model, str) and models is None:  # no backtest fits the history
+            chosen = pd.Series([candidate_models(c, combine)[0] for c in category],
+                               index=panel.skus, dtype=object)
+        else:
+            chosen = pd.Series(list(rows)[0], index=panel.skus, dtype=object)
         chosen = chosen.reindex(panel.skus).fillna("zero")
     season = season_length(panel.freq)
     mean = np.full((n, h), np.nan)
@@ -816,12 +827,26 @@ def forecast(
     )
 
 
+def _windows_that_fit(t_len: int, h: int, windows: int, step: int) -> int:
+    """The most backtest windows, up to ``windows``, that leave every origin at least
+    ``MIN_OBS`` training periods; fewer than asked (or none) with a warning."""
+    fit = max(0, min(windows, (t_len - h - MIN_OBS) // step + 1))
+    if fit < windows:
+        warnings.warn(f"The history has {t_len} periods: too few for {windows} backtest "
+                      f"windows of horizon {h}; "
+                      + (f"models chosen on {fit}." if fit else
+                         "no backtest fits, so each SKU gets the first candidate model of "
+                         "its demand class (or the first model listed)."),
+                      UserWarning, stacklevel=3)
+    return fit
+
+
 def _reconciliation(panel: Panel, mean: np.ndarray, chosen: pd.Series,
                     bt: BacktestResult | None, reconcile: str | bool, windows: int,
                     step: int | None) -> Reconciliation | None:
     """Whether and by how much to scale ``mean`` to the forecast of the total (see
     :mod:`~backorder_analytics.forecasting.reconcile`); None when not considered."""
-    if reconcile is False or len(panel.skus) < 2:
+    if reconcile is False or len(panel.skus) < 2 or not windows:
         return None
     if reconcile == "auto" and (bt is None or bt.means is None):
         return None  # one named model: nothing to judge reconciliation by

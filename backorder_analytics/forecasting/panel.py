@@ -56,8 +56,8 @@ class Panel:
 def _infer_freq(dates: pd.DatetimeIndex) -> str:
     if len(dates) < 2:
         return "D"
-    freq = pd.infer_freq(dates[: min(len(dates), 60)])
-    if freq is None:
+    freq = pd.infer_freq(dates[: min(len(dates), 60)]) if len(dates) >= 3 else None
+    if freq is None:  # irregular, or two dates (pandas needs three)
         step = (dates[1:] - dates[:-1]).min()
         freq = "D" if step == pd.Timedelta(days=1) else "W-MON" if step == pd.Timedelta(
             days=7) else "MS"
