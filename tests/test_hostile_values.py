@@ -151,3 +151,25 @@ def test_receipts_that_cannot_be_right_are_set_aside():
     assert reasons(loaded) == [
         "received_quantity: received more than 2 times the quantity ordered",
         "received_quantity: a received quantity without a received_date"]
+
+
+def test_parquet_dates_beyond_pandas_range_are_set_aside(tmp_path):
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({
+        "order_id": ["SO1", "SO2"], "sku": ["A", "B"], "quantity": [1, 2],
+        "order_date": pa.array([dt.datetime(2024, 1, 5), dt.datetime(3000, 1, 1)],
+                               pa.timestamp("us"))}), tmp_path / "orders.parquet")
+    loaded = ba.read_orders(tmp_path / "orders.parquet", errors="report")
+    assert loaded.table["order_id"].tolist() == ["SO1"]
+    assert reasons(loaded) == ["order_date: a date outside the range pandas can hold "
+                               "(1677-09-21 to 2262-04-11)"]
+
+
+def test_a_missing_sheet_lists_the_sheets(tmp_path):
+    orders().to_excel(tmp_path / "o.xlsx", sheet_name="data", index=False)
+    with pytest.raises(DataError, match=r"no sheet 'nope'. Expected one of 'data'"):
+        ba.read_orders(tmp_path / "o.xlsx", sheet_name="nope")

@@ -181,7 +181,11 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     Python objects: a tenth of the memory, and no conversion on the way in."""
     table = pq.read_table(path)
     text = {pa.string(): TEXT, pa.large_string(): TEXT}
-    return table.to_pandas(types_mapper=text.get, self_destruct=True)
+    try:
+        return table.to_pandas(types_mapper=text.get)
+    except (pd.errors.OutOfBoundsDatetime, pa.ArrowInvalid):
+        # a timestamp beyond pandas' range: as Python datetimes, which the checks report
+        return table.to_pandas(types_mapper=text.get, timestamp_as_object=True)
 
 
 def read_raw(source: Any, *, encoding: str | None, sheet_name: str | int,
@@ -204,7 +208,15 @@ def read_raw(source: Any, *, encoding: str | None, sheet_name: str | int,
         return _read_text(path, encoding), Source(str(path), 2, "line")
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet(path), Source(str(path), 0, "position")
-    frame = pd.read_excel(path, sheet_name=sheet_name, dtype=object)
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet_name, dtype=object)
+    except (ValueError, IndexError) as err:
+        if "not found" not in str(err) and "out of range" not in str(err):
+            raise
+        sheets = pd.ExcelFile(path).sheet_names
+        raise DataError(f"{path}: no sheet {sheet_name!r}. Expected one of "
+                        f"{', '.join(map(repr, sheets))}. Fix: pass sheet_name= one of "
+                        "them (a name, or its position from 0).") from None
     return frame, Source(f"{path} (sheet {sheet_name!r})", 2, "row")
 
 

@@ -13,6 +13,8 @@ seconds from Parquet (``benchmarks/RESULTS.md``).
 
 from __future__ import annotations
 
+import datetime
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -212,8 +214,15 @@ def _parse_date(raw: pd.Series, col: Column, found: list, date_format,
         dates = raw
         if getattr(dates.dt, "tz", None) is not None:
             dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
-        dates = dates.astype("datetime64[ns]", copy=False)
         bad = np.zeros(len(raw), dtype=bool)
+        try:
+            dates = dates.astype("datetime64[ns]", copy=False)
+        except pd.errors.OutOfBoundsDatetime:  # e.g. Parquet microseconds in year 3000
+            beyond = ((dates < pd.Timestamp.min) | (dates > pd.Timestamp.max)).to_numpy()
+            found.append(_beyond_range(np.flatnonzero(beyond), col,
+                                       raw[beyond].astype(str)))
+            dates = dates.where(~beyond).astype("datetime64[ns]")
+            bad = beyond
     else:
         kind = pd.api.types.infer_dtype(raw[~blank], skipna=True)
         is_text = raw.map(lambda v: isinstance(v, str)).to_numpy() if kind != "string" else ~blank
@@ -283,6 +292,14 @@ def _parse_date(raw: pd.Series, col: Column, found: list, date_format,
     return dates
 
 
+def _beyond_range(positions: np.ndarray, col: Column, values) -> pd.DataFrame:
+    return problem_rows(positions, col.name, values,
+                        f"a date outside the range pandas can hold ({pd.Timestamp.min.date()} "
+                        f"to {pd.Timestamp.max.date()})",
+                        f"check {col.name} on these rows (a placeholder such as 3000-01-01 "
+                        "for 'never'? leave it blank instead)")
+
+
 def _non_text_dates(raw: pd.Series, col: Column, found: list, positions: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Dates from cells that are not text (at ``positions`` of the column): date
@@ -295,6 +312,12 @@ def _non_text_dates(raw: pd.Series, col: Column, found: list, positions: np.ndar
     reported = np.zeros(len(raw), dtype=bool)
     if (~is_number).any():
         out[~is_number] = pd.to_datetime(raw[~is_number], errors="coerce")
+        beyond = ~is_number & out.isna().to_numpy() & raw.map(
+            lambda v: isinstance(v, datetime.date)).to_numpy(dtype=bool)
+        if beyond.any():
+            pos = np.flatnonzero(beyond)
+            reported[pos] = True
+            found.append(_beyond_range(positions[pos], col, raw.iloc[pos]))
     if is_number.any():
         numbers = raw[is_number].astype(float)
         ymd = pd.to_datetime(numbers.where(numbers == np.round(numbers)).map(
