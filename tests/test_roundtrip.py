@@ -107,9 +107,12 @@ def datasets(draw) -> ba.Dataset:
         if name in optional:
             purchase_orders[name] = [None if draw(st.booleans()) else d + draw(later)
                                      for d in po_dates]
-    if "received_quantity" in optional:
-        purchase_orders["received_quantity"] = [_maybe(counts, draw)
-                                                for _ in range(m)]
+    if "received_quantity" in optional and "received_date" in optional:
+        # a receipt has a date and at most OVER_RECEIPT times the quantity ordered
+        purchase_orders["received_quantity"] = [
+            None if got is None else _maybe(st.integers(1, 2 * q), draw)
+            for q, got in zip(purchase_orders["quantity"], purchase_orders["received_date"],
+                              strict=True)]
 
     inventory = {"sku": [], "date": [], "on_hand": []}
     for sku in skus:  # every SKU is known; (sku, date) is unique
