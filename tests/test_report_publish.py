@@ -171,3 +171,16 @@ def test_cli_reports_an_out_that_is_a_file(small, tmp_path, capsys):
     assert _write_report(small, str(target), load_config(CONFIG), progress=False) == 1
     assert "is a file. Fix: pass a folder" in capsys.readouterr().err
     assert target.read_text() == "x"
+
+
+def test_the_folder_keeps_its_permissions(tmp_path):
+    out = tmp_path / "report"
+    with staged(out) as stage:
+        write_report(stage, "v1")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~mask
+    os.chmod(out, 0o750)
+    with staged(out) as stage:
+        write_report(stage, "v2")
+    assert out.stat().st_mode & 0o777 == 0o750

@@ -75,11 +75,21 @@ def staged(out: str | os.PathLike) -> Iterator[Path]:
         _acquire(lock)
         _recover(out)
         stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+        os.chmod(stage, _folder_mode(out))  # mkdtemp's is 0700: keep the folder's own
         try:
             yield stage
             _swap(stage, out)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
+
+
+def _folder_mode(out: Path) -> int:
+    """The permissions of ``out`` if it exists, else those a new folder gets (umask)."""
+    if out.is_dir():
+        return out.stat().st_mode & 0o7777
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o777 & ~mask
 
 
 def _acquire(lock) -> None:
