@@ -184,3 +184,14 @@ def test_the_folder_keeps_its_permissions(tmp_path):
     with staged(out) as stage:
         write_report(stage, "v2")
     assert out.stat().st_mode & 0o777 == 0o750
+
+
+def test_outputs_not_made_this_time_do_not_linger(tmp_path):
+    out = tmp_path / "shared"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with staged(out) as stage:
+        write_report(stage, "v1")
+    with staged(out) as stage:  # this build writes the page only
+        (stage / "index.html").write_text("v2")
+    assert contents(out) == {"index.html": "v2", "notes.txt": "mine"}

@@ -126,11 +126,10 @@ def _swap(stage: Path, out: Path) -> None:
         return
     for name in REPORT_ENTRIES:  # the folder has files of its own: entry by entry
         new, target = stage / name, out / name
-        if not new.exists():
-            continue
         if target.is_symlink() or target.is_file():
-            if new.is_dir():
+            if new.is_dir() or not new.exists():
                 target.unlink()
-        elif target.is_dir():
+        elif target.is_dir():  # aside into the stage, removed with it
             os.rename(target, stage / f".{name}.old")
-        os.replace(new, target)  # a link in the way is replaced, never followed
+        if new.exists():  # an output not asked for this time is gone, not stale
+            os.replace(new, target)  # a link in the way is replaced, never followed
