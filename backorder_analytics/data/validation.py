@@ -102,7 +102,7 @@ def _parse_id(raw: pd.Series, col: Column, found: list) -> pd.Series:
         raw_text[raw.isna().to_numpy()] = None
     else:
         raw_text = raw
-        if raw.dtype == object:
+        if raw.dtype == object and pd.api.types.infer_dtype(raw, skipna=True) != "string":
             nested = raw.map(lambda v: isinstance(v, list | tuple | set | dict | np.ndarray)
                              ).to_numpy(dtype=bool)
             if nested.any():
