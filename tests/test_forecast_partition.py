@@ -15,7 +15,7 @@ import zlib
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import optimize
+from test_forecast_paths import brent_shift  # the independent reference solver
 
 import backorder_analytics as ba
 from backorder_analytics.forecasting import probabilistic
@@ -290,18 +290,6 @@ def stream(seed: int, sku) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(str(sku).encode())]))
 
 
-def censored_shift(values: np.ndarray, target: float) -> float:
-    """The δ with ``mean(max(values + δ, 0)) = target`` (target > 0), by Brent's
-    method: a reference for the sampler's own solver."""
-    def gap(d):
-        return np.maximum(values + d, 0).mean() - target
-
-    start = target - values.mean()
-    if gap(start) <= 0:  # no path reaches 0: the plain shift
-        return start
-    return optimize.brentq(gap, -values.max(), start, xtol=1e-12)
-
-
 def test_bootstrap_row_follows_its_own_stream():
     """ψ = 0 (zero-like model): path value = max(mean + pool[floor(u · n_pool)] + δ, 0),
     ``u`` the SKU's first n_paths × h uniforms and ``δ`` the shift per period that makes
@@ -314,7 +302,7 @@ def test_bootstrap_row_follows_its_own_stream():
         u = stream(7, sku).random((400, 3))
         idx = np.minimum((u * s.n_pool[row]).astype(np.int64), s.n_pool[row] - 1)
         latent = (s.mean[row][None, :].astype(np.float32) + s.pool[row][idx]).astype(float)
-        delta = [censored_shift(latent[:, j], s.mean[row, j]) for j in range(3)]
+        delta = [brent_shift(latent[:, j], s.mean[row, j]) for j in range(3)]
         np.testing.assert_allclose(got[row], np.maximum(latent + delta, 0), atol=1e-5)
 
 
