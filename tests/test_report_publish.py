@@ -195,3 +195,33 @@ def test_outputs_not_made_this_time_do_not_linger(tmp_path):
     with staged(out) as stage:  # this build writes the page only
         (stage / "index.html").write_text("v2")
     assert contents(out) == {"index.html": "v2", "notes.txt": "mine"}
+
+
+def test_a_killed_build_leaves_the_previous_report(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    out = tmp_path / "report"
+    with staged(out) as stage:
+        write_report(stage, "v1")
+    script = textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        from backorder_analytics.report.publish import staged
+        with staged({str(out)!r}) as stage:
+            (stage / "index.html").write_text("v2")
+            print("writing", flush=True)
+            time.sleep(60)
+    """)
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "writing"
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    assert contents(out) == {"index.html": "v1", "report.xlsx": "v1", "tables/a.csv": "v1"}
+    assert len(leftovers(tmp_path, "report")) == 1  # its staging folder, until the next build
+    with staged(out) as stage:
+        write_report(stage, "v3")
+    assert contents(out)["index.html"] == "v3"
+    assert leftovers(tmp_path, "report") == []
