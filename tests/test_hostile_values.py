@@ -173,3 +173,20 @@ def test_a_missing_sheet_lists_the_sheets(tmp_path):
     orders().to_excel(tmp_path / "o.xlsx", sheet_name="data", index=False)
     with pytest.raises(DataError, match=r"no sheet 'nope'. Expected one of 'data'"):
         ba.read_orders(tmp_path / "o.xlsx", sheet_name="nope")
+
+
+@pytest.mark.parametrize("when", ["3000-01-01", "1500-06-30 10:00"])
+def test_text_dates_beyond_pandas_range_say_so(when):
+    loaded = ba.read_orders(orders(order_date=[when, "2024-01-06"]), errors="report")
+    assert loaded.table["sku"].tolist() == ["B"]
+    assert reasons(loaded) == ["order_date: a date outside the range pandas can hold "
+                               "(1677-09-21 to 2262-04-11)"]
+
+
+def test_utf16_without_a_byte_order_mark_gets_the_encoding_hint(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_bytes("order_id,sku,quantity,order_date\nSO1,A,1,2024-01-05\n"
+                     .encode("utf-16-le"))
+    with pytest.raises(DataError, match="line 1 holds a NUL byte.*encoding='utf-16'"):
+        ba.read_orders(path)
+    assert len(ba.read_orders(path, encoding="utf-16-le")) == 1

@@ -263,6 +263,12 @@ def _parse_date(raw: pd.Series, col: Column, found: list, date_format,
             dates[text.index] = parsed
         bad = ~blank & dates.isna().to_numpy() & ~reported
         if bad.any():
+            values = raw.iloc[np.flatnonzero(bad)].astype(str).str.strip()
+            beyond = _beyond_pandas(values, fmt)
+            if beyond.any():
+                found.append(_beyond_range(np.flatnonzero(bad)[beyond], col, values[beyond]))
+                bad[np.flatnonzero(bad)[beyond]] = False
+        if bad.any():
             pos = np.flatnonzero(bad)
             values = raw.iloc[pos].astype(str).str.strip()
             if fmt is not None and not explicit:
@@ -298,6 +304,24 @@ def _beyond_range(positions: np.ndarray, col: Column, values) -> pd.DataFrame:
                         f"to {pd.Timestamp.max.date()})",
                         f"check {col.name} on these rows (a placeholder such as 3000-01-01 "
                         "for 'never'? leave it blank instead)")
+
+
+def _beyond_pandas(values: pd.Series, fmt: str | None) -> np.ndarray:
+    """Which text dates pandas could not read only because they lie outside its range
+    (Python's ``datetime`` reads them: years 1 to 9999)."""
+    def readable(v: str) -> bool:
+        for parse in ((lambda x: datetime.datetime.strptime(x, fmt)) if fmt else None,
+                      datetime.datetime.fromisoformat):
+            try:
+                when = parse(v) if parse else None
+            except ValueError:
+                continue
+            if when is not None:
+                when = when.replace(tzinfo=None)
+                return not (pd.Timestamp.min <= when <= pd.Timestamp.max)
+        return False
+
+    return np.array([readable(v) for v in values], dtype=bool)
 
 
 def _non_text_dates(raw: pd.Series, col: Column, found: list, positions: np.ndarray
