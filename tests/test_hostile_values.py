@@ -190,3 +190,11 @@ def test_utf16_without_a_byte_order_mark_gets_the_encoding_hint(tmp_path):
     with pytest.raises(DataError, match="line 1 holds a NUL byte.*encoding='utf-16'"):
         ba.read_orders(path)
     assert len(ba.read_orders(path, encoding="utf-16-le")) == 1
+
+
+def test_text_dates_with_a_time_zone_are_read_in_utc():
+    table = ba.read_orders(orders(order_date=["2024-01-05T10:00:00+02:00",
+                                              "2024-01-06T08:00:00Z"]))
+    assert table["order_date"].dtype == "datetime64[ns]"
+    assert table["order_date"].tolist() == [pd.Timestamp("2024-01-05 08:00"),
+                                            pd.Timestamp("2024-01-06 08:00")]

@@ -243,17 +243,20 @@ def _parse_date(raw: pd.Series, col: Column, found: list, date_format,
         if len(text):
             if fmt is not None:
                 try:
-                    parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+                    parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
                 except ValueError as err:
                     raise DataError(f"date_format {fmt!r} for column {col.name!r} is not a "
                                     f"strftime format ({err}). Fix: use directives such "
                                     "as '%Y-%m-%d' or '%d/%m/%Y %H:%M' (see Python's "
                                     "strftime documentation).") from None
             else:
-                parsed = pd.to_datetime(text, format="mixed", dayfirst=dayfirst, errors="coerce")
+                parsed = pd.to_datetime(text, format="mixed", dayfirst=dayfirst,
+                                        errors="coerce", utc=True)
+            # a time zone is converted to UTC and dropped (as for as_of); none: as written
+            parsed = parsed.dt.tz_localize(None)
             time_only = text.str.fullmatch(TIME_ONLY).to_numpy(dtype=bool)
             if time_only.any():  # pandas would put today's date on them
-                parsed[time_only] = pd.NaT
+                parsed = parsed.where(~time_only)
                 where = raw.index.get_indexer(text.index[time_only])
                 found.append(problem_rows(where, col.name, text[time_only],
                                           "a time of day without a date",
