@@ -58,7 +58,10 @@ Calibration
     (``tests/test_eta.py``). Lines waiting on one PO share its fate, so these shares
     rest on a few hundred independent arrivals and move by a few points with the
     seed (seed 3: p80 86%, censored 84%). Simulating future demand mattered little
-    there: the reorder points leave slack in the open POs.
+    there: the reorder points leave slack in the open POs. Across the generator's
+    regimes (FIFO, complete shipping, wider lead times, reorder points too low, strong
+    seasons; 150 SKUs, seeds 0–11, ``benchmarks/calibration_eta.py``) the censored p50
+    covered 48–53% and p80 76–84% on average; one dataset alone moves by ±10 points.
 """
 
 from __future__ import annotations
