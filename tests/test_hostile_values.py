@@ -198,3 +198,12 @@ def test_text_dates_with_a_time_zone_are_read_in_utc():
     assert table["order_date"].dtype == "datetime64[ns]"
     assert table["order_date"].tolist() == [pd.Timestamp("2024-01-05 08:00"),
                                             pd.Timestamp("2024-01-06 08:00")]
+
+
+def test_a_first_sheet_of_notes_names_the_other_sheets(tmp_path):
+    with pd.ExcelWriter(tmp_path / "o.xlsx") as book:
+        pd.DataFrame({"read me": ["exported 2024-01-07"]}).to_excel(book, sheet_name="notes", index=False)
+        orders().to_excel(book, sheet_name="data", index=False)
+    with pytest.raises(DataError, match=r"sheet 'notes'; the workbook also has 'data'"):
+        ba.read_orders(tmp_path / "o.xlsx")
+    assert len(ba.read_orders(tmp_path / "o.xlsx", sheet_name="data")) == 2

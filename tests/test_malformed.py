@@ -190,7 +190,7 @@ def test_excel_row_numbers_match_the_sheet(tmp_path):
     with pytest.raises(DataError, match=r"row 3: found 'lots'") as err:
         ba.read_orders(path)
     assert err.value.problems[["row", "column"]].values.tolist() == [[3, "quantity"]]
-    assert "(sheet 0)" in str(err.value)
+    assert "(sheet 'Sheet1')" in str(err.value)  # the sheet's name, not its position
 
 
 # ----------------------------------------------------------------- errors="report"

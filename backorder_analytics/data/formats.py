@@ -208,15 +208,19 @@ def read_raw(source: Any, *, encoding: str | None, sheet_name: str | int,
         return _read_text(path, encoding), Source(str(path), 2, "line")
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet(path), Source(str(path), 0, "position")
-    try:
-        frame = pd.read_excel(path, sheet_name=sheet_name, dtype=object)
-    except (ValueError, IndexError) as err:
-        if "not found" not in str(err) and "out of range" not in str(err):
-            raise
-        sheets = pd.ExcelFile(path).sheet_names
-        raise DataError(f"{path}: no sheet {sheet_name!r}. Expected one of "
-                        f"{', '.join(map(repr, sheets))}. Fix: pass sheet_name= one of "
-                        "them (a name, or its position from 0).") from None
-    return frame, Source(f"{path} (sheet {sheet_name!r})", 2, "row")
+    with pd.ExcelFile(path) as book:
+        sheets = book.sheet_names
+        try:
+            frame = book.parse(sheet_name, dtype=object)
+        except (ValueError, IndexError) as err:
+            if "not found" not in str(err) and "out of range" not in str(err):
+                raise
+            raise DataError(f"{path}: no sheet {sheet_name!r}. Expected one of "
+                            f"{', '.join(map(repr, sheets))}. Fix: pass sheet_name= one "
+                            "of them (a name, or its position from 0).") from None
+    name = sheets[sheet_name] if isinstance(sheet_name, int) else sheet_name
+    others = [s for s in sheets if s != name]
+    also = f"; the workbook also has {', '.join(map(repr, others))}" if others else ""
+    return frame, Source(f"{path} (sheet {name!r}{also})", 2, "row")
 
 
