@@ -202,7 +202,8 @@ def test_text_dates_with_a_time_zone_are_read_in_utc():
 
 def test_a_first_sheet_of_notes_names_the_other_sheets(tmp_path):
     with pd.ExcelWriter(tmp_path / "o.xlsx") as book:
-        pd.DataFrame({"read me": ["exported 2024-01-07"]}).to_excel(book, sheet_name="notes", index=False)
+        notes = pd.DataFrame({"read me": ["exported 2024-01-07"]})
+        notes.to_excel(book, sheet_name="notes", index=False)
         orders().to_excel(book, sheet_name="data", index=False)
     with pytest.raises(DataError, match=r"sheet 'notes'; the workbook also has 'data'"):
         ba.read_orders(tmp_path / "o.xlsx")
