@@ -445,7 +445,11 @@ def recommend_safety_stock(
        review, FIFO backorders, partial shipping, no cancellation, orders crossing.
        Demand: order lines arrive as a Poisson process at the SKU's historical line
        rate, sizes bootstrapped from its order lines (a Forecast: one line per day,
-       bootstrapped from the forecast's sample paths, rounded to whole units). Lead
+       bootstrapped from the forecast's sample paths, rounded to whole units). The
+       demand is the *predictive* one (:func:`~backorder_analytics.simulation.crn.
+       demand_lines`): each replication's line rate carries its estimation error (a
+       Gamma factor from the number of lines seen) and each replication draws its
+       sizes from its own bootstrap resample of them. Lead
        times: i.i.d. draws from the SKU's distribution. All reorder levels are
        evaluated on the *same* demand and lead-time draws (common random numbers), which
        makes service exactly monotone in the level; the smallest level (>= 0) that meets
@@ -456,6 +460,18 @@ def recommend_safety_stock(
        time, plus R under periodic review, rounded up) are simulated but not counted.
     5. **Flag** ``disagree`` when the two levels differ by more than
        :data:`ROP_TOL_REL` (10 %) and more than :data:`ROP_TOL_UNITS` (1 unit).
+
+    Forecast-driven: with ``forecast`` (a daily :class:`Forecast` of the dataset's
+    SKUs), the SKUs of :data:`FORECAST_DRIVEN_CLASSES` are stocked for the forecast
+    instead of the history's average: the simulated line rate follows the forecast
+    day by day (continued past its horizon at its last week's mean), ``Q`` is
+    ``cover_days`` of the forecast's mean, the reorder point moves with the forecast's
+    lead-time demand, ``r(t) = round(LTD(t)) + s`` (:func:`lead_time_demand_schedule`,
+    the level ``s`` searched as above) and each replication's level is scaled by a
+    log-normal factor whose spread is the forecast's own level uncertainty
+    (:func:`level_sd`). ``summary.reorder_point`` is day 1's; :attr:`schedule` holds
+    every day's. Intermittent and lumpy SKUs keep the history's rate
+    (``summary.demand_source`` says which).
 
     Parameters
     ----------
@@ -493,6 +509,10 @@ def recommend_safety_stock(
     demand : pandas.DataFrame, optional
         The daily demand of ``ds`` (``demand_series(ds, freq="D")``) when computed
         already; default: computed here.
+    forecast : Forecast, optional
+        A daily forecast of ``ds``'s demand from the day after ``as_of`` (e.g.
+        ``run.forecast`` of :func:`~backorder_analytics.plan`, which passes it): drives
+        the smooth and erratic SKUs (see "Forecast-driven" above). Only with a Dataset.
 
     Returns
     -------
@@ -507,7 +527,9 @@ def recommend_safety_stock(
         ``mean_wait`` and ``p90_wait`` [days, over order lines], ``share_waiting``,
         ``avg_on_hand`` (units held), ``avg_backorders`` [units], all achieved in the
         simulation at the chosen level; ``service_at_analytic`` (the target measure
-        simulated at the analytic level rounded up), ``disagree`` and ``n_lines``.
+        simulated at the analytic level rounded up), ``disagree``, ``n_lines`` and
+        ``demand_source`` (``"forecast"`` or ``"history"``). ``schedule``: the
+        reorder point of every forecast day (forecast-driven SKUs).
 
     Examples
     --------
