@@ -153,11 +153,13 @@ def check_options(allocation: Any, shipping: Any) -> tuple[str, str]:
 
 
 def check_max_wait_days(value: Any) -> float | None:
-    """A time limit [days] >= 0, or None for none.
+    """A time limit [days] >= 0, or None for none (infinity means none too).
 
-    >>> check_max_wait_days(30), check_max_wait_days(None)
-    (30.0, None)
+    >>> check_max_wait_days(30), check_max_wait_days(None), check_max_wait_days(float("inf"))
+    (30.0, None, None)
     """
+    if isinstance(value, Real) and not isinstance(value, bool) and value == float("inf"):
+        return None
     return check_scalar(value, "max_wait_days", low=0, none=True)
 
 

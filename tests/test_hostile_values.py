@@ -208,3 +208,60 @@ def test_a_first_sheet_of_notes_names_the_other_sheets(tmp_path):
     with pytest.raises(DataError, match=r"sheet 'notes'; the workbook also has 'data'"):
         ba.read_orders(tmp_path / "o.xlsx")
     assert len(ba.read_orders(tmp_path / "o.xlsx", sheet_name="data")) == 2
+
+
+def test_an_uncomputed_formula_is_not_a_blank_cell(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["order_id", "sku", "quantity", "order_date"])
+    sheet.append(["SO1", "A", 5, "2024-01-05"])
+    sheet.append(["SO2", "A", "=C2*3", "2024-01-06"])  # openpyxl stores no computed value
+    book.save(tmp_path / "o.xlsx")
+    with pytest.raises(DataError, match=r"row 3 holds the formula '=C2\*3' in column "
+                                        r"'quantity' without its computed value") as err:
+        ba.read_orders(tmp_path / "o.xlsx")
+    assert err.value.problems[["row", "column"]].values.tolist() == [[3, "quantity"]]
+
+
+def test_two_columns_mapped_to_one_name_is_an_error():
+    raw = orders().rename(columns={"sku": "item"}).assign(article=["X", "Y"])
+    with pytest.raises(DataError, match=r"column_map sends 'item', 'article' all to 'sku'"):
+        ba.read_orders(raw, column_map={"item": "sku", "article": "sku"})
+
+
+def test_what_cannot_be_read_says_what_can():
+    with pytest.raises(DataError, match=r"u:\*\*\*@h/db: reading from a database needs "
+                                        r"query="):
+        ba.read_orders("postgresql://u:secret@h/db")
+    with pytest.raises(DataError, match=r"cannot read a int \(42\)\. Expected a file path"):
+        ba.read_orders(42)
+
+
+def test_an_arrow_table_reads_like_a_dataframe():
+    import pyarrow as pa
+
+    raw = orders()
+    assert ba.read_orders(pa.Table.from_pandas(raw)).equals(ba.read_orders(raw))
+
+
+def test_read_dataset_reads_its_own_output_with_an_empty_table(small, tmp_path):
+    no_pos = ba.Dataset(orders=small.orders, purchase_orders=small.purchase_orders.iloc[:0],
+                        inventory=small.inventory, as_of=small.as_of)
+    ba.write_dataset(no_pos, tmp_path)
+    back = ba.read_dataset(tmp_path)
+    assert back.purchase_orders.empty
+    assert len(back.orders) == len(small.orders)
+    (tmp_path / "orders.csv").write_text("order_id,sku,quantity,order_date\n")
+    with pytest.raises(DataError, match="the orders table has a header but no rows"):
+        ba.read_dataset(tmp_path)
+
+
+def test_an_infinite_time_limit_is_none_and_nan_is_refused(small):
+    assert ba.replay(small, max_wait_days=float("inf")).summary.equals(
+        ba.replay(small).summary)
+    for call in (ba.replay, ba.backorder_eta, ba.alerts):
+        with pytest.raises(ValueError, match=r"'max_wait_days' parameter must be a number "
+                                             r">= 0 or None\. Got nan"):
+            call(small, max_wait_days=float("nan"))

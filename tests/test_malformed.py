@@ -78,6 +78,12 @@ CASES = [
      "shipped before its order line was ordered"),
     ("quantity_beyond_cap.csv", "read_orders", {}, "quantity", 3,
      r"too large \(more than 1,000,000,000,000"),
+    ("short_row.csv", "read_orders", {}, None, 3,
+     r"line 3 has 5 fields, but the header \(line 1\) has 7"),
+    ("carriage_return_in_field.csv", "read_orders", {}, None, 3,
+     r"line 3 holds a carriage return"),
+    ("multiline_field_then_error.csv", "read_orders", {}, "quantity", 4, "not a number"),
+    ("quoted_fields_text_quantity.csv", "read_orders", {}, "quantity", 3, "not a number"),
 ]
 
 

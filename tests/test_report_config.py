@@ -172,6 +172,9 @@ BAD = [
     ("[risk]\nhorizon = -2", r"\[risk\] horizon must be an integer >= 1\. Got -2"),
     ("[alerts]\nwarn_days = 'soon'", r"\[alerts\] warn_days must be a number >= 0"),
     ("[alerts]\nupdate_every_days = 0", r"\[alerts\] update_every_days must be a number > 0"),
+    ("[alerts]\nwarn_days = inf", r"\[alerts\] warn_days must be a number >= 0\. Got inf"),
+    ("[policy]\nmax_wait_days = nan", r"\[policy\] max_wait_days must be a number >= 0 or "
+                                      r"\"none\"\. Got nan instead"),
     ("[report]\noutputs = ['pdf']", r"\[report\] outputs must be a list of some of "
                                     r"'html', 'xlsx', 'csv'\. Got \['pdf'\] instead\."),
     ("[report]\nn_reps = 0", r"\[report\] n_reps must be an integer >= 1\. Got 0 instead"),
@@ -200,6 +203,11 @@ def test_bad_config_names_file_key_and_allowed_values(tmp_path, text, message):
     path = write(tmp_path, text)
     with pytest.raises(ConfigError, match=re.escape(str(path)) + ": " + message):
         load_config(path)
+
+
+def test_an_infinite_time_limit_is_none(tmp_path):
+    assert load_config(write(tmp_path, "[policy]\nmax_wait_days = inf")).policy.max_wait_days \
+        is None
 
 
 def test_not_toml(tmp_path):

@@ -463,7 +463,7 @@ def test_replications_are_independent():
     [
         ({"allocation": "lifo"}, r"'allocation' parameter must be one of \('fifo'"),
         ({"shipping": "whole"}, r"'shipping' parameter must be one of"),
-        ({"max_wait_days": -1.0}, r"'max_wait_days' parameter must be >= 0"),
+        ({"max_wait_days": -1.0}, r"'max_wait_days' parameter must be a number >= 0 or None"),
         ({"initial_on_hand": -2}, r"'initial_on_hand' parameter must hold whole units"),
     ],
 )

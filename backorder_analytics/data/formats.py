@@ -4,7 +4,8 @@ Parquet, Excel, SQL or a DataFrame, into a DataFrame of raw values plus a
 
 Text files are read as text (every cell a str), so ``"00123"`` stays ``"00123"`` and
 parsing is left to :mod:`backorder_analytics.data.validation`. Problems with the file
-itself (not text in its encoding, empty, ragged lines, an unclosed quote, an
+itself (not text in its encoding, empty, lines with too many or too few fields, a
+carriage return inside a line, an unclosed quote, a formula without its value, an
 unsupported type) raise :class:`DataError` naming the file and the line.
 """
 
@@ -19,6 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -79,7 +81,80 @@ def _decode(data: bytes, path: Path, encoding: str | None) -> str:
         ) from None
 
 
-def _read_text(path: Path, encoding: str | None) -> pd.DataFrame:
+def _file_error(path: Path, line: int | None, problem: str, fix: str, value=None,
+                expected: str = "a well-formed CSV file, with as many fields on every line "
+                                "as the header has") -> DataError:
+    """DataError for a problem with a text file itself, naming the line."""
+    where = f"line {line}" if line is not None else "the file"
+    return DataError(
+        f"{path}: {where} {problem}. Expected {expected}. Fix: {fix}.",
+        pd.DataFrame({"table": [None], "source": [str(path)], "row": [line],
+                      "column": [None], "value": [value], "problem": [problem],
+                      "fix": [fix]}),
+    )
+
+
+def _check_line_ends(text: str, path: Path) -> None:
+    """Refuse a carriage return that does not end a line in a file whose lines end with
+    ``\n``: parsers take it for a line end and split the row in two."""
+    if "\n" not in text or "\r" not in text:
+        return
+    stray = re.search(r"\r(?!\n)", text)
+    if stray:
+        line = _line_of_text(text, stray.start())
+        raise _file_error(
+            path, line, "holds a carriage return (\\r) in the middle of the line, while "
+            "the file's lines end with \\n; it would split the row in two",
+            "remove the carriage return from the field in the source (an Excel cell with "
+            "a line break, or a file joined from Mac and Windows exports)",
+            repr(text[max(stray.start() - 20, 0):stray.start() + 20]),
+            expected="every line to end the same way")
+
+
+def _line_of_text(text: str, position: int) -> int:
+    head = text[:position]
+    return head.count("\n") + head.count("\r") - head.count("\r\n") + 1
+
+
+def _record_layout(text: str, sep: str) -> tuple[np.ndarray, np.ndarray]:
+    """For each record after the header: the line it starts on and its number of fields
+    (0 for a blank line). Quoted fields may span lines and hold the separator."""
+    if '"' not in text:  # one record per line: count separators with numpy
+        data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+        lf = data == ord("\n")
+        is_end = lf | (data == ord("\r")) & ~np.append(lf[1:], False)
+        if len(data) and not is_end[-1]:  # a last line without a line end
+            data, is_end = np.append(data, np.uint8(ord("\n"))), np.append(is_end, True)
+        events = np.flatnonzero(is_end | (data == ord(sep)))
+        ends = np.flatnonzero(is_end[events])  # index of each line end among the events
+        fields = np.diff(ends, prepend=-1)  # separators + 1
+        starts = np.concatenate(([0], events[ends[:-1]] + 1))
+        fields[events[ends] == starts] = 0  # a blank line
+        return np.arange(1, len(ends) + 1)[1:], fields[1:]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    lines, fields, last = [], [], 0
+    for record in reader:
+        lines.append(last + 1)
+        fields.append(len(record))
+        last = reader.line_num
+    return np.array(lines[1:], dtype=np.int64), np.array(fields[1:], dtype=np.int64)
+
+
+def _check_fields(path: Path, lines: np.ndarray, fields: np.ndarray, header: int) -> None:
+    """Refuse a record with fewer fields than the header (pandas would pad it silently)."""
+    short = np.flatnonzero((fields > 0) & (fields < header))
+    if short.size:
+        line, found = int(lines[short[0]]), int(fields[short[0]])
+        more = f" (and {short.size - 1:,} more lines)" if short.size > 1 else ""
+        raise _file_error(
+            path, line, f"has {found} field{'s' if found != 1 else ''}, but the header "
+            f"(line 1) has {header}{more}",
+            "add the missing fields (empty ones as an extra separator), or check that the "
+            "line was not cut in two")
+
+
+def _read_text(path: Path, encoding: str | None) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The table as text, and the line each row starts on when rows and lines differ."""
     data = path.read_bytes()
     if path.name.lower().endswith(".gz"):
         data = gzip.decompress(data)
@@ -90,8 +165,7 @@ def _read_text(path: Path, encoding: str | None) -> pd.DataFrame:
                         "was exported.")
     nul = text.find("\x00")
     if nul >= 0:
-        head = text[:nul]
-        line = head.count("\n") + head.count("\r") - head.count("\r\n") + 1
+        line = _line_of_text(text, nul)
         problem = "holds a NUL byte (\\x00), which would cut the field short"
         fix = ("remove the NUL bytes from the file (a binary file, or a text file "
                "in another encoding: pass encoding='utf-16' if it is one)")
@@ -112,11 +186,19 @@ def _read_text(path: Path, encoding: str | None) -> pd.DataFrame:
             pd.DataFrame({"table": [None], "source": [str(path)], "row": [1],
                           "column": [twice[0]], "value": [header[:200]], "problem": [problem],
                           "fix": [fix]}))
+    _check_line_ends(text, path)
     try:
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                           na_values=[""], skip_blank_lines=False)
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                            na_values=[""], skip_blank_lines=False)
     except pd.errors.ParserError as err:
         raise _malformed(path, str(err)) from None
+    if '"' not in text and text.count(sep) == (len(names) - 1) * (len(frame) + 1):
+        return frame, None  # every line has all its fields, and lines are rows
+    lines, fields = _record_layout(text, sep)
+    _check_fields(path, lines, fields, len(names))
+    if len(lines) != len(frame):  # a layout pandas read otherwise: keep plain numbering
+        return frame, None
+    return frame, (lines if np.any(lines != np.arange(2, len(lines) + 2)) else None)
 
 
 def _malformed(path: Path, message: str) -> DataError:
@@ -135,22 +217,22 @@ def _malformed(path: Path, message: str) -> DataError:
     else:
         line, problem, fix = None, f"is not well-formed: {message.strip()}", \
             "check the file's format"
-    where = f"line {line}" if line is not None else "the file"
-    return DataError(
-        f"{path}: {where} {problem}. Expected a well-formed CSV file, with as many fields "
-        f"on every line as the header has. Fix: {fix}.",
-        pd.DataFrame({"table": [None], "source": [str(path)], "row": [line],
-                      "column": [None], "value": [None], "problem": [problem],
-                      "fix": [fix]}),
-    )
+    return _file_error(path, line, problem, fix)
+
+
+def _hide_password(con: Any) -> str:
+    """A connection for messages, without its password."""
+    text = con if isinstance(con, str) else repr(con)
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", text)
 
 
 def _read_sql(con: Any, query: str | None) -> tuple[pd.DataFrame, str]:
     import sqlalchemy as sa
 
     if not query:
-        raise ValueError("Reading from a database needs query=: a table name or a SELECT "
-                         "statement, e.g. read_orders(url, query='orders').")
+        raise DataError(f"{_hide_password(con)}: reading from a database needs query=: a "
+                        "table name or a SELECT statement. Fix: pass it, e.g. "
+                        "read_orders(url, query='orders').")
     engine = sa.create_engine(con) if isinstance(con, str) else con
     url = getattr(engine, "url", None) or getattr(getattr(engine, "engine", None), "url", "")
     where = url.render_as_string(hide_password=True) if hasattr(url, "render_as_string") \
@@ -193,6 +275,14 @@ def read_raw(source: Any, *, encoding: str | None, sheet_name: str | int,
     """Read a source as it is: no renaming, no parsing beyond the file format."""
     if isinstance(source, pd.DataFrame):
         return source.copy(), Source("<DataFrame>", 0, "position")
+    if not isinstance(source, str | os.PathLike) and hasattr(source, "to_pandas"):
+        # a pyarrow Table or a polars DataFrame
+        return source.to_pandas(), Source(f"<{type(source).__name__}>", 0, "position")
+    if not isinstance(source, str | os.PathLike) and not hasattr(source, "connect") \
+            and not hasattr(source, "execute"):
+        raise DataError(f"cannot read a {type(source).__name__} ({source!r:.60}). Expected a "
+                        "file path, a pandas DataFrame, an Arrow table, or a database URL, "
+                        "engine or connection. Fix: pass one of those.")
     if isinstance(source, str) and "://" in source or not isinstance(source, str | os.PathLike):
         frame, where = _read_sql(source, query)
         return frame, Source(where, 0, "position")
@@ -205,7 +295,8 @@ def read_raw(source: Any, *, encoding: str | None, sheet_name: str | int,
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file (looked in {path.resolve().parent}).")
     if suffix in TEXT_SUFFIXES:
-        return _read_text(path, encoding), Source(str(path), 2, "line")
+        frame, lines = _read_text(path, encoding)
+        return frame, Source(str(path), 2, "line", lines)
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet(path), Source(str(path), 0, "position")
     with pd.ExcelFile(path) as book:
@@ -221,6 +312,39 @@ def read_raw(source: Any, *, encoding: str | None, sheet_name: str | int,
     name = sheets[sheet_name] if isinstance(sheet_name, int) else sheet_name
     others = [s for s in sheets if s != name]
     also = f"; the workbook also has {', '.join(map(repr, others))}" if others else ""
-    return frame, Source(f"{path} (sheet {name!r}{also})", 2, "row")
+    where = f"{path} (sheet {name!r}{also})"
+    if frame.isna().to_numpy().any():
+        _check_formulas(path, name, where, frame)
+    return frame, Source(where, 2, "row")
+
+
+def _check_formulas(path: Path, sheet: str, where: str, frame: pd.DataFrame) -> None:
+    """Refuse formula cells saved without their computed value (files written by programs
+    that do not calculate, e.g. openpyxl): read as blank, they would pass for missing."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        rows = book[sheet].iter_rows(min_row=2, max_row=len(frame) + 1, values_only=True)
+        missing = frame.isna().to_numpy()
+        for position, values in enumerate(rows):
+            for column, value in enumerate(values[:frame.shape[1]]):
+                if missing[position, column] and isinstance(value, str) \
+                        and value.startswith("="):
+                    problem = (f"holds the formula {value!r} in column {frame.columns[column]!r}"
+                               " without its computed value (the file was written by a "
+                               "program that does not calculate formulas)")
+                    fix = ("open the file in Excel or LibreOffice and save it, or replace "
+                           "the formulas by their values")
+                    raise DataError(
+                        f"{where}: row {position + 2} {problem}. Expected values. "
+                        f"Fix: {fix}.",
+                        pd.DataFrame({"table": [None], "source": [where],
+                                      "row": [position + 2],
+                                      "column": [str(frame.columns[column])],
+                                      "value": [value], "problem": [problem],
+                                      "fix": [fix]}))
+    finally:
+        book.close()
 
 

@@ -77,6 +77,14 @@ def _rename(raw: pd.DataFrame, column_map: Mapping[str, str] | None, source: Sou
         raise DataError(f"column_map maps onto {', '.join(map(repr, not_canonical))}, which "
                         f"is not a column of the {schema.name} table. Expected one of: "
                         f"{', '.join(schema.names)}.")
+    targets = list(column_map.values())
+    twice = sorted({v for v in targets if targets.count(v) > 1})
+    if twice:
+        sources = [k for k, v in column_map.items() if v == twice[0]]
+        raise DataError(f"{source.name}: column_map sends {', '.join(map(repr, sources))} "
+                        f"all to {twice[0]!r}. Expected one column of yours per canonical "
+                        f"column. Fix: keep one of them in column_map (the {schema.name} "
+                        "table can hold only one).")
     clash = [v for v in column_map.values() if v in raw.columns and v not in column_map]
     if clash:
         # the canonical name is already taken by another column: keep the user's choice
@@ -95,15 +103,17 @@ def _load(schema: TableSchema, source: Any, *, column_map=None, as_of=None, date
 
 
 def _check(schema: TableSchema, raw: pd.DataFrame, where: Source, *, column_map=None,
-           as_of=None, date_format=None, dayfirst=False, thousands=None, strict_map=True):
-    """Rename and validate a table as read; return clean table, problems, raw, Source."""
+           as_of=None, date_format=None, dayfirst=False, thousands=None, strict_map=True,
+           allow_empty=False):
+    """Rename and validate a table as read; return clean table, problems, raw, Source.
+    A table with a header and no rows is refused unless ``allow_empty``."""
     raw = _rename(raw, column_map, where, schema, strict=strict_map)
-    if raw.empty:
+    if raw.empty and not allow_empty:
         first = "line 2" if where.row_word == "line" else f"{where.row_word} {where.row(0)}"
         raise DataError(
             f"{where.name}: the {schema.name} table has a header but no rows (nothing on "
             f"{first}). Expected at least one row with columns {', '.join(schema.required)}. "
-            "Fix: check that the right file or query was used.",
+            "Fix: check that the right file, sheet or query was used.",
             pd.DataFrame({"table": [schema.name], "source": [where.name],
                           "row": [where.row(0)], "column": [None], "value": [None],
                           "problem": ["no rows"], "fix": ["check the file"]}),
@@ -320,7 +330,8 @@ def read_dataset(
     for name, (raw, where) in read.items():
         cmap = (column_map or {}).get(name) if per_table else column_map
         tables[name], found, raws[name], sources[name] = _check(
-            SCHEMAS[name], raw, where, column_map=cmap, strict_map=per_table, **options)
+            SCHEMAS[name], raw, where, column_map=cmap, strict_map=per_table,
+            allow_empty=name != "orders", **options)
         problems.append(found)
     as_of = to_timestamp(as_of) if as_of is not None else None
     problems.append(dataset_problems(

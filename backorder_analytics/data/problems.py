@@ -10,7 +10,7 @@ reason per row, so that nothing is dropped silently.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -41,15 +41,26 @@ class Source:
         text files and spreadsheets (the header is line / row 1), 0 otherwise.
     row_word : str
         ``"line"`` (text files), ``"row"`` (spreadsheets) or ``"position"``.
+    lines : numpy.ndarray, optional
+        The line each row starts on, when rows and lines do not match one to one (a
+        text file with a quoted field spanning lines); overrides ``row_offset``.
     """
 
     name: str
     row_offset: int = 0
     row_word: str = "position"
+    lines: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def row(self, position: int) -> int:
         """The row number a person sees for a 0-based position."""
-        return int(position) + self.row_offset
+        return int(self.rows(np.array([position]))[0])
+
+    def rows(self, positions) -> np.ndarray:
+        """:meth:`row` for an array of 0-based positions."""
+        positions = np.asarray(positions, dtype=np.int64)
+        if self.lines is not None:
+            return self.lines[positions]
+        return positions + self.row_offset
 
 
 def problem_rows(positions, column, values, problem, fix) -> pd.DataFrame:
@@ -72,13 +83,13 @@ def finish_problems(problems: pd.DataFrame, table: str, source: Source) -> pd.Da
     problems = problems.copy()
     problems.insert(0, "table", table)
     problems.insert(1, "source", source.name)
-    problems.insert(2, "row", problems["_pos"].astype(np.int64) + source.row_offset)
+    problems.insert(2, "row", source.rows(problems["_pos"]))
     if "_first" in problems:
         first = problems["_first"]
         has_first = first.notna()
         problems.loc[has_first, "problem"] = (
             problems.loc[has_first, "problem"] + f" of {source.row_word} "
-            + (first[has_first].astype(np.int64) + source.row_offset).astype(str)
+            + pd.Series(source.rows(first[has_first]), index=first[has_first].index).astype(str)
         )
         problems = problems.drop(columns="_first")
     return problems.sort_values(["_pos", "column"], kind="stable").reset_index(drop=True)
@@ -151,6 +162,6 @@ def raise_or_split(
     rejected = raw_values.loc[raw_values.index.isin(bad)].astype(object).copy()
     rejected.insert(0, "table", problems["table"].iloc[0])
     rejected.insert(1, "source", source.name)
-    rejected.insert(2, "row", rejected.index.to_numpy() + source.row_offset)
+    rejected.insert(2, "row", source.rows(rejected.index.to_numpy()))
     rejected.insert(3, "reason", reasons.reindex(rejected.index).to_numpy())
     return clean.drop(index=bad, errors="ignore"), rejected.reset_index(drop=True)

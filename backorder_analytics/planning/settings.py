@@ -9,6 +9,7 @@ checked when read, and the defaults are those of the functions the run calls
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -59,6 +60,10 @@ def number(low: float | None = None, *, integer: bool = False, low_open: bool = 
             return None
         ok_type = isinstance(v, int) if integer else isinstance(v, int | float)
         if isinstance(v, bool) or not ok_type:
+            raise BadValue(expected)
+        if none and v == float("inf"):  # no limit
+            return None
+        if not math.isfinite(v):
             raise BadValue(expected)
         if low is not None and (v <= low if low_open else v < low):
             raise BadValue(expected)

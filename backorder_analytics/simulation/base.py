@@ -38,19 +38,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["DemandStream", "EngineResult", "Policy", "BaseStock", "ReorderPoint", "MinMax",
-           "OrderUpTo", "ALLOCATIONS", "SHIPPING", "check_options"]
+           "OrderUpTo"]
 
-ALLOCATIONS = ("fifo", "priority")
-SHIPPING = ("partial", "complete")
-
-
-def check_options(allocation: str, shipping: str) -> None:
-    """``ValueError`` naming the parameter and the valid options, for either option."""
-    for name, value, valid in (("allocation", allocation, ALLOCATIONS),
-                               ("shipping", shipping, SHIPPING)):
-        if value not in valid:
-            raise ValueError(f"The {name!r} parameter must be one of {valid}. "
-                             f"Got {value!r} instead.")
 
 
 @dataclass

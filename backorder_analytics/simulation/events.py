@@ -71,6 +71,7 @@ from heapq import heappop, heappush
 
 import numpy as np
 
+from ..parameters import check_max_wait_days, check_options
 from .base import (
     BaseStock,
     DemandStream,
@@ -79,7 +80,6 @@ from .base import (
     OrderUpTo,
     Policy,
     ReorderPoint,
-    check_options,
 )
 
 __all__ = ["run_events"]
@@ -161,11 +161,8 @@ def run_events(
     """
     check_options(allocation, shipping)
     kind, p1, p2, review = _policy_params(policy)
-    mw = _INF if max_wait_days is None else float(max_wait_days)
-    if not mw >= 0:
-        raise ValueError(
-            f"The 'max_wait_days' parameter must be >= 0 days or None. Got {max_wait_days!r}."
-        )
+    max_wait_days = check_max_wait_days(max_wait_days)
+    mw = _INF if max_wait_days is None else max_wait_days
 
     n_reps = int(demand.n_reps)
     horizon = float(demand.horizon)

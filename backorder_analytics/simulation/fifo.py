@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..parameters import check_options
 from .base import (
     BaseStock,
     DemandStream,
@@ -56,7 +57,6 @@ from .base import (
     OrderUpTo,
     Policy,
     ReorderPoint,
-    check_options,
 )
 
 __all__ = ["run_fifo", "fifo_applies", "order_rows", "max_orders"]

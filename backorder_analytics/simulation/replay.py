@@ -71,7 +71,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import BackorderAnalyticsError
-from .base import check_options
+from ..parameters import check_max_wait_days, check_options
 from .replay_kernel import replay_events
 from .replay_result import (  # re-exported: the result types live in replay_result
     _BIG,
@@ -167,9 +167,7 @@ def replay(
     1.0
     """
     check_options(allocation, shipping)
-    if max_wait_days is not None and not (float(max_wait_days) >= 0):
-        raise ValueError("The 'max_wait_days' parameter must be a number of days >= 0 or "
-                         f"None. Got {max_wait_days!r} instead.")
+    max_wait_days = check_max_wait_days(max_wait_days)
     as_of = pd.Timestamp(ds.as_of)
     start_ts = None if start is None else pd.Timestamp(start)
     if start_ts is not None and start_ts > as_of:
