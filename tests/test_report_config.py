@@ -205,6 +205,13 @@ def test_bad_config_names_file_key_and_allowed_values(tmp_path, text, message):
         load_config(path)
 
 
+def test_as_of_with_a_time_zone_is_read_in_utc(tmp_path):
+    config = load_config(write(tmp_path, "as_of = 2025-11-30T10:00:00+02:00"))
+    assert config.as_of == pd.Timestamp("2025-11-30 08:00")
+    assert config.with_overrides(as_of="2025-11-30T00:00:00Z").as_of == \
+        pd.Timestamp("2025-11-30")
+
+
 def test_an_infinite_time_limit_is_none(tmp_path):
     assert load_config(write(tmp_path, "[policy]\nmax_wait_days = inf")).policy.max_wait_days \
         is None

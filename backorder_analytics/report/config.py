@@ -61,6 +61,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..data.dataset import to_timestamp
 from ..planning.settings import (
     PLAN_SECTIONS,
     AlertsConfig,
@@ -112,7 +113,7 @@ def _date(v):
     if isinstance(v, dt.time) or not isinstance(v, str | dt.date):
         raise BadValue('a date or date-time, e.g. 2025-12-30 or "2025-12-30T23:59:59"')
     try:
-        return pd.Timestamp(v)
+        return to_timestamp(v)  # a time zone is read in UTC, like the data's dates
     except (ValueError, TypeError):
         raise BadValue('a date or date-time, e.g. 2025-12-30 or "2025-12-30T23:59:59"') from None
 
