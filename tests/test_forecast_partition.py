@@ -167,9 +167,8 @@ def test_global_inputs_are_not_recomputed(y_short, subsets, auto_full, monkeypat
     def fail(*args, **kwargs):
         raise AssertionError("a global input was recomputed")
 
-    for module, name in [(core, "class_scores"), (core, "_reconciliation"),
-                         (core, "forecast_total"), (core, "backtest_reconciliation"),
-                         (reconcile, "forecast_total")]:
+    for module, name in [(core, "class_scores"), (core, "class_scores_of"),
+                         (core, "reconciliation_of"), (reconcile, "forecast_total")]:
         monkeypatch.setattr(module, name, fail)
     g = auto_full.global_inputs_
     part = ba.forecast(part_of(y_short, subsets[0]), H, model="auto", n_paths=N_PATHS,

@@ -14,7 +14,7 @@ import pytest
 from backorder_analytics.forecasting import BacktestResult, forecast
 from backorder_analytics.forecasting.backtest import fit_model, model_spec, season_length
 from backorder_analytics.forecasting.base import KernelFit
-from backorder_analytics.forecasting.core import _reconciliation
+from backorder_analytics.forecasting.core import ForecastPass
 from backorder_analytics.forecasting.global_model import GlobalFit
 from backorder_analytics.forecasting.panel import Panel, to_panel
 from backorder_analytics.forecasting.reconcile import (
@@ -183,7 +183,9 @@ def test_auto_guard_keeps_raw_forecasts_that_the_backtest_says_are_better():
                         means={"m": (np.arange(len(p.skus)), perfect)}, starts=starts)
     chosen = pd.Series("m", index=p.skus)
     mean = np.full((len(p.skus), H), 2.0)  # far above the falling total: factor < 1
-    r = _reconciliation(p, mean, chosen, bt, "auto", 3, None)
+    run = ForecastPass.start(p, H, model="ses", windows=3)
+    run.bt, run.chosen, run.mean, run.reconcile = bt, chosen, mean, "auto"
+    r = run.reconciliation()
     assert not r.applied
     assert r.factor < 1
     assert (r.backtest["rmsse_raw"] == 0).all()

@@ -91,6 +91,7 @@ review. *International Journal of Forecasting*, 16(4), 437–450.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -120,10 +121,10 @@ from .panel import Panel, future_dates
 from .probabilistic import PathSampler, stream_keys
 from .reconcile import (
     Reconciliation,
-    backtest_reconciliation,
+    ReconciliationInputs,
     check_reconcile,
-    forecast_total,
-    reconciliation_factor,
+    reconciliation_of,
+    rmsse_raw_and_scaled,
 )
 
 if TYPE_CHECKING:
@@ -179,6 +180,9 @@ and no smooth combination gave the same to 0.0001: only 64 / 34 SKUs are smooth 
 erratic there.) The three best intermittent methods average well; adding SES, TSB or
 the Croston variants makes a combination that is rarely better than its best
 component in the backtest and is seldom chosen. Combination on by default."""
+
+DEFAULT_QUANTILES: tuple[float, ...] = (0.5, 0.8, 0.9, 0.95)
+"""Quantile levels a forecast reports by default [probability]."""
 
 COMBINE = True
 """Whether ``model="auto"`` adds the class combination to the candidates by default
@@ -581,7 +585,13 @@ def class_scores(bt: BacktestResult, classes: pd.Series,
         model was scored (finite scores only) of the SKU's score, mean RMSSE plus
         ``bias_weight`` times the absolute mean scaled bias.
     """
-    finite, cls = _score_table(bt, classes, bias_weight)
+    return class_scores_of(_score_table(bt, classes, bias_weight))
+
+
+def class_scores_of(table: tuple[pd.DataFrame, pd.Series]) -> pd.DataFrame:
+    """:func:`class_scores` from the per-SKU selection scores and classes
+    (:meth:`ForecastPass.score_table`, or the partitions' tables put together)."""
+    finite, cls = table
     out = finite.groupby(cls.rename("category")).mean()
     out.columns.name = "model"
     return out
@@ -636,7 +646,7 @@ def forecast(
     y: pd.DataFrame,
     horizon: int,
     model: str | Sequence[str] = "auto",
-    quantiles: Sequence[float] = (0.5, 0.8, 0.9, 0.95),
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
     seed: int = 0,
     n_paths: int = 1000,
     models: Sequence[str] | None = None,
@@ -647,6 +657,8 @@ def forecast(
     combine: bool = COMBINE,
     reconcile: str | bool = "auto",
     global_inputs: ForecastGlobals | None = None,
+    client: Any = None,
+    n_partitions: int | None = None,
 ) -> Forecast:
     """Forecast every SKU's demand: point forecasts, quantiles and sample paths.
 
@@ -708,6 +720,13 @@ def forecast(
         (nothing global is computed from ``y``), so the SKUs of ``y`` get the same
         models, means, quantiles and paths as in that forecast: the way to forecast
         a part of the SKUs (see the module docstring). Default: computed from ``y``.
+    client : distributed.Client, str or "local", optional
+        Forecast on a Dask cluster, by partitions of the SKUs, with the same numbers
+        (:mod:`backorder_analytics.distributed.forecast`): a client, a scheduler
+        address, or "local" for a cluster on this machine for the call. Needs the
+        ``dask`` extra. Default: in this process.
+    n_partitions : int, optional
+        With ``client``: partitions of the SKUs (default 4 per worker thread).
 
     Returns
     -------
@@ -739,134 +758,233 @@ def forecast(
     >>> fc.paths(100).shape
     (1, 100, 2)
     """
-    panel = as_panel(y)
-    h = check_horizon(horizon)
-    q = check_quantiles(quantiles)
-    n_paths = check_horizon(n_paths, "n_paths")
-    if not 0 <= shrink <= 1:
-        raise ValueError(f"The 'shrink' parameter must lie in [0, 1]. Got {shrink!r}.")
-    reconcile = check_reconcile(reconcile)
-    windows = check_horizon(windows, "windows")
-    step = h if step is None else check_horizon(step, "step")
-    selecting = not (isinstance(model, str) and model != "auto")
-    if selecting:
-        windows = _windows_that_fit(len(panel.dates), h, windows, step)
-    settings = _settings(panel, h, model, models, combine, bias_weight, windows, step,
-                         reconcile)
-    if global_inputs is not None:
-        global_inputs = check_global_inputs(global_inputs, settings)
-    n = len(panel.skus)
-    bt = None
-    classes = None
-    scores = None
-    if isinstance(model, str) and model != "auto":
-        chosen = pd.Series(check_models(model)[0], index=panel.skus, name="model")
-    else:
-        classes = classify_demand(panel.to_frame())
-        category = classes["category"].reindex(panel.skus).astype(str)
-        if isinstance(model, str):  # auto
-            if models is not None:
-                names = check_models(models)
-                rows = {m: np.arange(n) for m in names}
-            else:
-                rows = {}
-                for cat in pd.unique(category):
-                    idx = np.flatnonzero(category.to_numpy() == cat)
-                    for m in candidate_models(cat, combine):
-                        rows.setdefault(m, []).append(idx)
-                rows = {m: np.sort(np.concatenate(v)) for m, v in rows.items()}
-        else:
-            names = check_models(model)
-            rows = {m: np.arange(n) for m in names}
+    options = dict(model=model, quantiles=quantiles, seed=seed, n_paths=n_paths,
+                   models=models, windows=windows, step=step, bias_weight=bias_weight,
+                   shrink=shrink, combine=combine, reconcile=reconcile)
+    if client is not None:
         if global_inputs is not None:
-            scores = global_inputs.class_scores
-            _check_class_scores(scores, category, rows)
-        if windows:
-            bt = backtest_panel(panel, list(rows), h, windows, step, None, rows=rows,
-                                keep_means=reconcile == "auto" and global_inputs is None)
-            if scores is None:
-                scores = class_scores(bt, category, bias_weight)
-            chosen = select_models(bt, category, bias_weight, shrink, scores)
-        elif isinstance(model, str) and models is None:  # no backtest fits the history
-            chosen = pd.Series([candidate_models(c, combine)[0] for c in category],
-                               index=panel.skus, dtype=object)
-        else:
-            chosen = pd.Series(list(rows)[0], index=panel.skus, dtype=object)
-        chosen = chosen.reindex(panel.skus).fillna("zero")
-    season = season_length(panel.freq)
-    mean = np.full((n, h), np.nan)
-    fits = {}
-    for name in pd.unique(chosen.to_numpy()):
-        idx = np.flatnonzero(chosen.to_numpy() == name)
-        spec = model_spec(name)  # a combination fits only its components, here
-        sub = panel.values[idx]
-        fit = fit_model(spec, sub, h, season, quantiles=q)
-        if np.isnan(fit.mean).any():  # too short to fit: the mean of what there is, or 0
-            fallback = np.nan_to_num(_nanmean(sub, axis=1))[:, None]
-            fit.mean = np.where(np.isnan(fit.mean), fallback, fit.mean)
-        mean[idx] = fit.mean
-        fits[name] = (idx, spec, fit)
+            raise ValueError("The 'global_inputs' parameter cannot be combined with "
+                             "'client': a distributed forecast computes them itself.")
+        # imported here: dask is an optional dependency, and the module imports this one
+        from ..distributed.engine import DaskEngine
+        from ..distributed.forecast import forecast_partitioned
+
+        with DaskEngine(client, n_partitions) as engine:
+            return forecast_partitioned(engine, y, horizon, **options)
+    run = ForecastPass.start(y, horizon, **options)
+    if global_inputs is not None:
+        global_inputs = check_global_inputs(global_inputs, run.settings)
+    run.backtest(keep_means=global_inputs is None)
+    if global_inputs is not None:
+        scores = global_inputs.class_scores
+        if run.category is not None:
+            _check_class_scores(scores, run.category, run.rows)
+    else:
+        scores = None if run.bt is None else class_scores_of(run.score_table())
+    run.select_and_fit(scores)
     if global_inputs is None:
-        rec = _reconciliation(panel, mean, chosen, bt, reconcile, windows, step)
-        global_inputs = ForecastGlobals(class_scores=scores, reconciliation=rec,
-                                        settings=settings)
-    else:  # the decision and factor of the forecast of all the SKUs
-        rec = global_inputs.reconciliation if settings["reconcile"] is not False else None
-    factor = rec.factor if rec is not None and rec.applied else 1.0
-    mean = mean * factor
-    # each distribution from the kernel's own fit, scaled as a whole with its mean
-    parts = [(idx, make_sampler(spec, panel.values[idx], fit, h, season, factor=factor))
-             for idx, spec, fit in fits.values()]
-    sampler = PathSampler.combine(parts, n, keys=stream_keys(panel.skus))
-    qv = sampler.quantiles(q, n_paths, seed) if q else np.empty((n, 0, h))
-    return Forecast(
-        skus=panel.skus, dates=future_dates(panel, h), mean=mean, quantiles=q,
-        quantile_values=qv, model_=chosen.rename("model"), seed=int(seed), n_paths=n_paths,
-        history=panel, sampler=sampler, backtest_=bt, classes_=classes,
-        reconciliation_=rec, global_inputs_=global_inputs,
-    )
+        global_inputs = ForecastGlobals(class_scores=scores, reconciliation=run.reconciliation(),
+                                        settings=run.settings)
+    return run.finish(global_inputs)
 
 
-def _windows_that_fit(t_len: int, h: int, windows: int, step: int) -> int:
+@dataclass(eq=False)
+class ForecastPass:
+    """One :func:`forecast` call, stage by stage: the per-SKU stages run here, the two
+    global ones (class scores, reconciliation) between them from what the stages
+    return. A distributed forecast runs the same stages on each partition of the
+    SKUs and the global ones on what the partitions send back
+    (:mod:`backorder_analytics.distributed.forecast`).
+
+    Stages: :meth:`start` (checks, settings), :meth:`backtest` (demand classes and
+    the selection backtest), :meth:`score_table` (per-SKU selection scores, for
+    :func:`class_scores_of`), :meth:`select_and_fit` (each SKU's model and its
+    point forecast), :meth:`reconciliation_inputs` / :meth:`reconciliation_scores`
+    (for :func:`reconciliation_of`), :meth:`finish` (distributions, quantiles).
+    """
+
+    panel: Panel
+    h: int
+    q: tuple[float, ...]
+    n_paths: int
+    seed: int
+    model: Any
+    models: Sequence[str] | None
+    windows: int
+    step: int
+    bias_weight: float
+    shrink: float
+    combine: bool
+    reconcile: str | bool
+    settings: dict[str, Any]
+    classes: pd.DataFrame | None = None
+    category: pd.Series | None = None
+    rows: dict[str, np.ndarray] | None = None
+    bt: BacktestResult | None = None
+    chosen: pd.Series | None = None
+    mean: np.ndarray | None = None
+    fits: dict[str, tuple] | None = None
+
+    @classmethod
+    def start(cls, y, horizon, *, model="auto", quantiles=DEFAULT_QUANTILES, seed=0,
+              n_paths=1000, models=None, windows=3, step=None, bias_weight=BIAS_WEIGHT,
+              shrink=SHRINK, combine=COMBINE, reconcile="auto",
+              warn: bool = True) -> ForecastPass:
+        """The checked arguments of a forecast of ``y`` (see :func:`forecast`)."""
+        panel = as_panel(y)
+        h = check_horizon(horizon)
+        q = check_quantiles(quantiles)
+        n_paths = check_horizon(n_paths, "n_paths")
+        if not 0 <= shrink <= 1:
+            raise ValueError(f"The 'shrink' parameter must lie in [0, 1]. Got {shrink!r}.")
+        reconcile = check_reconcile(reconcile)
+        windows = check_horizon(windows, "windows")
+        step = h if step is None else check_horizon(step, "step")
+        selecting = not (isinstance(model, str) and model != "auto")
+        if selecting:
+            windows = _windows_that_fit(len(panel.dates), h, windows, step, warn)
+        settings = _settings(panel, h, model, models, combine, bias_weight, windows, step,
+                             reconcile)
+        return cls(panel=panel, h=h, q=q, n_paths=n_paths, seed=int(seed), model=model,
+                   models=models, windows=windows, step=step, bias_weight=bias_weight,
+                   shrink=shrink, combine=combine, reconcile=reconcile, settings=settings)
+
+    def part(self, rows: np.ndarray) -> ForecastPass:
+        """The same call on the SKUs at ``rows`` of the panel (before any stage)."""
+        p = self.panel
+        sub = Panel(skus=p.skus[rows], dates=p.dates, values=p.values[rows], freq=p.freq)
+        return dataclasses.replace(self, panel=sub)
+
+    @property
+    def selecting(self) -> bool:
+        return not (isinstance(self.model, str) and self.model != "auto")
+
+    def backtest(self, keep_means: bool = True) -> None:
+        """Demand classes, candidate models per SKU and their backtest (per SKU)."""
+        if not self.selecting:
+            return
+        self.classes = classify_demand(self.panel.to_frame())
+        self.category = self.classes["category"].reindex(self.panel.skus).astype(str)
+        self.rows = self.candidates(self.category)
+        if self.windows:
+            self.bt = backtest_panel(self.panel, list(self.rows), self.h, self.windows,
+                                     self.step, None, rows=self.rows,
+                                     keep_means=keep_means and self.reconcile == "auto")
+
+    def candidates(self, category: pd.Series) -> dict[str, np.ndarray]:
+        """The candidate models and the rows of ``category`` (one per SKU) each is
+        tried on, in the order the scores list them (classes in order of appearance)."""
+        if isinstance(self.model, str) and self.models is None:  # auto: the class lists
+            rows: dict[str, Any] = {}
+            for cat in pd.unique(category):
+                idx = np.flatnonzero(category.to_numpy() == cat)
+                for m in candidate_models(cat, self.combine):
+                    rows.setdefault(m, []).append(idx)
+            return {m: np.sort(np.concatenate(v)) for m, v in rows.items()}
+        names = check_models(self.models if isinstance(self.model, str) else self.model)
+        return {m: np.arange(len(category)) for m in names}
+
+    def score_table(self) -> tuple[pd.DataFrame, pd.Series]:
+        """Per-SKU selection scores and classes (see :func:`class_scores_of`)."""
+        return _score_table(self.bt, self.category, self.bias_weight)
+
+    def select_and_fit(self, scores: pd.DataFrame | None) -> None:
+        """Each SKU's model (from ``scores``, the class means) and its point forecast."""
+        n = len(self.panel.skus)
+        if not self.selecting:
+            chosen = pd.Series(check_models(self.model)[0], index=self.panel.skus,
+                               name="model")
+        elif self.bt is not None:
+            chosen = select_models(self.bt, self.category, self.bias_weight, self.shrink,
+                                   scores)
+        elif isinstance(self.model, str) and self.models is None:  # no backtest fits
+            chosen = pd.Series([candidate_models(c, self.combine)[0] for c in self.category],
+                               index=self.panel.skus, dtype=object)
+        else:
+            chosen = pd.Series(list(self.rows)[0], index=self.panel.skus, dtype=object)
+        if self.selecting:
+            chosen = chosen.reindex(self.panel.skus).fillna("zero")
+        season = season_length(self.panel.freq)
+        mean = np.full((n, self.h), np.nan)
+        fits = {}
+        for name in pd.unique(chosen.to_numpy()):
+            idx = np.flatnonzero(chosen.to_numpy() == name)
+            spec = model_spec(name)  # a combination fits only its components, here
+            sub = self.panel.values[idx]
+            fit = fit_model(spec, sub, self.h, season, quantiles=self.q)
+            if np.isnan(fit.mean).any():  # too short to fit: the mean of what there is, or 0
+                fallback = np.nan_to_num(_nanmean(sub, axis=1))[:, None]
+                fit.mean = np.where(np.isnan(fit.mean), fallback, fit.mean)
+            mean[idx] = fit.mean
+            fits[name] = (idx, spec, fit)
+        self.chosen, self.mean, self.fits = chosen, mean, fits
+
+    def considers_reconciliation(self, n_skus: int) -> bool:
+        """Whether the reconciliation is weighed for a forecast of ``n_skus`` SKUs."""
+        return self.settings["reconcile"] is not False and n_skus >= 2 and bool(self.windows)
+
+    def reconciliation_inputs(self) -> ReconciliationInputs:
+        """What the reconciliation needs from these SKUs (see :func:`reconciliation_of`)."""
+        p = self.panel
+        observed = ~np.isnan(p.values)
+        means = (_chosen_means(self.bt, self.chosen, self.h) if self.reconcile == "auto"
+                 and self.bt is not None and self.bt.means is not None else None)
+        return ReconciliationInputs(
+            total=np.nansum(p.values, axis=0), observed=observed.any(axis=0), mean=self.mean,
+            window_means=means, starts=None if self.bt is None else self.bt.starts,
+            dates=p.dates, freq=p.freq)
+
+    def reconciliation_scores(self, factors: Sequence[float]) -> np.ndarray:
+        """Per backtest window and SKU, the RMSSE of the chosen model's backtest
+        forecast raw and times the window's ``factors`` (shape (windows, 2, n_sku))."""
+        means = _chosen_means(self.bt, self.chosen, self.h)
+        return np.stack([rmsse_raw_and_scaled(self.panel, int(origin), mean, factor, self.h)
+                         for origin, mean, factor in zip(self.bt.starts, means, factors,
+                                                         strict=True)])
+
+    def reconciliation(self) -> Reconciliation | None:
+        """The reconciliation of this forecast on its own SKUs (a global step)."""
+        if not self.considers_reconciliation(len(self.panel.skus)):
+            return None
+        return reconciliation_of([self.reconciliation_inputs()], [np.arange(len(self.mean))],
+                                 self.reconcile, self.windows, self.step,
+                                 lambda factors: [self.reconciliation_scores(factors)])
+
+    def finish(self, global_inputs: ForecastGlobals) -> Forecast:
+        """Distributions, quantiles and the :class:`Forecast`, with the reconciliation
+        of ``global_inputs`` (per SKU)."""
+        rec = (global_inputs.reconciliation if self.settings["reconcile"] is not False
+               else None)
+        factor = rec.factor if rec is not None and rec.applied else 1.0
+        n, season = len(self.panel.skus), season_length(self.panel.freq)
+        # each distribution from the kernel's own fit, scaled as a whole with its mean
+        parts = [(idx, make_sampler(spec, self.panel.values[idx], fit, self.h, season,
+                                    factor=factor))
+                 for idx, spec, fit in self.fits.values()]
+        sampler = PathSampler.combine(parts, n, keys=stream_keys(self.panel.skus))
+        q = self.q
+        qv = sampler.quantiles(q, self.n_paths, self.seed) if q else np.empty((n, 0, self.h))
+        return Forecast(
+            skus=self.panel.skus, dates=future_dates(self.panel, self.h),
+            mean=self.mean * factor, quantiles=q, quantile_values=qv,
+            model_=self.chosen.rename("model"), seed=self.seed, n_paths=self.n_paths,
+            history=self.panel, sampler=sampler, backtest_=self.bt, classes_=self.classes,
+            reconciliation_=rec, global_inputs_=global_inputs,
+        )
+
+
+def _windows_that_fit(t_len: int, h: int, windows: int, step: int, warn: bool = True) -> int:
     """The most backtest windows, up to ``windows``, that leave every origin at least
     ``MIN_OBS`` training periods; fewer than asked (or none) with a warning."""
     fit = max(0, min(windows, (t_len - h - MIN_OBS) // step + 1))
-    if fit < windows:
+    if fit < windows and warn:
         warnings.warn(f"The history has {t_len} periods: too few for {windows} backtest "
                       f"windows of horizon {h}; "
                       + (f"models chosen on {fit}." if fit else
                          "no backtest fits, so each SKU gets the first candidate model of "
                          "its demand class (or the first model listed)."),
-                      UserWarning, stacklevel=3)
+                      UserWarning, stacklevel=4)
     return fit
-
-
-def _reconciliation(panel: Panel, mean: np.ndarray, chosen: pd.Series,
-                    bt: BacktestResult | None, reconcile: str | bool, windows: int,
-                    step: int | None) -> Reconciliation | None:
-    """Whether and by how much to scale ``mean`` to the forecast of the total (see
-    :mod:`~backorder_analytics.forecasting.reconcile`); None when not considered."""
-    if reconcile is False or len(panel.skus) < 2 or not windows:
-        return None
-    if reconcile == "auto" and (bt is None or bt.means is None):
-        return None  # one named model: nothing to judge reconciliation by
-    h = mean.shape[1]
-    total, total_model = forecast_total(panel, h, windows, step)
-    factor = reconciliation_factor(total, mean)
-    if reconcile is True:
-        return Reconciliation(True, factor, total_model, total, "reconcile=True")
-    table = backtest_reconciliation(panel, bt.starts, _chosen_means(bt, chosen, h), h,
-                                    windows, step)
-    scored = table[table["n"] > 0]
-    if scored.empty:
-        return Reconciliation(False, factor, total_model, total,
-                              "no backtest window scored a SKU", table)
-    raw = float(np.average(scored["rmsse_raw"], weights=scored["n"]))
-    reconciled = float(np.average(scored["rmsse_reconciled"], weights=scored["n"]))
-    applied = reconciled < raw
-    verdict = "better" if applied else "not better"
-    reason = f"backtest RMSSE {reconciled:.4f} reconciled against {raw:.4f} raw: {verdict}"
-    return Reconciliation(applied, factor, total_model, total, reason, table)
 
 
 def _chosen_means(bt: BacktestResult, chosen: pd.Series, h: int) -> list[np.ndarray]:

@@ -53,8 +53,9 @@ from .backtest import (
 from .base import KernelFit
 from .panel import Panel
 
-__all__ = ["Reconciliation", "TOTAL_MODELS", "check_reconcile", "forecast_total",
-           "reconciliation_factor", "scale_fit"]
+__all__ = ["Reconciliation", "ReconciliationInputs", "TOTAL_MODELS", "check_reconcile",
+           "forecast_total", "reconciliation_factor", "reconciliation_of",
+           "rmsse_raw_and_scaled", "scale_fit"]
 
 TOTAL_MODELS: tuple[str, ...] = ("ses", "holt", "holt_winters",
                                  combination_name(("ses", "holt", "holt_winters")))
@@ -182,27 +183,99 @@ class Reconciliation:
         return head + self.backtest.to_html(index=False, float_format=lambda v: f"{v:.4f}")
 
 
-def backtest_reconciliation(panel: Panel, origins: np.ndarray, means: list[np.ndarray],
-                            h: int, windows: int, step: int | None) -> pd.DataFrame:
-    """Raw against reconciled forecasts at backtest origins.
+@dataclass
+class ReconciliationInputs:
+    """What the reconciliation needs from one group of SKUs (all of a forecast's SKUs,
+    or one partition of them): sums over the SKUs and their forecasts.
 
-    ``means[w]``: the forecasts (n_sku, h) made at ``origins[w]`` (NaN where a SKU was
-    not forecast). The total at each origin is forecast from the data before it, with
-    its own model choice (:func:`forecast_total` on the periods before it)."""
-    rows = []
-    for origin, mean in zip(origins, means, strict=True):
-        origin = int(origin)
-        train = panel.values[:, :origin]
-        test = panel.values[:, origin:origin + h]
-        total, name = forecast_total(panel, h, windows, step, upto=origin)
-        factor = reconciliation_factor(total, mean)
-        scale = metrics.naive_scale(train, power=2, from_first_nonzero=True)
-        raw = metrics.rmsse(test, mean, train, scale=scale)
-        rec = metrics.rmsse(test, mean * factor, train, scale=scale)
+    Attributes
+    ----------
+    total : numpy.ndarray, shape (T,)
+        Demand summed over the SKUs per period (NaN counted as 0) [units].
+    observed : numpy.ndarray of bool, shape (T,)
+        Whether any SKU has a value in the period.
+    mean : numpy.ndarray, shape (n_sku, h)
+        The SKUs' point forecasts (chosen models, not reconciled).
+    window_means : numpy.ndarray or None, shape (windows, n_sku, h)
+        Their backtest forecasts at each origin (NaN where not scored).
+    starts : numpy.ndarray or None
+        The backtest origins [periods of training data].
+    dates : pandas.DatetimeIndex
+    freq : str
+    """
+
+    total: np.ndarray
+    observed: np.ndarray
+    mean: np.ndarray
+    window_means: np.ndarray | None
+    starts: np.ndarray | None
+    dates: pd.DatetimeIndex
+    freq: str
+
+
+def _in_order(arrays: list[np.ndarray], rows: list[np.ndarray], axis: int) -> np.ndarray:
+    """The parts' arrays put back in the SKU order of the whole along ``axis``."""
+    out = np.concatenate(arrays, axis=axis)
+    order = np.argsort(np.concatenate(rows), kind="stable")
+    return np.take(out, order, axis=axis)
+
+
+def reconciliation_of(parts: list[ReconciliationInputs], rows: list[np.ndarray],
+                      reconcile: str | bool, windows: int, step: int | None,
+                      scores_at) -> Reconciliation:
+    """The reconciliation decision and factor from the inputs of every group of SKUs.
+
+    ``rows[k]``: the positions of group ``k``'s SKUs in the forecast's SKU order; the
+    sums over SKUs are taken in that order, so one group or many give the same
+    numbers. ``scores_at(factors)`` returns, per group, the RMSSE of each SKU's
+    backtest forecast raw and times the window's factor, shape (windows, 2, n_sku)
+    (:func:`rmsse_raw_and_scaled`); it is asked only for ``reconcile="auto"``.
+    """
+    first = parts[0]
+    h = first.mean.shape[1]
+    observed = np.logical_or.reduce([p.observed for p in parts])
+    summed = np.sum([p.total for p in parts], axis=0) if len(parts) > 1 else first.total
+    total_history = Panel(skus=pd.Index(["total"]), dates=first.dates, freq=first.freq,
+                          values=np.where(observed, summed, np.nan)[None, :])
+    mean = _in_order([p.mean for p in parts], rows, axis=0)
+    total, total_model = forecast_total(total_history, h, windows, step)
+    factor = reconciliation_factor(total, mean)
+    if reconcile is True:
+        return Reconciliation(True, factor, total_model, total, "reconcile=True")
+    window_means = _in_order([p.window_means for p in parts], rows, axis=1)
+    table = []
+    for origin, means in zip(first.starts, window_means, strict=True):
+        origin_total, name = forecast_total(total_history, h, windows, step,
+                                            upto=int(origin))
+        table.append({"origin": first.dates[int(origin)], "total_model": name,
+                      "factor": reconciliation_factor(origin_total, means)})
+    table = pd.DataFrame(table)
+    scores = _in_order(scores_at(table["factor"].tolist()), rows, axis=2)
+    raw_means, rec_means, counts = [], [], []
+    for raw, rec in scores:
         scored = np.isfinite(raw) & np.isfinite(rec)  # no scale (flat history): unscored
-        rows.append({"origin": panel.dates[origin], "total_model": name,
-                     "factor": factor,
-                     "rmsse_raw": float(raw[scored].mean()) if scored.any() else np.nan,
-                     "rmsse_reconciled": float(rec[scored].mean()) if scored.any() else np.nan,
-                     "n": int(scored.sum())})
-    return pd.DataFrame(rows)
+        raw_means.append(float(raw[scored].mean()) if scored.any() else np.nan)
+        rec_means.append(float(rec[scored].mean()) if scored.any() else np.nan)
+        counts.append(int(scored.sum()))
+    table["rmsse_raw"], table["rmsse_reconciled"], table["n"] = raw_means, rec_means, counts
+    scored = table[table["n"] > 0]
+    if scored.empty:
+        return Reconciliation(False, factor, total_model, total,
+                              "no backtest window scored a SKU", table)
+    raw = float(np.average(scored["rmsse_raw"], weights=scored["n"]))
+    reconciled = float(np.average(scored["rmsse_reconciled"], weights=scored["n"]))
+    applied = reconciled < raw
+    verdict = "better" if applied else "not better"
+    reason = f"backtest RMSSE {reconciled:.4f} reconciled against {raw:.4f} raw: {verdict}"
+    return Reconciliation(applied, factor, total_model, total, reason, table)
+
+
+def rmsse_raw_and_scaled(panel: Panel, origin: int, mean: np.ndarray, factor: float,
+                         h: int) -> np.ndarray:
+    """Per SKU, the RMSSE of ``mean`` (forecasts made at ``origin``) and of ``mean``
+    times ``factor``, against the next ``h`` periods; shape (2, n_sku)."""
+    train = panel.values[:, :origin]
+    test = panel.values[:, origin:origin + h]
+    scale = metrics.naive_scale(train, power=2, from_first_nonzero=True)
+    return np.stack([metrics.rmsse(test, mean, train, scale=scale),
+                     metrics.rmsse(test, mean * factor, train, scale=scale)])

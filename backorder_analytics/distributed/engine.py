@@ -1,0 +1,143 @@
+"""Running per-partition stages on Dask: the client, progress, and errors that name
+the step and the SKUs."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..exceptions import BackorderAnalyticsError
+
+__all__ = ["DaskEngine", "PartitionError"]
+
+SHOWN_SKUS = 5
+
+
+class PartitionError(BackorderAnalyticsError):
+    """A stage failed on a partition of the SKUs: the message names the step, the
+    partition and its first SKUs, and the worker's error."""
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError:  # an optional dependency
+        raise ImportError("Running on Dask needs the 'dask' extra: pip install "
+                          "'backorder_analytics[dask]'.") from None
+    return distributed
+
+
+def _in_partition(fn: Callable, step: str, label: str) -> Callable:
+    """``fn`` raising :class:`PartitionError` that names the step and SKUs."""
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as err:
+            raise PartitionError(f"Step {step!r} failed on {label}: "
+                                 f"{type(err).__name__}: {err}") from err
+    return run
+
+
+class DaskEngine:
+    """The Dask client the stages run on, and the partitions of the SKUs.
+
+    Parameters
+    ----------
+    client : distributed.Client, str or "local"
+        A client; a scheduler address (``"tcp://host:8786"``); or ``"local"`` for a
+        :class:`~distributed.LocalCluster` on this machine, closed by :meth:`close`
+        (or the ``with`` block).
+    n_partitions : int, optional
+        Partitions of the SKUs; default 4 per worker thread, so that a slow partition
+        does not hold the others up.
+    progress : bool, default True
+        A progress bar per stage over the partitions (and the dashboard link, once).
+    """
+
+    def __init__(self, client: Any = "local", n_partitions: int | None = None,
+                 progress: bool = True) -> None:
+        distributed = _import_distributed()
+        self._own = None
+        if isinstance(client, distributed.Client):
+            self.client = client
+        elif client == "local":
+            self._own = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                                 processes=True, dashboard_address=":0")
+            self.client = distributed.Client(self._own)
+        elif isinstance(client, str):
+            self.client = distributed.Client(client)
+            self._own = self.client
+        else:
+            raise TypeError("The 'client' parameter must be a distributed.Client, a "
+                            "scheduler address such as 'tcp://host:8786', or 'local'. "
+                            f"Got {type(client).__name__} instead.")
+        threads = sum(self.client.nthreads().values()) or 1
+        self.n_partitions = 4 * threads if n_partitions is None else int(n_partitions)
+        self.progress = progress
+        if progress:
+            print(f"Dask dashboard: {self.client.dashboard_link}", file=sys.stderr)
+
+    def __enter__(self) -> DaskEngine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the cluster or client this engine started (not one it was given)."""
+        if self._own is not None:
+            self.client.close()
+            self._own.close()
+            self._own = None
+
+    def __repr__(self) -> str:
+        return (f"DaskEngine({self.client.scheduler.address}, "
+                f"{self.n_partitions} partitions)")
+
+    # ------------------------------------------------------------------ running
+
+    def scatter(self, items: Sequence[Any]) -> list[Any]:
+        """Send ``items`` (one per partition) to the workers; futures back."""
+        return self.client.scatter(list(items))
+
+    def each(self, fn: Callable, parts: Sequence[Any], *args: Any, step: str,
+             labels: Sequence[str]) -> list[Any]:
+        """``fn(part, *args)`` on every partition, kept on the workers (futures)."""
+        shared = [self.client.scatter(a, broadcast=True) if _large(a) else a for a in args]
+        return [self.client.submit(_in_partition(fn, step, label), part, *shared,
+                                   pure=False)
+                for part, label in zip(parts, labels, strict=True)]
+
+    def gather(self, futures: Sequence[Any], step: str) -> list[Any]:
+        """The results of ``futures``, in their order, with a progress bar."""
+        distributed = _import_distributed()
+        bar = tqdm(total=len(futures), desc=step, unit="partition",
+                   disable=not self.progress)
+        for _ in distributed.as_completed(futures):
+            bar.update()
+        bar.close()
+        return self.client.gather(list(futures))
+
+    def map(self, fn: Callable, parts: Sequence[Any], *args: Any, step: str,
+            labels: Sequence[str]) -> list[Any]:
+        """``fn(part, *args)`` on every partition, results gathered in order."""
+        return self.gather(self.each(fn, parts, *args, step=step, labels=labels), step)
+
+
+def _large(value: Any) -> bool:
+    """Whether an argument is worth broadcasting once rather than sending per task."""
+    return isinstance(value, np.ndarray) and value.nbytes > 1_000_000
+
+
+def partition_labels(skus: Sequence[Any], rows: Sequence[np.ndarray]) -> list[str]:
+    """A label per partition naming its first SKUs, for messages."""
+    labels = []
+    for k, r in enumerate(rows):
+        first = ", ".join(str(skus[i]) for i in r[:SHOWN_SKUS])
+        more = f", … {len(r) - SHOWN_SKUS:,} more" if len(r) > SHOWN_SKUS else ""
+        labels.append(f"partition {k} ({len(r):,} SKUs: {first}{more})")
+    return labels

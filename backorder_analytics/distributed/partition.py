@@ -1,0 +1,37 @@
+"""Which partition a SKU belongs to: a stable hash of its id, modulo the partitions."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["sku_hash", "sku_partitions"]
+
+
+def sku_hash(sku: Any) -> int:
+    """A SKU's 32-bit hash: CRC-32 of its text, the same on every machine and run
+    (Python's ``hash`` of a str is salted per process).
+
+    >>> sku_hash("SKU-0001")
+    3343733702
+    """
+    return zlib.crc32(str(sku).encode())
+
+
+def sku_partitions(skus: Iterable[Any], n_partitions: int) -> list[np.ndarray]:
+    """The positions in ``skus`` of each partition's SKUs, in the order of ``skus``;
+    empty partitions left out.
+
+    >>> [p.tolist() for p in sku_partitions(["A", "B", "C", "D"], 2)]
+    [[3], [0, 1, 2]]
+    """
+    if isinstance(n_partitions, bool) or int(n_partitions) != n_partitions \
+            or n_partitions < 1:
+        raise ValueError("The 'n_partitions' parameter must be a whole number >= 1. Got "
+                         f"{n_partitions!r} instead.")
+    part = np.fromiter((sku_hash(s) for s in skus), dtype=np.int64) % int(n_partitions)
+    return [rows for k in range(int(n_partitions))
+            if len(rows := np.flatnonzero(part == k))]

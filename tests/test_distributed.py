@@ -1,0 +1,111 @@
+"""The forecast on a 2-worker Dask LocalCluster gives the numbers of one process, bit
+for bit (issue 12): the same models, means, quantiles, paths, class scores and
+reconciliation, whatever the partitions."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import backorder_analytics as ba
+from backorder_analytics.distributed import DaskEngine, PartitionError, sku_partitions
+from backorder_analytics.distributed.engine import partition_labels
+
+distributed = pytest.importorskip("distributed")
+
+H = 28
+
+
+@pytest.fixture(scope="module")
+def client():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the cluster's own start-up notices
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                           processes=True, dashboard_address=":0")
+        with distributed.Client(cluster) as c:
+            yield c
+        cluster.close()
+
+
+@pytest.fixture(scope="module")
+def demand():
+    ds = ba.example_dataset(seed=1, n_skus=90, days=540)
+    return ba.demand_series(ds)
+
+
+def assert_same(local, dist):
+    assert np.array_equal(local.mean, dist.mean)
+    assert np.array_equal(local.quantile_values, dist.quantile_values)
+    assert local.model_.equals(dist.model_)
+    assert np.array_equal(local.paths(40), dist.paths(40))
+    g, h = local.global_inputs_, dist.global_inputs_
+    if g.class_scores is None:
+        assert h.class_scores is None
+    else:
+        pd.testing.assert_frame_equal(g.class_scores, h.class_scores)
+    assert repr(local.reconciliation_) == repr(dist.reconciliation_)
+    if local.reconciliation_ is not None and local.reconciliation_.backtest is not None:
+        pd.testing.assert_frame_equal(local.reconciliation_.backtest,
+                                      dist.reconciliation_.backtest)
+
+
+@pytest.mark.parametrize("options", [
+    {"model": "auto"},
+    {"model": "auto", "reconcile": True},
+    {"model": ["ses", "croston", "historic_average"]},
+    {"model": "sba", "quantiles": (0.5, 0.95)},
+], ids=["auto", "reconciled", "list", "named"])
+def test_forecast_on_dask_equals_local(client, demand, options):
+    local = ba.forecast(demand, H, **options)
+    dist = ba.forecast(demand, H, client=client, n_partitions=7, **options)
+    assert_same(local, dist)
+
+
+def test_a_reconciled_auto_forecast_is_the_same_for_any_partitions(client, demand):
+    """The case where the reconciliation applies (weekly demand of the example),
+    where the sums over SKUs decide: one and many partitions agree."""
+    weekly = ba.demand_series(ba.example_dataset(seed=0), freq="W", complete_periods=True)
+    local = ba.forecast(weekly, 8, windows=3)
+    assert local.reconciliation_.applied
+    for n in (1, 3, 11):
+        assert_same(local, ba.forecast(weekly, 8, windows=3, client=client, n_partitions=n))
+
+
+def test_partitions_cover_every_sku_once_and_are_stable():
+    skus = [f"SKU-{i:05d}" for i in range(1000)]
+    parts = sku_partitions(skus, 8)
+    assert np.array_equal(np.sort(np.concatenate(parts)), np.arange(1000))
+    again = sku_partitions(list(reversed(skus)), 8)  # by id, not by position
+    assert {frozenset(skus[i] for i in p) for p in parts} == \
+        {frozenset(skus[999 - i] for i in p) for p in again}
+    with pytest.raises(ValueError, match="'n_partitions' parameter must be a whole number"):
+        sku_partitions(skus, 0)
+
+
+def _fails_on_b(skus):
+    if "B" in skus:
+        raise ZeroDivisionError("no demand")
+    return len(skus)
+
+
+def test_a_failing_partition_names_the_step_and_its_skus(client):
+    engine = DaskEngine(client, n_partitions=2, progress=False)
+    skus = pd.Index(["A", "B", "C", "D"])
+    rows = sku_partitions(skus, 2)
+    parts = [list(skus[r]) for r in rows]
+    with pytest.raises(PartitionError, match=r"Step 'risk' failed on partition 1 \(3 SKUs: "
+                                             r"A, B, C\): ZeroDivisionError: no demand"):
+        engine.map(_fails_on_b, parts, step="risk", labels=partition_labels(skus, rows))
+
+
+def test_client_must_be_a_client_an_address_or_local():
+    with pytest.raises(TypeError, match="'client' parameter must be a distributed.Client"):
+        DaskEngine(3)
+    y = pd.DataFrame({"sku": ["A"] * 8, "date": pd.date_range("2024-01-01", periods=8),
+                      "demand": [1.0] * 8})
+    g = ba.forecast(y, 2, model="naive").global_inputs_
+    with pytest.raises(ValueError, match="'global_inputs' parameter cannot be combined"):
+        ba.forecast(y, 2, model="naive", client="local", global_inputs=g)
