@@ -148,7 +148,8 @@ def _report(args: argparse.Namespace) -> int:
     formats = args.format.split(",") if args.format else None
     try:
         config = load_config(args.config).with_overrides(as_of=args.as_of, outputs=formats,
-                                                         title=args.title)
+                                                         title=args.title,
+                                                         scheduler=args.scheduler)
         ds = read_configured_dataset(config)
     except ConfigError as err:
         return _usage_error("report", err)
@@ -240,6 +241,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="outputs, comma-separated: html,xlsx,csv (default: the "
                              "config's, else all three)")
     report.add_argument("--title", metavar="TEXT", help="page title (overrides the config)")
+    report.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the planning on Dask: 'local' (a cluster on this "
+                             "machine) or a scheduler address, tcp://host:8786 (overrides "
+                             "the config's [report] scheduler; needs the dask extra)")
     report.add_argument("--no-progress", action="store_true", help="no progress bar")
     report.set_defaults(run=_report)
 

@@ -26,10 +26,10 @@ import argparse
 import os
 import platform
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from results import RESULTS, write_section
 
 from backorder_analytics.forecasting import forecast
 from backorder_analytics.forecasting.intermittent import (
@@ -42,7 +42,6 @@ from backorder_analytics.forecasting.intermittent import (
 )
 from backorder_analytics.forecasting.smoothing import ses
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SECTION = "## Forecasting (forecast_bench.py)"
 H = 28
 
@@ -166,15 +165,7 @@ def main() -> None:
         f"reconciliation (chosen by the same backtest): `{fc.reconciliation_}`.",
         "",
     ]
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if SECTION in old:
-        head, _, rest = old.partition(SECTION)
-        tail = rest.split("\n## ", 1)
-        old = head.rstrip() + "\n\n" + "\n".join(lines) + ("\n## " + tail[1] if len(tail) > 1
-                                                           else "")
-    else:
-        old = old.rstrip() + "\n\n" + "\n".join(lines)
-    RESULTS.write_text(old)
+    write_section(SECTION, "\n".join(lines))
     print(f"written to {RESULTS}")
 
 

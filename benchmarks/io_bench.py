@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from results import RESULTS, write_section
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "_work"
-RESULTS = HERE / "RESULTS.md"
 SECTION = "## Loaders (io_bench.py)"
 
 
@@ -74,18 +74,6 @@ def measure(case: str, path: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def write_results(text: str) -> None:
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if SECTION in old:
-        head, _, rest = old.partition(SECTION)
-        tail = rest.split("\n## ", 1)
-        rest = "\n## " + tail[1] if len(tail) > 1 else ""
-        old = head.rstrip() + "\n\n"
-        RESULTS.write_text(old + text + rest)
-    else:
-        RESULTS.write_text(old.rstrip() + "\n\n" + text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
@@ -125,7 +113,7 @@ def main() -> None:
         table.append(f"| {fmt} | {ours['seconds']:.2f} | {ours['peak_mb']:.0f} | "
                      f"{peer['seconds']:.2f} | {peer['peak_mb']:.0f} | "
                      f"{ours['seconds'] / peer['seconds']:.2f} | {ours['rows_out']:,} |")
-    write_results("\n".join(table) + "\n")
+    write_section(SECTION, "\n".join(table) + "\n")
     print(f"written to {RESULTS}")
 
 

@@ -63,10 +63,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from results import RESULTS, write_section
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = HERE / "_work"
-RESULTS = HERE / "RESULTS.md"
 RAW = WORK / "plan_bench.json"            # the last run's figures and context
 SECTION = "## Planning run (issue 10)"
 BASELINE = "f4c53bb"
@@ -470,17 +471,6 @@ def render(meta: dict, current: dict, baseline: dict) -> str:
     return "\n".join(text) + "\n"
 
 
-def write_results(text: str) -> None:
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if SECTION in old:
-        head, _, rest = old.partition(SECTION)
-        tail = rest.split("\n## ", 1)
-        rest = "\n## " + tail[1] if len(tail) > 1 else ""
-        RESULTS.write_text(head.rstrip() + "\n\n" + text + rest)
-    else:
-        RESULTS.write_text(old.rstrip() + "\n\n" + text)
-
-
 def run_all(args) -> tuple[dict, dict[int, dict], dict[int, dict]]:
     """Every size: the current code, then the baseline; the figures also go to RAW."""
     meta = context(sys.argv[1:])
@@ -534,7 +524,7 @@ def main() -> None:
     text = render(meta, current, baseline)
     print("\n" + text)
     if not args.no_write:
-        write_results(text)
+        write_section(SECTION, text)
         print(f"written to {RESULTS}")
 
 

@@ -31,7 +31,6 @@ import inspect
 import math
 import os
 import platform
-import re
 import sys
 import time
 from pathlib import Path
@@ -42,10 +41,11 @@ import simpy
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from results import RESULTS, write_section  # noqa: E402
+
 from backorder_analytics.simulation.base import BaseStock, DemandStream  # noqa: E402
 from backorder_analytics.simulation.events import run_events  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## Simulator (sim_bench.py)"
 GRID = 2.0**-30          # [days] time grid: exact float arithmetic on [0, 2^22)
 
@@ -293,7 +293,7 @@ def bench_c() -> str:
     return msg
 
 
-def write_section(rows: list[str], c_line: str, machine: str) -> None:
+def write_results(rows: list[str], c_line: str, machine: str) -> None:
     body = "\n".join([
         SECTION,
         "",
@@ -311,13 +311,7 @@ def write_section(rows: list[str], c_line: str, machine: str) -> None:
         c_line,
         "",
     ])
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: body + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + body
-    RESULTS.write_text(text.rstrip("\n") + "\n")
+    write_section(SECTION, body)
 
 
 def main() -> None:
@@ -327,7 +321,7 @@ def main() -> None:
     rows = bench_a(run_fifo)
     rows += bench_b()
     c_line = bench_c()
-    write_section(rows, c_line, machine)
+    write_results(rows, c_line, machine)
     print(f"wrote {SECTION!r} to {RESULTS}")
 
 

@@ -109,3 +109,86 @@ def test_client_must_be_a_client_an_address_or_local():
     g = ba.forecast(y, 2, model="naive").global_inputs_
     with pytest.raises(ValueError, match="'global_inputs' parameter cannot be combined"):
         ba.forecast(y, 2, model="naive", client="local", global_inputs=g)
+
+
+# --------------------------------------------------------------------------- the plan
+
+SETTINGS = {"n_reps": 60, "policy": {"allocation": "priority"}}
+
+
+def assert_frames(a, b):
+    if a is None or b is None:
+        assert a is b
+    else:
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+@pytest.fixture(scope="module")
+def plans(client):
+    ds = ba.example_dataset(seed=2, n_skus=40, days=400)
+    return ba.plan(ds, SETTINGS, compute=True), ba.plan(ds, SETTINGS, client=client,
+                                                         n_partitions=6)
+
+
+def test_plan_on_dask_equals_local_step_by_step(plans):
+    local, dist = plans
+    assert dist.summary["status"].eq("given").all()
+    for attr in ("lines", "stock", "notes", "summary", "timeline", "shipments"):
+        assert_frames(getattr(local.replay, attr), getattr(dist.replay, attr))
+    assert_frames(local.state, dist.state)
+    assert_frames(local.reorder_rule, dist.reorder_rule)
+    for attr in ("summary", "tradeoff", "schedule"):
+        assert_frames(getattr(local.safety_stock, attr), getattr(dist.safety_stock, attr))
+    for step in ("eta", "previous_eta"):
+        assert_frames(local.get(step).lines, dist.get(step).lines)
+        assert local.get(step).notes == dist.get(step).notes
+    assert_frames(local.risk.table, dist.risk.table)
+    assert_frames(local.risk.receipts, dist.risk.receipts)
+    for attr in ("alerts", "skus", "lines"):
+        assert_frames(getattr(local.alerts, attr), getattr(dist.alerts, attr))
+    assert local.alerts.notes == dist.alerts.notes
+    assert np.array_equal(local.forecast.quantile_values, dist.forecast.quantile_values)
+
+
+def test_a_partition_learns_supplier_lateness_from_every_po():
+    """A supplier's lateness is a global input: a partition sees all its POs."""
+    from backorder_analytics.distributed.partition import dataset_part
+
+    ds = ba.example_dataset(seed=0)
+    part = dataset_part(ds, ds.skus[:3])
+    assert len(part.purchase_orders) < len(ds.purchase_orders)
+    assert_frames(part.supplier_history_at(ds.as_of), ds.supplier_history_at(ds.as_of))
+    earlier = part.as_at("2025-06-30")
+    assert_frames(earlier.supplier_history_at(earlier.as_of),
+                  ds.supplier_history_at(earlier.as_of))
+
+
+def test_report_on_dask_writes_the_same_tables(client, tmp_path):
+    ds = ba.example_dataset(seed=0)
+    config = {"report": {"n_reps": 40, "outputs": ["csv"]}}
+    ba.build_report(ds, tmp_path / "local", config, progress=False)
+    on_dask = {"report": {**config["report"], "scheduler": client.scheduler.address,
+                          "partitions": 5}}
+    ba.build_report(ds, tmp_path / "dask", on_dask, progress=False)
+    names = sorted(p.name for p in (tmp_path / "local" / "tables").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "dask" / "tables").iterdir())
+    for name in names:
+        assert (tmp_path / "local" / "tables" / name).read_bytes() == \
+            (tmp_path / "dask" / "tables" / name).read_bytes(), name
+
+
+def test_steps_cannot_be_given_to_a_distributed_plan(plans):
+    local, _ = plans
+    with pytest.raises(ValueError, match="Steps cannot be given to a distributed plan"):
+        ba.plan(local.ds, client="local", replay=local.replay)
+
+
+def test_the_scheduler_setting_is_checked(tmp_path):
+    from backorder_analytics.report import ConfigError, load_config
+
+    assert load_config({"report": {"scheduler": "local"}}).report.scheduler == "local"
+    with pytest.raises(ConfigError, match=r'\[report\] scheduler must be "local" or a Dask '
+                                          r"scheduler address"):
+        load_config({"report": {"scheduler": "somewhere"}})
+    with pytest.raises(ConfigError, match="--scheduler must be"):
+        load_config({}).with_overrides(scheduler="8786")

@@ -44,6 +44,20 @@ def end_of_day_if_date(value: Any) -> pd.Timestamp:
     return when
 
 
+def _known_at(po: pd.DataFrame, when: pd.Timestamp) -> pd.DataFrame:
+    """PO lines ordered by ``when``, a receipt after it not yet made (a copy)."""
+    po = po[(po["order_date"] <= when).to_numpy()].copy()
+    if "received_date" in po:
+        later = (po["received_date"] > when).to_numpy()
+        if later.any():
+            po.loc[later, "received_date"] = pd.NaT
+            if "received_quantity" in po:
+                if not pd.api.types.is_extension_array_dtype(po["received_quantity"]):
+                    po["received_quantity"] = po["received_quantity"].astype("float64")
+                po.loc[later, "received_quantity"] = pd.NA
+    return po
+
+
 def _empty_rejected() -> pd.DataFrame:
     return pd.DataFrame(columns=REJECTED_COLUMNS)
 
@@ -67,6 +81,11 @@ class Dataset:
     truth : dict, optional
         Generating parameters, for synthetic data only (see
         :func:`backorder_analytics.example_dataset`).
+    supplier_history : pandas.DataFrame, optional
+        When the dataset holds a part of the business's SKUs (a partition of a
+        distributed run): :meth:`supplier_history_frame` of the whole, so that what is
+        learnt per supplier (its lateness) is learnt from all its POs. Default: this
+        dataset's own purchase orders.
     """
 
     orders: pd.DataFrame
@@ -77,6 +96,7 @@ class Dataset:
     shipments: pd.DataFrame | None = None
     rejected: pd.DataFrame = field(default_factory=_empty_rejected)
     truth: dict[str, Any] | None = None
+    supplier_history: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         self.as_of = end_of_day_if_date(self.as_of)
@@ -181,6 +201,8 @@ class Dataset:
             shipments=upto(self.shipments, "ship_date"),
             rejected=self.rejected,
             truth=self.truth,
+            supplier_history=None if self.supplier_history is None
+            else _known_at(self.supplier_history, when),
         )
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -223,18 +245,28 @@ class Dataset:
     def purchase_orders_at(self, moment: Any) -> pd.DataFrame:
         """The PO lines as known at ``moment``: those ordered by then, a receipt after it
         not yet made (``received_date`` NaT, ``received_quantity`` missing). A copy."""
-        when = self.moment(moment, "moment")
+        return _known_at(self.purchase_orders, self.moment(moment, "moment"))
+
+    def supplier_history_frame(self) -> pd.DataFrame:
+        """Every PO line of the business for what is learnt per supplier: ``sku``,
+        ``supplier_id`` (as recorded), ``supplier`` (that, else the SKU's supplier,
+        :attr:`suppliers`), ``order_date``, ``expected_date``, ``received_date``;
+        with the purchase orders' index."""
+        if self.supplier_history is not None:
+            return self.supplier_history
         po = self.purchase_orders
-        po = po[(po["order_date"] <= when).to_numpy()].copy()
-        if "received_date" in po:
-            later = (po["received_date"] > when).to_numpy()
-            if later.any():
-                po.loc[later, "received_date"] = pd.NaT
-                if "received_quantity" in po:
-                    if not pd.api.types.is_extension_array_dtype(po["received_quantity"]):
-                        po["received_quantity"] = po["received_quantity"].astype("float64")
-                    po.loc[later, "received_quantity"] = pd.NA
-        return po
+        cols = [c for c in ("sku", "supplier_id", "order_date", "expected_date",
+                            "received_date") if c in po]
+        out = po[cols].copy()
+        of_sku = out["sku"].map(self.suppliers)
+        out["supplier"] = (out["supplier_id"].astype(object).fillna(of_sku)
+                           if "supplier_id" in out else of_sku)
+        return out
+
+    def supplier_history_at(self, moment: Any) -> pd.DataFrame:
+        """:meth:`supplier_history_frame` as known at ``moment`` (as
+        :meth:`purchase_orders_at`)."""
+        return _known_at(self.supplier_history_frame(), self.moment(moment, "moment"))
 
     def purchase_orders_open_at(self, moment: Any) -> pd.DataFrame:
         """PO lines open at ``moment``: ordered at or before it and not received by it

@@ -7,8 +7,11 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["sku_hash", "sku_partitions"]
+from ..data.dataset import Dataset
+
+__all__ = ["sku_hash", "sku_partitions", "dataset_part"]
 
 
 def sku_hash(sku: Any) -> int:
@@ -35,3 +38,23 @@ def sku_partitions(skus: Iterable[Any], n_partitions: int) -> list[np.ndarray]:
     part = np.fromiter((sku_hash(s) for s in skus), dtype=np.int64) % int(n_partitions)
     return [rows for k in range(int(n_partitions))
             if len(rows := np.flatnonzero(part == k))]
+
+
+def dataset_part(ds: Dataset, skus: Iterable[Any],
+                 supplier_history: pd.DataFrame | None = None) -> Dataset:
+    """The rows of ``ds`` that belong to ``skus`` (orders, POs, stock counts, items,
+    shipments), with their original index and the same ``as_of``, and every PO of the
+    business for what is learnt per supplier (``supplier_history``: default
+    ``ds.supplier_history_frame()``; pass it when cutting many parts). Rejected rows
+    stay with the whole dataset."""
+    wanted = set(skus)
+    if supplier_history is None:
+        supplier_history = ds.supplier_history_frame()
+
+    def rows(table):
+        return None if table is None else table[table["sku"].isin(wanted).to_numpy()]
+
+    return Dataset(orders=rows(ds.orders), purchase_orders=rows(ds.purchase_orders),
+                   inventory=rows(ds.inventory), as_of=ds.as_of, items=rows(ds.items),
+                   shipments=rows(ds.shipments), truth=ds.truth,
+                   supplier_history=supplier_history)

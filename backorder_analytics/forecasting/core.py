@@ -442,6 +442,21 @@ class Forecast:
     def horizon(self) -> int:
         return len(self.dates)
 
+    def take(self, skus) -> Forecast:
+        """The forecast of ``skus`` alone: the same means, quantiles and paths (without
+        the backtest, which belongs to the whole)."""
+        rows = self.skus.get_indexer(list(skus))
+        if (rows < 0).any():
+            raise KeyError(f"Unknown SKUs: {list(pd.Index(skus)[rows < 0][:5])}")
+        h = self.history
+        return dataclasses.replace(
+            self, skus=self.skus[rows], mean=self.mean[rows],
+            quantile_values=self.quantile_values[rows], model_=self.model_.iloc[rows],
+            history=Panel(skus=h.skus[rows], dates=h.dates, values=h.values[rows],
+                          freq=h.freq),
+            sampler=self.sampler.take(rows), backtest_=None,
+            classes_=None if self.classes_ is None else self.classes_.reindex(self.skus[rows]))
+
     def to_frame(self) -> pd.DataFrame:
         """Tidy frame ``sku, date, model, mean, q<level>…`` (one row per SKU and period)."""
         n, h = self.mean.shape

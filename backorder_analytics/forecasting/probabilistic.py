@@ -127,6 +127,7 @@ Tobin, J. (1958). Estimation of relationships for limited dependent variables.
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -505,6 +506,13 @@ class PathSampler:
     def _keys(self) -> np.ndarray:
         """The key of every row's random stream: ``keys``, or the row numbers."""
         return np.arange(self.n_series, dtype=np.int64) if self.keys is None else self.keys
+
+    def take(self, rows: np.ndarray) -> PathSampler:
+        """The sampler of the series at ``rows`` (their streams' keys kept)."""
+        keys = self._keys()[rows]
+        per_row = {f.name: getattr(self, f.name)[rows] for f in dataclasses.fields(self)
+                   if f.name not in ("levels", "keys")}
+        return PathSampler(**per_row, levels=self.levels, keys=keys)
 
     @classmethod
     def combine(cls, parts: Sequence[tuple[np.ndarray, PathSampler]], n: int,

@@ -83,6 +83,13 @@ _COLORS = {"high": "#f8d7da", "medium": "#fff3cd", "low": "#e9ecef"}
 # --------------------------------------------------------------------------- result
 
 
+def _alert_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Most severe first, then by kind, SKU, order line and PO."""
+    return frame.sort_values(["severity", "kind", "sku", "order_id", "line_id", "po_id"],
+                             ascending=[False, True, True, True, True, True],
+                             kind="stable", na_position="last", ignore_index=True)
+
+
 @dataclass(repr=False)
 class Alerts:
     """Alerts at ``as_of``, one row each; built by :func:`alerts`.
@@ -109,6 +116,17 @@ class Alerts:
     lines: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def concat(cls, parts: list[Alerts]) -> Alerts:
+        """One result from those of disjoint sets of SKUs (same options and moment)."""
+        return cls(_alert_order(pd.concat([p.alerts for p in parts], ignore_index=True)),
+                   parts[0].as_of,
+                   pd.concat([p.skus for p in parts]).sort_values(
+                       "sku", kind="stable", ignore_index=True),
+                   pd.concat([p.lines for p in parts]).sort_index(kind="stable"),
+                   list(dict.fromkeys(n for p in parts for n in p.notes)),
+                   dict(parts[0].params))
 
     def to_frame(self) -> pd.DataFrame:
         """The alerts table (a copy)."""
@@ -178,10 +196,11 @@ def _state(ds, as_of, rep, lt_model, q, reorder_points, window, notes) -> tuple:
     po_sup = (po["supplier_id"] if "supplier_id" in po else pd.Series(np.nan, index=po.index)
               ).fillna(po["sku"].map(supplier_of))
     late = pd.Series(dtype=float)
-    if "expected_date" in po and "received_date" in po:
-        got = (po["received_date"] <= as_of) & po["expected_date"].notna()
-        late = ((po["received_date"] - po["expected_date"])[got] / DAY).groupby(
-            po_sup[got]).mean()
+    if "expected_date" in po and "received_date" in po:  # of every PO of the supplier
+        hist = ds.supplier_history_at(as_of)
+        got = hist["received_date"].notna() & hist["expected_date"].notna()
+        late = ((hist["received_date"] - hist["expected_date"])[got] / DAY).groupby(
+            hist["supplier"][got]).mean()
     received = po["received_date"].notna() & (po["received_date"] <= as_of) \
         if "received_date" in po else pd.Series(False, index=po.index)
     opos = po[~received.to_numpy()].assign(supplier_id=po_sup[~received.to_numpy()])
@@ -458,9 +477,7 @@ backorder waits for SKU-0004'
     frame["severity"] = pd.Categorical(frame["severity"], categories=list(SEVERITIES),
                                        ordered=True)
     frame["kind"] = pd.Categorical(frame["kind"], categories=list(KINDS), ordered=True)
-    frame = frame.sort_values(["severity", "kind", "sku", "order_id", "line_id", "po_id"],
-                              ascending=[False, True, True, True, True, True],
-                              kind="stable", na_position="last", ignore_index=True)
+    frame = _alert_order(frame)
     params = {"as_of": as_of, "max_wait_days": max_wait_days, "warn_days": warn_days,
               "update_every_days": update_every_days, "slip_days": slip_days,
               "lead_time_quantile": lead_time_quantile,

@@ -287,6 +287,11 @@ def eta_backtest(ds: Dataset, cutoffs: Sequence[Any], *, progress: bool = False,
 # --------------------------------------------------------------------------- results
 
 
+def _unique_notes(parts) -> list[str]:
+    """The parts' notes, each once, in order."""
+    return list(dict.fromkeys(n for p in parts for n in p.notes))
+
+
 @dataclass(repr=False)
 class BackorderETA:
     """Ship-date forecast of the open backorders (from :func:`backorder_eta`).
@@ -307,6 +312,12 @@ class BackorderETA:
     as_of: pd.Timestamp
     params: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def concat(cls, parts: list[BackorderETA]) -> BackorderETA:
+        """One result from those of disjoint sets of SKUs (same options and moment)."""
+        lines = pd.concat([p.lines for p in parts]).sort_values("sku", kind="stable")
+        return cls(lines, parts[0].as_of, dict(parts[0].params), _unique_notes(parts))
 
     def to_frame(self) -> pd.DataFrame:
         """Per open line: ``order_id``, ``line_id``, ``sku``, ``customer_id`` (when

@@ -137,7 +137,8 @@ def _inputs(ds, rep, lines, lt, fut: bool, seed: int, R: int) -> dict[str, Any]:
            "ip0": on_hand + by_sku - lines.groupby("sku")["open"].sum().reindex(skus).to_numpy(),
            "sku_g": np.array(sku_g, np.int64), "po_sku": skus.get_indexer(open_po["sku"]),
            "po_q": open_po["quantity"].to_numpy(float), "po_id": open_po["po_id"].to_numpy(),
-           "arrivals": _po_arrivals(po, open_po, np.array(po_g, np.int64), tab, now,
+           "arrivals": _po_arrivals(ds.supplier_history_at(now), open_po,
+                                    np.array(po_g, np.int64), tab, now,
                                     row_uniforms(seed, open_po["sku"], "eta_po", (2, R)), R),
            "notes": notes, "classes": np.zeros(0, np.int64)}
     if fut:
@@ -147,6 +148,7 @@ def _inputs(ds, rep, lines, lt, fut: bool, seed: int, R: int) -> dict[str, Any]:
 
 def _po_arrivals(po, open_po, g, tab, now, u, R) -> np.ndarray:
     """Arrival [days from ``now``] of each open PO in each replication (n_po, R), from
+    ``po``, every PO of the suppliers as known at ``now``, and
     the uniforms ``u`` (n_po, 2, R) of its SKU's stream: the arrival, and a fresh
     draw for a lateness beyond what the history shows."""
     n = len(open_po)

@@ -517,10 +517,7 @@ def _table(st, skus, mean, s, n, start) -> pd.DataFrame:
         "first_backorder_p50": start + pd.to_timedelta(np.where(finite, first - 1, np.nan),
                                                        unit="D"),
     })
-    frame = frame.sort_values(["p_backorder", "expected_backordered_units", "sku"],
-                              ascending=[False, False, True], kind="stable")
-    frame.insert(0, "rank", np.arange(1, len(frame) + 1))
-    return frame.reset_index(drop=True)
+    return _rank(frame)
 
 
 def _receipts(po, arrive, start, h) -> pd.DataFrame:
@@ -530,7 +527,22 @@ def _receipts(po, arrive, start, h) -> pd.DataFrame:
     out["p_arrive_in_horizon"] = (arrive < h).mean(axis=1) if len(po) else []
     med = np.median(arrive, axis=1) if len(po) else np.array([])
     out["arrival_p50"] = start + pd.to_timedelta(np.maximum(med, 0), unit="D")
-    return out
+    return _receipt_order(out)
+
+
+def _receipt_order(receipts: pd.DataFrame) -> pd.DataFrame:
+    """Open POs by SKU, then expected date and PO."""
+    keys = [c for c in ("sku", "expected_date", "po_id") if c in receipts]
+    return receipts.sort_values(keys, kind="stable", ignore_index=True)
+
+
+def _rank(frame: pd.DataFrame) -> pd.DataFrame:
+    """Riskiest first (P(backorder), then expected units, then SKU), ranked from 1."""
+    frame = frame.drop(columns="rank", errors="ignore").sort_values(
+        ["p_backorder", "expected_backordered_units", "sku"], ascending=[False, False, True],
+        kind="stable")
+    frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+    return frame.reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------- result
@@ -568,6 +580,13 @@ class BackorderRisk:
     table: pd.DataFrame
     receipts: pd.DataFrame
     params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def concat(cls, parts: list[BackorderRisk]) -> BackorderRisk:
+        """One result from those of disjoint sets of SKUs (same options), ranked anew."""
+        return cls(table=_rank(pd.concat([p.table for p in parts])),
+                   receipts=_receipt_order(pd.concat([p.receipts for p in parts])),
+                   params=dict(parts[0].params))
 
     def to_frame(self) -> pd.DataFrame:
         """The per-SKU :attr:`table`, riskiest first."""

@@ -313,7 +313,8 @@ for _step in STEPS:
 
 
 def plan(ds: Dataset, settings: Any = None, *, compute: bool | Iterable[str] = False,
-         progress: bool = False, **given: Any) -> PlanningRun:
+         progress: bool = False, client: Any = None, n_partitions: int | None = None,
+         **given: Any) -> PlanningRun:
     """The planning run for a dataset: every step once, each result kept.
 
     Parameters
@@ -332,6 +333,13 @@ def plan(ds: Dataset, settings: Any = None, *, compute: bool | Iterable[str] = F
         :class:`~backorder_analytics.Forecast` starting the day after ``as_of``),
         ``lead_times=``, ``replay=``, ``safety_stock=``, ``eta=``, … (the names in
         :data:`STEPS`). Steps after it use it.
+    client : distributed.Client, str or "local", optional
+        Compute every step now on a Dask cluster, by partitions of the SKUs, with the
+        numbers of one process (:mod:`backorder_analytics.distributed.plan`): a client,
+        a scheduler address, or "local" for a cluster on this machine for the call.
+        Needs the ``dask`` extra.
+    n_partitions : int, optional
+        With ``client``: partitions of the SKUs (default 4 per worker thread).
 
     Returns
     -------
@@ -347,6 +355,17 @@ def plan(ds: Dataset, settings: Any = None, *, compute: bool | Iterable[str] = F
     >>> run.summary.loc[["replay", "state", "forecast"], "status"].tolist()
     ['computed', 'computed', 'pending']
     """
+    if client is not None:
+        if given:
+            raise ValueError("Steps cannot be given to a distributed plan (got "
+                             f"{', '.join(given)}); compute them on the cluster, or plan "
+                             "without client=.")
+        # imported here: dask is an optional dependency, and the module imports this one
+        from ..distributed.engine import DaskEngine
+        from ..distributed.plan import plan_partitioned
+
+        with DaskEngine(client, n_partitions, progress=progress) as engine:
+            return plan_partitioned(engine, ds, settings)
     run = PlanningRun(ds, settings, **given)
     if compute:
         run.compute(None if compute is True else compute, progress=progress)

@@ -352,6 +352,19 @@ class SafetyStockRecommendation:
     settings: dict = field(default_factory=dict)
     schedule: pd.DataFrame | None = None
 
+    @classmethod
+    def concat(cls, parts: list[SafetyStockRecommendation]) -> SafetyStockRecommendation:
+        """One recommendation from those of disjoint sets of SKUs (same target and
+        settings), SKUs in order."""
+        summary = pd.concat([p.summary for p in parts]).sort_index(kind="stable")
+        tradeoff = pd.concat([p.tradeoff for p in parts], ignore_index=True)
+        tradeoff = tradeoff.sort_values("sku", kind="stable", ignore_index=True)
+        schedules = [p.schedule for p in parts if p.schedule is not None]
+        schedule = (pd.concat(schedules).sort_index(level="sku", kind="stable",
+                                                    sort_remaining=False)
+                    if schedules else None)
+        return cls(summary, tradeoff, parts[0].target, dict(parts[0].settings), schedule)
+
     def to_frame(self) -> pd.DataFrame:
         """The :attr:`summary` table with ``sku`` as a column."""
         return self.summary.reset_index()

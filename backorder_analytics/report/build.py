@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from ..data.dataset import Dataset
 from ..exceptions import BackorderAnalyticsError
 from ..planning.run import STEP_NAMES, PlanningRun
+from ..planning.run import plan as plan_run
 from .config import ReportConfig, apply_as_of, load_config
 from .context import Context, Part, Table
 from .export import write_csv, write_xlsx
@@ -75,8 +76,9 @@ def build_report(ds: Dataset, out_dir: str | os.PathLike,
         have been on that day (:meth:`Dataset.as_at`).
     plan : PlanningRun, optional
         The planning run to show (:func:`~backorder_analytics.plan`), with any steps
-        computed already; default ``plan(ds, config.settings)``. Its settings are
-        the report's; it must be the run of ``ds``.
+        computed already; default ``plan(ds, config.settings)``, on Dask when the
+        config's ``[report] scheduler`` is set. Its settings are the report's; it must
+        be the run of ``ds``.
     title : str, optional
         Page title; overrides the config's.
     progress : bool, default True
@@ -107,7 +109,11 @@ def build_report(ds: Dataset, out_dir: str | os.PathLike,
     config = load_config(config)
     if title is not None:
         config = replace(config, title=title)
-    if plan is None:
+    if plan is None and config.report.scheduler is not None:  # every step on Dask
+        plan = plan_run(apply_as_of(ds, config.as_of), config.settings,
+                        client=config.report.scheduler,
+                        n_partitions=config.report.partitions, progress=progress)
+    elif plan is None:
         plan = PlanningRun(apply_as_of(ds, config.as_of), config.settings)
     elif not isinstance(plan, PlanningRun) or plan.ds is not ds:
         raise ValueError("The 'plan' parameter must be the PlanningRun of the 'ds' given "

@@ -44,6 +44,10 @@ A ``planning.toml`` (every key optional; the defaults are those below)::
     seed = 0
     charts = 4                         # SKUs with their own chart in each section
     n_jobs = -1                        # threads; -1: one per core (same numbers)
+    # scheduler = "local"              # run on Dask: "local" (a cluster on this machine)
+                                       # or "tcp://host:8786"; same numbers (needs the
+                                       # dask extra)
+    # partitions = 16                  # SKU partitions on Dask (default 4 per thread)
 
 Unknown keys and values of the wrong type raise :class:`ConfigError`, naming the file,
 the key and what is allowed.
@@ -116,6 +120,12 @@ def _date(v):
         return to_timestamp(v)  # a time zone is read in UTC, like the data's dates
     except (ValueError, TypeError):
         raise BadValue('a date or date-time, e.g. 2025-12-30 or "2025-12-30T23:59:59"') from None
+
+
+def _scheduler(v):
+    if isinstance(v, str) and (v == "local" or "://" in v):
+        return v
+    raise BadValue('"local" or a Dask scheduler address such as "tcp://host:8786"')
 
 
 def _subset(*options: str) -> Callable[[Any], tuple[str, ...]]:
@@ -196,6 +206,8 @@ class OutputConfig:
     seed: int = 0
     charts: int = 4
     n_jobs: int = -1
+    scheduler: str | None = None
+    partitions: int | None = None
 
 
 @dataclass(frozen=True)
@@ -233,7 +245,8 @@ class ReportConfig:
                             risk=self.risk, alerts=self.alerts, n_reps=self.report.n_reps,
                             seed=self.report.seed, n_jobs=self.report.n_jobs)
 
-    def with_overrides(self, *, as_of=None, outputs=None, title=None) -> ReportConfig:
+    def with_overrides(self, *, as_of=None, outputs=None, title=None,
+                       scheduler=None) -> ReportConfig:
         """A copy with the command line's overrides applied (None keeps the value)."""
         where = str(self.source) if self.source else "the command line"
         changes: dict[str, Any] = {}
@@ -245,6 +258,9 @@ class ReportConfig:
         if outputs is not None:
             fmt = _checked(_subset(*OUTPUTS), outputs, where, "--format")
             out = replace(out, report=replace(out.report, outputs=fmt))
+        if scheduler is not None:
+            address = _checked(_scheduler, scheduler, where, "--scheduler")
+            out = replace(out, report=replace(out.report, scheduler=address))
         return out
 
 
@@ -260,7 +276,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, Callable[[Any], Any]]]] = {
     "report": (OutputConfig, {
         "outputs": _subset(*OUTPUTS), "n_reps": _number(1, integer=True),
         "seed": _number(0, integer=True), "charts": _number(0, integer=True),
-        "n_jobs": jobs}),
+        "n_jobs": jobs, "scheduler": _scheduler, "partitions": _number(1, integer=True)}),
 }
 _TOP_KEYS = {"title": _text, "as_of": _date}
 

@@ -180,6 +180,42 @@ class ReplayResult:
     _recorded: pd.DataFrame | None = None
     _inventory: pd.DataFrame | None = None
 
+    @classmethod
+    def concat(cls, parts: list[ReplayResult], recorded: pd.DataFrame | None = None,
+               inventory: pd.DataFrame | None = None) -> ReplayResult:
+        """One replay from the replays of disjoint sets of SKUs of one dataset (each
+        SKU's replay is its own): what :func:`~backorder_analytics.replay` of all of
+        them gives. ``recorded``, ``inventory``: the whole dataset's shipments and
+        stock counts, for the comparisons."""
+        origin = min(p.origin for p in parts)
+        lines = pd.concat([p.lines for p in parts])
+        order = np.argsort(lines.index.to_numpy(), kind="stable")  # the orders' order
+        new_position = np.empty(len(lines), np.int64)
+        new_position[order] = np.arange(len(lines))
+        stock = pd.concat([p.stock for p in parts]).sort_index()
+        events: dict[str, list[np.ndarray]] = {k: [] for k in (
+            "code", "t", "ship_line", "ship_qty", "ship_t", "r_code", "r_t", "r_q")}
+        offset = 0
+        for p in parts:
+            shift = p.origin.value - origin.value  # [ns]
+            codes = stock.index.get_indexer(p.stock.index)
+            ev = p._events
+            events["code"].append(codes[ev["code"]])
+            events["t"].append(ev["t"] + shift)
+            events["ship_line"].append(new_position[offset + ev["ship_line"]])
+            events["ship_qty"].append(ev["ship_qty"])
+            events["ship_t"].append(ev["ship_t"] + shift)
+            events["r_code"].append(codes[ev["r_code"]])
+            events["r_t"].append(ev["r_t"] + shift)
+            events["r_q"].append(ev["r_q"])
+            offset += len(p.lines)
+        merged = {k: np.concatenate(v).astype(np.int64) for k, v in events.items()}
+        merged["code"], merged["t"] = merged["code"][order], merged["t"][order]
+        notes = pd.concat([p.notes for p in parts]).sort_values("sku", kind="stable")
+        return cls(lines=lines.iloc[order], stock=stock, notes=notes.reset_index(drop=True),
+                   origin=origin, as_of=parts[0].as_of, params=dict(parts[0].params),
+                   _events=merged, _recorded=recorded, _inventory=inventory)
+
     # ------------------------------------------------------------------ events
 
     @cached_property
