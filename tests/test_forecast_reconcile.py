@@ -183,7 +183,7 @@ def test_auto_guard_keeps_raw_forecasts_that_the_backtest_says_are_better():
                         means={"m": (np.arange(len(p.skus)), perfect)}, starts=starts)
     chosen = pd.Series("m", index=p.skus)
     mean = np.full((len(p.skus), H), 2.0)  # far above the falling total: factor < 1
-    run = ForecastPass.start(p, H, model="ses", windows=3)
+    run = ForecastPass.start(p, H, model=["ses", "naive"], windows=3)
     run.bt, run.chosen, run.mean, run.reconcile = bt, chosen, mean, "auto"
     r = run.reconciliation()
     assert not r.applied

@@ -180,7 +180,8 @@ BAD = [
     ("[report]\nn_reps = 0", r"\[report\] n_reps must be an integer >= 1\. Got 0 instead"),
     ("[report]\nseed = 'x'", r"\[report\] seed must be an integer >= 0"),
     ("[report]\ncolour = 'red'", r"unknown key 'colour' in \[report\]\. Allowed keys: "
-                                 r"outputs, n_reps, seed, charts, n_jobs\."),
+                                 r"outputs, n_reps, seed, charts, n_jobs, scheduler, "
+                                 r"partitions\."),
     ("as_of = 'yesterday'", r"as_of must be a date or date-time"),
     ("title = 3", r"title must be a non-empty string\. Got 3 instead"),
     ("[data]\nfolder = 'nowhere'", r"\[data\] folder = 'nowhere': no such folder .*Paths are "
