@@ -153,3 +153,31 @@ def test_xlsx_round_trip(tables, tmp_path):
     assert [c.value for c in wb["empty"][1]] == ["sku", "units"]
     assert [c.value for c in wb["contents"][1]] == ["table", "rows", "sheet"]
     assert [c.value for c in wb["contents"]["C"]][1:] == ["lines", "by_sku", "empty"]
+
+
+def test_workbook_is_formatted_for_reading(tmp_path):
+    long = "Chase SUP-E for a firm delivery date; SUP-E delivers 3.8 days late on average"
+    tables = {
+        "risk": pd.DataFrame({"sku": ["A", "B"], "p_backorder": [0.925, 0.5],
+                              "expected_fill_rate": [0.9, np.nan],
+                              "expected_backordered_units": [1234.5, 2.0],
+                              "lead_time_p90": [12.5, 3.0], "rank": [1, 2]},
+                             index=pd.Index([7, 9])),   # an unnamed index: row numbers
+        "alerts": pd.DataFrame({"kind": ["late_po"], "action": [long]}),
+    }
+    contents = pd.DataFrame({"table": list(tables), "rows": [2, 1]})
+    wb = load_workbook(write_xlsx(tables, tmp_path / "r.xlsx", contents=contents))
+    risk = wb["risk"]
+    assert [c.value for c in risk[1]] == ["sku", "p_backorder", "expected_fill_rate",
+                                          "expected_backordered_units", "lead_time_p90",
+                                          "rank"]                     # no index column
+    assert risk["B2"].number_format == "0.0%"
+    assert risk["C2"].number_format == "0.0%"
+    assert risk["D2"].number_format == "#,##0.00"
+    assert risk["E2"].number_format == "#,##0.00"                   # days, not a share
+    assert risk["F2"].number_format == "General"
+    assert risk["A1"].font.bold
+    assert wb["alerts"].column_dimensions["B"].width >= len(long)
+    assert wb["risk"].column_dimensions["D"].width >= len("expected_backordered_units")
+    links = [wb["contents"].cell(row=r, column=3).hyperlink for r in (2, 3)]
+    assert [h.location for h in links] == ["'risk'!A1", "'alerts'!A1"]

@@ -23,6 +23,13 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a text cell as a formula."""
 
 EXCEL_MAX_ROWS = 1_048_576
+PERCENT_COLUMNS = re.compile(r"(^p_|rate|share|^fill|service_level|probability)")
+"""Names of columns shown as percentages in the workbook (when every value is in [0, 1]):
+probabilities, fill rates, shares."""
+WIDTH_SAMPLE = 1_000
+"""Rows read to fit a column's width."""
+MAX_WIDTH = 80
+"""Widest column [characters]: a message or an action fits whole."""
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -73,9 +80,10 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _flat(frame: pd.DataFrame) -> pd.DataFrame:
-    """Index as columns when it carries data; cells that CSV and Excel can hold."""
-    if not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None):
-        frame = frame.reset_index()
+    """A named index as columns (an unnamed one is row numbers, left out); cells that
+    CSV and Excel can hold."""
+    named = any(n is not None for n in frame.index.names)
+    frame = frame.reset_index(drop=not named)
     frame = frame.copy()
     for col in frame.columns:
         s = frame[col]
@@ -172,27 +180,64 @@ def write_xlsx(tables: dict[str, pd.DataFrame], path: str | Path,
                "strings_to_urls": False, "strings_to_numbers": False,
                "nan_inf_to_errors": True}
     with xlsxwriter.Workbook(str(path), options) as book:
-        formats = {f: book.add_format({"num_format": f})
-                   for f in ("yyyy-mm-dd", "yyyy-mm-dd hh:mm")}
-        for sheet, frame in frames:
-            _write_sheet(book.add_worksheet(sheet), _flat(frame), formats, len(frame))
+        formats = {f: book.add_format({"num_format": f}) for f in (
+            "yyyy-mm-dd", "yyyy-mm-dd hh:mm", "0.0%", "#,##0.00")}
+        formats["header"] = book.add_format({"bold": True, "bottom": 1})
+        for k, (sheet, frame) in enumerate(frames):
+            links = "sheet" if contents is not None and k == 0 and "sheet" in frame else None
+            _write_sheet(book.add_worksheet(sheet), _flat(frame), formats, len(frame), links)
     return path
 
 
-def _write_sheet(ws, flat: pd.DataFrame, formats: dict, n_rows: int) -> None:
+def _column_format(name: str, s: pd.Series) -> str | None:
+    """The number format a column is shown with: percentages for probabilities and
+    rates in [0, 1], two decimals and thousands separators for other fractions."""
+    if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_float_dtype(s):
+        return None
+    values = s.to_numpy(dtype=float, na_value=np.nan)
+    finite = values[np.isfinite(values)]
+    if PERCENT_COLUMNS.search(name) and ((finite >= 0) & (finite <= 1)).all():
+        return "0.0%"
+    return "#,##0.00"
+
+
+def _width(name: str, cells: list, number_format: str | None) -> float:
+    """Characters wide enough for the header (and its filter button) and the values."""
+    sample = [c for c in cells[:WIDTH_SAMPLE] if c is not None]
+    if number_format in ("yyyy-mm-dd", "yyyy-mm-dd hh:mm"):
+        longest = len(number_format)
+    elif number_format == "0.0%":
+        longest = 6
+    elif number_format == "#,##0.00":
+        longest = max((len(f"{v:,.2f}") for v in sample
+                       if isinstance(v, float) and np.isfinite(v)), default=4)
+    else:
+        longest = max((len(str(v)) for v in sample), default=0)
+    return float(min(max(len(name) + 3, longest + 1, 6), MAX_WIDTH))
+
+
+def _write_sheet(ws, flat: pd.DataFrame, formats: dict, n_rows: int,
+                 links: str | None = None) -> None:
     cut = len(flat) > EXCEL_MAX_ROWS - 2
     if cut:
         flat = flat.head(EXCEL_MAX_ROWS - 2)
     columns = [_cells(flat[c]) for c in flat.columns]
     for j, name in enumerate(flat.columns):
-        ws.set_column(j, j, min(max(len(name) + 2, 10), 40))
-    ws.write_row(0, 0, list(flat.columns))
+        cells, date_format = columns[j]
+        shown = date_format or _column_format(name, flat[name])
+        ws.set_column(j, j, _width(name, cells, shown),
+                      formats[shown] if shown and not date_format else None)
+    ws.write_row(0, 0, list(flat.columns), formats["header"])
     dated = [(j, formats[fmt]) for j, (_, fmt) in enumerate(columns) if fmt is not None]
+    link = list(flat.columns).index(links) if links is not None else None
     for i, row in enumerate(zip(*(cells for cells, _ in columns), strict=True), start=1):
         ws.write_row(i, 0, row)
         for j, fmt in dated:
             if row[j] is not None:
                 ws.write_number(i, j, row[j], fmt)
+        if link is not None and row[link] is not None:  # contents: a link to each sheet
+            target = str(row[link]).replace("'", "''")
+            ws.write_url(i, link, f"internal:'{target}'!A1", string=str(row[link]))
     ws.freeze_panes(1, 0)
     if len(flat.columns):
         ws.autofilter(0, 0, len(flat), len(flat.columns) - 1)
