@@ -74,13 +74,22 @@ def plot_demand_classes(classes: pd.DataFrame, adi_cutoff: float = 1.32,
     -------
     matplotlib.axes.Axes
     """
+    from matplotlib import ticker
+
     ax = _axes(ax, figsize=(6, 4.5))
+    many = len(classes) > 300  # thousands of SKUs: small, see-through points
     for category, group in classes.groupby("category", observed=True):
-        ax.scatter(group["adi"], group["cv2"], s=18, label=f"{category} ({len(group)})",
+        ax.scatter(group["adi"], group["cv2"], s=4 if many else 18,
+                   alpha=0.35 if many else 1.0, linewidths=0,
+                   label=f"{category} ({len(group):,})",
                    color=CATEGORY_COLORS.get(category, "#333333"))
     ax.axvline(adi_cutoff, color="grey", linestyle="--", linewidth=0.8)
     ax.axhline(cv2_cutoff, color="grey", linestyle="--", linewidth=0.8)
     ax.set_xscale("log")
+    # plain numbers (1, 2, 5, 10), not TeX: the report turns math text off
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(ticker.FuncFormatter(
+        lambda v, _: f"{v:g}" if f"{v:g}"[0] in "25" else ""))
     ax.set_xlabel("ADI, average inter-demand interval [periods]")
     ax.set_ylabel("CV² of demand sizes")
     ax.set_title("Demand classes (Syntetos–Boylan–Croston)")
@@ -177,8 +186,9 @@ def plot_forecast(history_dates, history, dates, mean, quantiles, quantile_value
     quantiles : sequence of float
         Levels of the rows of ``quantile_values``.
     quantile_values : array_like, shape (n_quantiles, h)
-        Quantile forecasts; each level above 0.5 is shaded from the median (or the
-        mean when 0.5 is not given) up to it, lighter for higher levels.
+        Quantile forecasts. A level above 0.5 whose mirror (``1 − q``) is given shades
+        the central band between them (e.g. 5–95 %, 20–80 %), wider bands lighter; a
+        level without its mirror is shaded from the median (or the mean) up to it.
     title : str
     ax : matplotlib Axes, optional
 
@@ -194,9 +204,16 @@ def plot_forecast(history_dates, history, dates, mean, quantiles, quantile_value
     qv = np.asarray(quantile_values, dtype=float)
     base = qv[qs.index(0.5)] if 0.5 in qs else np.asarray(mean, dtype=float)
     upper = sorted((q for q in qs if q > 0.5), reverse=True)
+
+    def row(level):
+        return next((k for k, q in enumerate(qs) if np.isclose(q, level)), None)
+
     for i, q in enumerate(upper):
-        ax.fill_between(dates, base, qv[qs.index(q)], step="mid", color="#1b9e77",
-                        alpha=0.15 + 0.15 * i, linewidth=0, label=f"to q{q:g}")
+        low = row(1 - q)
+        label = f"{1 - q:.0%}–{q:.0%}" if low is not None else f"median to q{q:g}"
+        ax.fill_between(dates, qv[low] if low is not None else base, qv[qs.index(q)],
+                        step="mid", color="#1b9e77", alpha=0.15 + 0.15 * i, linewidth=0,
+                        label=label)
     ax.plot(dates, mean, color="#d95f02", linewidth=1.5, label="mean")
     ax.set_xlabel("date")
     ax.set_ylabel("units per period")

@@ -99,6 +99,20 @@ def forecast_view(fc, periods: int, weekly: bool, weekly_history: pd.DataFrame
                         weekly_history, "week")
 
 
+CHART_QUANTILES = (0.05, 0.2, 0.5, 0.8, 0.95)
+"""Levels of the fan charts: the 5–95 % and 20–80 % bands, downside and upside."""
+
+
+def chart_bands(fc, row: int, periods: int, weekly: bool) -> np.ndarray:
+    """:data:`CHART_QUANTILES` of one SKU's sample paths per day or 7-day block,
+    shape (levels, periods)."""
+    paths = fc.paths(skus=[fc.skus[row]])[0]  # (n_paths, horizon)
+    if weekly:
+        days = periods * WEEK_DAYS
+        paths = paths[:, :days].reshape(len(paths), periods, WEEK_DAYS).sum(axis=2)
+    return np.quantile(paths[:, :periods], CHART_QUANTILES, axis=0)
+
+
 def demand_forecast(ctx: Context) -> Part:
     f = ctx.config.forecast
     weekly = f.freq == "W"
@@ -127,7 +141,7 @@ def demand_forecast(ctx: Context) -> Part:
             i = fc.skus.get_loc(sku)
             past = hist[hist["sku"] == sku].tail(26 if weekly else 90)
             plotting.plot_forecast(past["date"], past["demand"], view.dates, view.mean[i],
-                                   view.quantiles, view.quantile_values[i],
+                                   CHART_QUANTILES, chart_bands(fc, i, f.periods, weekly),
                                    title=f"{sku} — {fc.model_.iloc[i]}", ax=ax)
             ax.tick_params(labelbottom=True)
         charts = figure_html(axes[0].figure, "forecast fan charts of the busiest SKUs")
@@ -138,10 +152,11 @@ def demand_forecast(ctx: Context) -> Part:
             if weekly else f"{len(view.dates)} days from {view.dates[0].date()}")
     body = (paragraph(f"{span}. One daily forecast serves the whole report (the risk "
                       f"simulates its sample paths); the model is chosen per SKU by "
-                      f"rolling-origin backtest on daily demand ('{f.model}'). The bands "
-                      f"run from the median to the "
-                      f"{', '.join(f'{q:.0%}' for q in f.quantiles if q > .5)} quantiles of "
-                      f"the sample paths{' summed over each week' if weekly else ''}.")
+                      f"rolling-origin backtest on daily demand ('{f.model}'). The charts' "
+                      "bands hold 90 % and 60 % of the sample paths (5–95 % and 20–80 % "
+                      f"quantiles{', of the paths summed over each week' if weekly else ''}"
+                      "); the tables give the "
+                      f"{', '.join(f'{q:.0%}' for q in f.quantiles)} quantiles.")
             + "<h3>Busiest SKUs</h3>" + charts
             + "<h3>Models used</h3>" + table_html(used)
             + reconciliation_note(fc)
