@@ -271,3 +271,33 @@ def test_result_object(example):
 
     plt.close("all")
 
+
+
+def test_a_negative_safety_stock_is_explained_and_matches_the_closed_form(poisson_ds):
+    """With 60 days of demand per order, a 95 % fill rate needs a reorder point below
+    the lead-time demand (Poisson (r, Q) closed form): the note says why."""
+    rec = sst.recommend_safety_stock(poisson_ds, lead_times=5.0, skus=["P2"], cover_days=60,
+                                     n_reps=400, progress=False)
+    row = rec.summary.loc["P2"]
+    Q, lam = int(row["order_quantity"]), row["mean_demand"]
+    rs = np.arange(0, int(lam * 5) + 1)
+    fill = pol.poisson_rq_metrics(rs, Q, lam, 5.0).fill_rate
+    r_star = int(rs[np.argmax(fill >= 0.95)])
+    assert r_star < lam * 5                                   # below lead-time demand
+    assert abs(int(row["reorder_point"]) - r_star) <= 1
+    assert row["safety_stock"] < 0
+    assert row["cycle_stock"] == Q / 2
+    assert row["note"].startswith(f"safety stock below 0: an order of {Q:,} units (60 days "
+                                  "of demand) meets the target on its own")
+
+
+def test_disagree_means_the_formula_would_decide_otherwise(mixed_ds):
+    rec = sst.recommend_safety_stock(mixed_ds, lead_times=7.0, progress=False)
+    s = rec.summary
+    inter = s.loc["INTER"]
+    misses = inter["service_at_analytic"] < 0.95 - sst.SERVICE_TOL
+    over = inter["reorder_point_analytic"] - inter["reorder_point"] > max(
+        0.1 * inter["reorder_point"], 1, inter["mean_demand"])
+    assert inter["disagree"] == (misses or over)
+    assert "normal approximation" in inter["note"]
+    assert "normal approximation" not in s.loc["HIGH", "note"]

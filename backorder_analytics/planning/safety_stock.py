@@ -38,11 +38,14 @@ units (a month of mean demand), raised to the item's ``moq`` when the dataset ha
 
 ROP_TOL_REL = 0.10
 ROP_TOL_UNITS = 1.0
-"""A SKU is flagged (``disagree``) when ``|r_analytic − r_simulated| >
-max(ROP_TOL_REL · max(r_simulated, 1), ROP_TOL_UNITS)``: more than 10 % apart and more
-than the one unit that discreteness alone explains. Typical for intermittent or lumpy
-demand (the normal approximation misstates lead-time demand) and for skewed, variable
-lead times."""
+SERVICE_TOL = 0.01
+"""A SKU is flagged (``disagree``) when the analytic reorder point would lead to another
+decision: it misses the target by more than :data:`SERVICE_TOL` (one point of service,
+simulated at that level), or it holds more than needed by more than
+``max(ROP_TOL_REL · max(r_simulated, 1), ROP_TOL_UNITS, one day of mean demand)`` —
+more than 10 %, more than the one unit that discreteness alone explains, and more than
+a day's demand. Typical for intermittent or lumpy demand (the normal approximation
+misstates lead-time demand) and for skewed, variable lead times."""
 
 R_MIN = 0
 """Smallest reorder level searched [units]: negative reorder points are not proposed."""
@@ -414,6 +417,31 @@ class SafetyStockRecommendation:
         return head + self.summary.to_html(float_format=lambda v: f"{v:,.3f}")
 
 
+def _notes(summary: pd.DataFrame, target) -> pd.Series:
+    """Per SKU, in words: a negative safety stock, and what the analytic reorder point
+    would do where it disagrees."""
+    notes = []
+    for row in summary.itertuples():
+        parts = []
+        if row.safety_stock < 0 and np.isfinite(row.order_quantity):
+            days = row.order_quantity / row.mean_demand if row.mean_demand > 0 else np.nan
+            parts.append(f"safety stock below 0: an order of {row.order_quantity:,.0f} units "
+                         f"({days:,.0f} days of demand) meets the target on its own, so the "
+                         f"reorder point can sit {-row.safety_stock:,.0f} units below the "
+                         f"{row.lead_time_demand:,.0f} expected over the lead time")
+        if row.disagree and row.service_at_analytic < target.level - SERVICE_TOL:
+            parts.append(f"the normal approximation's reorder point "
+                         f"({row.reorder_point_analytic:,.0f}) reaches only "
+                         f"{row.service_at_analytic:.1%}: {row.category} demand is not "
+                         "normal over the lead time")
+        elif row.disagree:
+            parts.append(f"the normal approximation would hold "
+                         f"{row.reorder_point_analytic - row.reorder_point:,.0f} units more "
+                         "than the target needs")
+        notes.append("; ".join(parts))
+    return pd.Series(notes, index=summary.index, dtype=object)
+
+
 def recommend_safety_stock(
     ds_or_forecast,
     lead_times=None,
@@ -471,8 +499,11 @@ def recommend_safety_stock(
        stationary law for unit demand; one draw per replication, shared by all levels),
        under ``(R, S)`` at ``S``; its first ``warmup_days`` (default: the p99 lead
        time, plus R under periodic review, rounded up) are simulated but not counted.
-    5. **Flag** ``disagree`` when the two levels differ by more than
-       :data:`ROP_TOL_REL` (10 %) and more than :data:`ROP_TOL_UNITS` (1 unit).
+    5. **Flag** ``disagree`` when the two levels lead to different decisions
+       (:data:`SERVICE_TOL`): the analytic one misses the target by more than a point,
+       or holds more than 10 %, a unit and a day of demand above the simulated one.
+    6. **Explain** in ``note``: a negative safety stock (the order quantity alone
+       meets the target) and a disagreement, in words.
 
     Forecast-driven: with ``forecast`` (a daily :class:`Forecast` of the dataset's
     SKUs), the SKUs of :data:`FORECAST_DRIVEN_CLASSES` are stocked for the forecast
@@ -540,8 +571,10 @@ def recommend_safety_stock(
         ``mean_wait`` and ``p90_wait`` [days, over order lines], ``share_waiting``,
         ``avg_on_hand`` (units held), ``avg_backorders`` [units], all achieved in the
         simulation at the chosen level; ``service_at_analytic`` (the target measure
-        simulated at the analytic level rounded up), ``disagree``, ``n_lines`` and
-        ``demand_source`` (``"forecast"`` or ``"history"``). ``schedule``: the
+        simulated at the analytic level rounded up), ``disagree``, ``n_lines``,
+        ``demand_source`` (``"forecast"`` or ``"history"``), ``cycle_stock`` (``Q / 2``,
+        the average stock the order quantity adds [units]) and ``note`` (why a safety
+        stock is negative, or what the analytic answer would do, in words). ``schedule``: the
         reorder point of every forecast day (forecast-driven SKUs).
 
     Examples
@@ -632,8 +665,12 @@ def recommend_safety_stock(
             trades.append(tf)
     summary = pd.DataFrame(rows).set_index("sku")
     r_s, r_a = summary["reorder_point"].astype(float), summary["reorder_point_analytic"]
-    tol = np.maximum(ROP_TOL_REL * np.maximum(r_s, 1.0), ROP_TOL_UNITS)
-    summary["disagree"] = ((r_a - r_s).abs() > tol).fillna(False).astype(bool)
+    tol = np.maximum(np.maximum(ROP_TOL_REL * np.maximum(r_s, 1.0), ROP_TOL_UNITS),
+                     summary["mean_demand"].fillna(0.0))
+    misses = summary["service_at_analytic"] < target.level - SERVICE_TOL
+    summary["disagree"] = (misses | (r_a - r_s > tol)).fillna(False).astype(bool)
+    summary["cycle_stock"] = summary["order_quantity"] / 2
+    summary["note"] = _notes(summary, target)
     tradeoff = (pd.concat(trades, ignore_index=True) if trades else
                 pd.DataFrame(columns=["sku", "reorder_point", "safety_stock", "fill_rate",
                                       "cycle_service_level", "mean_wait_per_unit",

@@ -9,9 +9,9 @@ from ..html import Section, figure_html, new_axes, paragraph
 
 __all__ = ["safety_stock"]
 
-SHOWN = ["category", "supplier", "mean_demand", "lead_time_mean", "safety_stock",
-         "reorder_point", "safety_stock_analytic", "fill_rate", "cycle_service_level",
-         "mean_wait", "disagree"]
+SHOWN = ["category", "supplier", "mean_demand", "lead_time_mean", "lead_time_demand",
+         "reorder_point", "order_quantity", "cycle_stock", "safety_stock", "fill_rate",
+         "mean_wait", "reorder_point_analytic", "disagree", "note"]
 
 
 def safety_stock(ctx: Context) -> Part:
@@ -37,6 +37,7 @@ def safety_stock(ctx: Context) -> Part:
     charts = "".join(figure_html(rec.plot(sku, ax=new_axes(5.2, 3.4)).figure,
                                  f"safety stock trade-off of {sku}") for sku in charted)
     flagged = int(summary["disagree"].sum())
+    negative = int((summary["safety_stock"] < 0).sum())
     value = (f" Total safety stock value {summary['safety_stock_value'].sum():,.0f} "
              "(units × unit cost)." if "safety_stock_value" in summary else "")
     s = rec.settings
@@ -44,9 +45,17 @@ def safety_stock(ctx: Context) -> Part:
                       f"simulated level is the smallest that meets the target over "
                       f"{s['n_reps']} replications of {s['days']} days (common random "
                       "numbers, lead times drawn from the fitted distributions); the "
-                      "analytic one uses the normal approximation. "
-                      f"{flagged} of {len(summary)} SKUs are flagged where the two disagree "
-                      f"(typically intermittent or lumpy demand).{value}")
+                      "analytic one uses the normal approximation. In a planner's terms: "
+                      "reorder when the stock position (on hand + on order − backordered) "
+                      "falls to the reorder point, then order the order quantity; the "
+                      "reorder point is the demand expected over the lead time plus the "
+                      "safety stock, and the order quantity adds a cycle stock of half of "
+                      f"it on average. {negative} of {len(summary)} SKUs have a safety stock "
+                      "below 0: their order quantity alone meets the target, so they may "
+                      "reorder below the lead-time demand (the note says by how much). "
+                      f"{flagged} SKUs are flagged where the formula would decide otherwise "
+                      "(miss the target by more than a point, or hold more than a day of "
+                      f"demand too much; typically intermittent or lumpy demand).{value}")
             + "<h3>Trade-off: the SKUs holding the most safety stock</h3>"
             + f'<div class="figures">{charts}</div>'
             + table_block(Table(table.name, summary.loc[order, [c for c in SHOWN if c in summary]]
