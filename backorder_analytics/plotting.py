@@ -412,7 +412,9 @@ def plot_alert_counts(summary: pd.DataFrame, ax: Axes | None = None,
     ax.invert_yaxis()
     ax.set_xlabel("alerts")
     ax.set_title(title)
-    ax.legend(loc="lower right", fontsize="small", title="severity")
+    # beside the bars, never over one
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
+              title="severity", frameon=False)
     return ax
 
 

@@ -101,7 +101,7 @@ def test_report_renders_in_chromium(chromium, sync_playwright, report, tmp_path)
     broken = [i["alt"] for i in images if not (i["complete"] and i["width"] > 0
                                                 and i["height"] > 0 and i["data"])]
     assert broken == []
-    assert sections[:3] == ["Overview", "Data health", "Alerts"]
+    assert sections[:4] == ["Today", "Overview", "Data health", "Alerts"]
     assert "Lead times" in sections
     assert overflow <= 0                               # no sideways scrolling of the page
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

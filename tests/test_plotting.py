@@ -54,3 +54,13 @@ def test_demand_class_axis_has_plain_labels_without_math_text(n):
     assert not any("$" in t or "mathdefault" in t for t in labels)
     sizes = {float(c.get_sizes()[0]) for c in ax.collections}
     assert sizes == ({4.0} if n > 300 else {18.0})
+
+
+def test_alert_legend_sits_beside_the_bars():
+    summary = pd.DataFrame({"high": [3, 0], "medium": [1, 20], "low": [0, 0]},
+                           index=["late_po", "status_update_due"])
+    ax = plotting.plot_alert_counts(summary)
+    ax.figure.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    axes = ax.get_window_extent()
+    assert legend.x0 >= axes.x1

@@ -35,7 +35,7 @@ CONFIG = {"title": "Nightly <b>report</b>",
           "service": {"target": "fill_rate", "level": 0.95},
           "forecast": {"model": "ses"},            # quick; "auto" runs in make demo
           "report": {"n_reps": 20, "charts": 2, "seed": 0}}
-PAGE_ORDER = ["Overview", "Data health", "Alerts", "Open backorders: when they ship",
+PAGE_ORDER = ["Today", "Overview", "Data health", "Alerts", "Open backorders: when they ship",
               "SKUs at risk", "Safety stock", "Backorder history (replayed)",
               "Demand forecast", "Demand and its classes", "Lead times", "Tables loaded"]
 
@@ -200,7 +200,7 @@ def test_every_category_listed_with_its_count(page, ds):
         "category"].value_counts()
     for category, n in counts.items():
         if n:
-            assert re.search(rf"<th>{category}</th>\s*<td>{n}</td>", page), category
+            assert re.search(rf'<td>{category}</td>\s*<td class="num">{n}</td>', page), category
 
 
 def test_eta_rows_are_the_lines_still_open_in_the_data(built, ds):
@@ -218,3 +218,27 @@ def test_eta_rows_are_the_lines_still_open_in_the_data(built, ds):
         got.sort_values(["order_id", "line_id"]).reset_index(drop=True),
         expected.sort_values(["order_id", "line_id"]).reset_index(drop=True),
         check_dtype=False)
+
+
+def test_today_lists_every_alert_under_its_action_and_counts_agree(built, page):
+    from backorder_analytics.report.sections.today import ACTIONS
+
+    out = built[0]
+    alerts = pd.read_csv(out / "tables" / "alerts.csv")
+    today = pd.read_csv(out / "tables" / "today.csv")
+    grouped = {kind: heading for heading, kinds, _ in ACTIONS for kind in kinds}
+    assert len(today) == len(alerts)
+    assert (today["action_group"] == today["kind"].map(grouped)).all()
+    first = page.index('<section id="today"')
+    assert first < page.index('<section id="overview"')
+    section = page[first:page.index("</section>", first)]
+    for heading, kinds, _ in ACTIONS:
+        n = int(alerts["kind"].isin(kinds).sum())
+        if n:
+            assert re.search(rf"<h3>{re.escape(heading)}: {n:,}( \(\d+ high\))?</h3>", section)
+    assert f"{len(alerts):,} things to do" in section
+
+
+def test_text_left_numbers_right_in_html_tables(page):
+    assert re.search(r'<td class="num">\d', page)
+    assert not re.search(r'<td class="num">[A-Za-z]', page)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from dataclasses import dataclass
 from string import Template
 
@@ -35,8 +36,9 @@ section { background: white; border: 1px solid #ddd; border-radius: 6px;
           padding: 0.5em 1.5em 1em; margin-top: 1.2em; }
 .table-wrap { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }
-th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right;
+th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left;
          white-space: nowrap; }
+th.num, td.num { text-align: right; }
 th { background: #f0f3f7; }
 table.prose td:nth-last-child(-n+2) { white-space: normal; text-align: left;
                                       min-width: 14em; }
@@ -101,6 +103,8 @@ def table_html(frame: pd.DataFrame, max_rows: int = 50, index: bool = True,
     Missing values show as blanks, date-times to the minute (dates alone when every
     one is midnight). ``prose``: the last two columns are sentences (wrapped, left).
     """
+    if index and any(n is not None for n in frame.index.names):
+        frame, index = frame.reset_index(), False  # its name heads its column: one header row
     shown = frame.head(max_rows).copy()
     for col in shown.columns:
         s = shown[col]
@@ -111,10 +115,33 @@ def table_html(frame: pd.DataFrame, max_rows: int = 50, index: bool = True,
             shown[col] = s.where(s.notna(), "")
     out = shown.to_html(index=index, escape=True, border=0, na_rep="",
                         float_format=_number, classes="prose" if prose else None)
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not
+               pd.api.types.is_bool_dtype(frame[c]) for c in frame.columns]
+    out = _align_numbers(out, numeric, frame.index.nlevels if index else 0)
     out = f'<div class="table-wrap">{out}</div>'
     if len(frame) > max_rows:
         out += f'<p class="note">First {max_rows:,} of {len(frame):,} rows.</p>'
     return out
+
+
+def _align_numbers(table: str, numeric: list[bool], n_labels: int) -> str:
+    """``table`` (from ``DataFrame.to_html``) with ``class="num"`` on the header and
+    cells of the numeric columns: numbers right-aligned, text left."""
+    if not any(numeric):
+        return table
+
+    def row(match: re.Match) -> str:
+        cells = re.split(r"(<t[hd](?=[ >]))", match.group(0))
+        out, k = [cells[0]], -1
+        for tag, rest in zip(cells[1::2], cells[2::2], strict=True):
+            k += 1
+            column = k - n_labels
+            if 0 <= column < len(numeric) and numeric[column]:
+                tag += ' class="num"'
+            out.append(tag + rest)
+        return "".join(out)
+
+    return re.sub(r"<tr[^>]*>.*?</tr>", row, table, flags=re.S)
 
 
 def _number(v: float) -> str:

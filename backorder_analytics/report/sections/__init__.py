@@ -16,6 +16,7 @@ from .history import history
 from .overview import data_health, overview, tables_loaded
 from .safety import safety_stock
 from .supply import lead_times
+from .today import today
 
 __all__ = ["SECTIONS", "SectionSpec"]
 
@@ -28,15 +29,16 @@ class SectionSpec(NamedTuple):
 
 
 SECTIONS: list[SectionSpec] = [
-    SectionSpec("overview", "Overview", overview, 0),
-    SectionSpec("data-health", "Data health", data_health, 1),
-    SectionSpec("safety-stock", "Safety stock", safety_stock, 5),
-    SectionSpec("history", "Backorder history (replayed)", history, 6),
-    SectionSpec("forecast", "Demand forecast", demand_forecast, 7),
-    SectionSpec("demand", "Demand and its classes", demand, 8),
-    SectionSpec("lead-times", "Lead times", lead_times, 9),
-    SectionSpec("tables", "Tables loaded", tables_loaded, 10),
-    SectionSpec("eta", "Open backorders: when they ship", etas, 3),
-    SectionSpec("risk", "SKUs at risk", risk, 4),
-    SectionSpec("alerts", "Alerts", alerts, 2),
+    SectionSpec("overview", "Overview", overview, 1),
+    SectionSpec("data-health", "Data health", data_health, 2),
+    SectionSpec("safety-stock", "Safety stock", safety_stock, 6),
+    SectionSpec("history", "Backorder history (replayed)", history, 7),
+    SectionSpec("forecast", "Demand forecast", demand_forecast, 8),
+    SectionSpec("demand", "Demand and its classes", demand, 9),
+    SectionSpec("lead-times", "Lead times", lead_times, 10),
+    SectionSpec("tables", "Tables loaded", tables_loaded, 11),
+    SectionSpec("eta", "Open backorders: when they ship", etas, 4),
+    SectionSpec("risk", "SKUs at risk", risk, 5),
+    SectionSpec("alerts", "Alerts", alerts, 3),
+    SectionSpec("today", "Today", today, 0),
 ]
