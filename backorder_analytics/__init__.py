@@ -27,7 +27,7 @@ from .data.loaders import (
     read_shipments,
     write_dataset,
 )
-from .exceptions import BackorderAnalyticsError, DataError, NotFittedError
+from .exceptions import BackorderAnalyticsError, DataError, MissingData, NotFittedError
 from .forecasting import (
     BacktestResult,
     Forecast,
@@ -102,6 +102,7 @@ __all__ = [
     "LeadTimeDemand",
     "LeadTimeModel",
     "Loaded",
+    "MissingData",
     "NotFittedError",
     "backtest",
     "build_report",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["BackorderAnalyticsError", "DataError", "NotFittedError"]
+__all__ = ["BackorderAnalyticsError", "DataError", "MissingData", "NotFittedError"]
 
 PROBLEM_COLUMNS = ["table", "source", "row", "column", "value", "problem", "fix"]
 
@@ -40,3 +40,9 @@ class DataError(BackorderAnalyticsError, ValueError):
 
 class NotFittedError(BackorderAnalyticsError, ValueError):
     """A model was used before ``fit`` was called."""
+
+
+class MissingData(BackorderAnalyticsError):
+    """A step needs data the dataset does not have (say, stock counts for the backorder
+    history of sales-only data). Not an error in the data: the message says what to
+    add, and the report shows it in place of the section."""

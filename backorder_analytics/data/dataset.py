@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from .schemas import SCHEMAS, conform
+from .schemas import SCHEMAS, conform, empty_table
 
 __all__ = ["Dataset", "REJECTED_COLUMNS", "end_of_day_if_date"]
 
@@ -44,6 +44,18 @@ def end_of_day_if_date(value: Any) -> pd.Timestamp:
     return when
 
 
+def latest_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
+    """The latest date in the tables (expected dates excluded: they are plans), as a
+    day; today when there is none."""
+    latest = []
+    for name, table in tables.items():
+        for col in SCHEMAS[name].columns:
+            if col.kind == "date" and col.name in table and col.name != "expected_date":
+                latest.append(table[col.name].max())
+    latest = [d for d in latest if pd.notna(d)]
+    return max(latest).normalize() if latest else pd.Timestamp.today().normalize()
+
+
 def _known_at(po: pd.DataFrame, when: pd.Timestamp) -> pd.DataFrame:
     """PO lines ordered by ``when``, a receipt after it not yet made (a copy)."""
     po = po[(po["order_date"] <= when).to_numpy()].copy()
@@ -68,11 +80,16 @@ class Dataset:
 
     Parameters
     ----------
-    orders, purchase_orders, inventory : pandas.DataFrame
-        Canonical tables (see :mod:`backorder_analytics.data.schemas`).
-    as_of : pandas.Timestamp
+    orders : pandas.DataFrame
+        Canonical order lines (see :mod:`backorder_analytics.data.schemas`): all a
+        sales-only dataset has.
+    purchase_orders, inventory : pandas.DataFrame, optional
+        Canonical tables; default none (empty): sales-only data, for which the steps
+        that need stock or supply say so (:class:`~backorder_analytics.MissingData`).
+    as_of : pandas.Timestamp, optional
         The date the data describes: POs without ``received_date`` are open at
-        ``as_of``; order lines not yet shipped are open backorders.
+        ``as_of``; order lines not yet shipped are open backorders. Default: the
+        latest date in the data.
     items, shipments : pandas.DataFrame, optional
         Item master and recorded shipments.
     rejected : pandas.DataFrame
@@ -89,9 +106,9 @@ class Dataset:
     """
 
     orders: pd.DataFrame
-    purchase_orders: pd.DataFrame
-    inventory: pd.DataFrame
-    as_of: pd.Timestamp
+    purchase_orders: pd.DataFrame | None = None
+    inventory: pd.DataFrame | None = None
+    as_of: pd.Timestamp | None = None
     items: pd.DataFrame | None = None
     shipments: pd.DataFrame | None = None
     rejected: pd.DataFrame = field(default_factory=_empty_rejected)
@@ -99,6 +116,11 @@ class Dataset:
     supplier_history: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
+        for name in ("purchase_orders", "inventory"):
+            if getattr(self, name) is None:
+                setattr(self, name, empty_table(SCHEMAS[name]))
+        if self.as_of is None:
+            self.as_of = latest_date(self.tables())
         self.as_of = end_of_day_if_date(self.as_of)
         for name in TABLES:  # tables built in code get the canonical column order and dtypes
             table = getattr(self, name)
@@ -208,6 +230,12 @@ class Dataset:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables present, by canonical name."""
         return {name: getattr(self, name) for name in TABLES if getattr(self, name) is not None}
+
+    @property
+    def sales_only(self) -> bool:
+        """Whether the data is orders alone: no stock count and no purchase order, so
+        no backorder history, stock position, ETA, risk or alert."""
+        return self.inventory.empty and self.purchase_orders.empty
 
     @property
     def skus(self) -> pd.Index:

@@ -29,7 +29,13 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from ..exceptions import DataError
-from .dataset import REJECTED_COLUMNS, Dataset, end_of_day_if_date, to_timestamp
+from .dataset import (
+    REJECTED_COLUMNS,
+    Dataset,
+    end_of_day_if_date,
+    latest_date,
+    to_timestamp,
+)
 from .formats import SUPPORTED, read_raw
 from .problems import Source, format_problems, raise_or_split
 from .schemas import INVENTORY, ITEMS, ORDERS, PURCHASE_ORDERS, SCHEMAS, SHIPMENTS, TableSchema
@@ -236,16 +242,6 @@ def _find_table_file(directory: Path, table: str) -> Path | None:
     return None
 
 
-def _latest_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
-    latest = []
-    for name, table in tables.items():
-        for col in SCHEMAS[name].columns:
-            if col.kind == "date" and col.name in table and col.name != "expected_date":
-                latest.append(table[col.name].max())
-    latest = [d for d in latest if pd.notna(d)]
-    return max(latest).normalize() if latest else pd.Timestamp.today().normalize()
-
-
 def read_dataset(
     path: str | os.PathLike | None = None,
     *,
@@ -265,9 +261,11 @@ def read_dataset(
     Parameters
     ----------
     path : str or path, optional
-        A folder holding ``orders.csv``, ``purchase_orders.csv``, ``inventory.csv`` and
-        optionally ``items.csv`` and ``shipments.csv`` (any supported format), and
-        optionally ``dataset.json`` with ``{"as_of": "YYYY-MM-DD"}``.
+        A folder holding ``orders.csv`` and, when there are, ``purchase_orders.csv``,
+        ``inventory.csv``, ``items.csv`` and ``shipments.csv`` (any supported
+        format), and optionally ``dataset.json`` with ``{"as_of": "YYYY-MM-DD"}``.
+        Orders alone are sales-only data: forecasts and safety stock, no backorder
+        history (:attr:`Dataset.sales_only`).
     orders, purchase_orders, inventory, items, shipments : source, optional
         Each table's source (path, DataFrame or database); overrides the folder's file.
     as_of : date-like, optional
@@ -299,19 +297,19 @@ def read_dataset(
     if directory is not None:
         if not directory.is_dir():
             raise FileNotFoundError(f"{directory}: no such folder. Expected a folder with "
-                                    "orders.csv, purchase_orders.csv and inventory.csv.")
+                                    "orders.csv (and purchase_orders.csv, inventory.csv "
+                                    "when there are).")
         for name in given:
             if given[name] is None:
                 given[name] = _find_table_file(directory, name)
         meta = directory / METADATA_FILE
         if as_of is None and meta.exists():
             as_of = json.loads(meta.read_text()).get("as_of")
-    missing = [n for n in ("orders", "purchase_orders", "inventory") if given[n] is None]
-    if missing:
+    if given["orders"] is None:
         where = f" in {directory}" if directory is not None else ""
-        raise DataError(f"read_dataset needs orders, purchase_orders and inventory; found no "
-                        f"{', '.join(missing)}{where}. Fix: pass {missing[0]}=<file, "
-                        "DataFrame or database> or put the file in the folder.")
+        raise DataError(f"read_dataset needs orders; found no orders file{where}. Fix: pass "
+                        "orders=<file, DataFrame or database> or put orders.csv in the "
+                        "folder.")
     if errors not in ("raise", "report"):
         raise ValueError(f"The 'errors' parameter must be one of {{'raise', 'report'}}. "
                          f"Got {errors!r} instead.")
@@ -355,9 +353,9 @@ def read_dataset(
     rejected = pd.concat(rejected, ignore_index=True) if rejected else \
         pd.DataFrame(columns=REJECTED_COLUMNS)
     if as_of is None:
-        as_of = _latest_date(tables)
-    return Dataset(orders=tables["orders"], purchase_orders=tables["purchase_orders"],
-                   inventory=tables["inventory"], items=tables.get("items"),
+        as_of = latest_date(tables)
+    return Dataset(orders=tables["orders"], purchase_orders=tables.get("purchase_orders"),
+                   inventory=tables.get("inventory"), items=tables.get("items"),
                    shipments=tables.get("shipments"), as_of=as_of, rejected=rejected)
 
 

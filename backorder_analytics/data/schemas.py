@@ -200,9 +200,17 @@ ITEMS = TableSchema(
         Column("supplier_id", "id", False, "usual supplier"),
         Column("moq", "count", False, "minimum order quantity, units"),
         Column("pack_size", "count", False, "units per pack"),
+        Column("lead_time_days", "amount", False,
+               "lead time, days (used when no purchase order was received)"),
     ),
     key=("sku",),
 )
+
+def empty_table(schema: TableSchema) -> pd.DataFrame:
+    """A table of ``schema`` with its required columns and no rows (a table the data
+    does not have, e.g. the purchase orders of sales-only data)."""
+    return conform(pd.DataFrame(columns=schema.required), schema)
+
 
 def conform(frame: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
     """``frame`` with the canonical columns first, in schema order, cast to their dtypes;

@@ -59,7 +59,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..data.dataset import Dataset
-from ..exceptions import BackorderAnalyticsError
+from ..exceptions import BackorderAnalyticsError, MissingData
 from ..forecasting.core import Forecast, forecast
 from ..forecasting.demand import classify_demand, demand_series
 from ..leadtime.model import LeadTimeModel, dataset_lead_times
@@ -73,7 +73,13 @@ from .safety_stock import SafetyStockRecommendation, recommend_safety_stock
 from .settings import PlanSettings
 from .state import reorder_points_from_replay, state_from_replay
 
-__all__ = ["PlanningRun", "plan", "STEPS"]
+__all__ = ["PlanningRun", "plan", "STEPS", "SALES_ONLY"]
+
+SALES_ONLY = ("Sales-only data: with no stock count (inventory) and no purchase order, "
+              "there is no backorder history, stock position, ETA, risk or alert. Add "
+              "inventory.csv (stock counts) and purchase_orders.csv (with received dates) "
+              "to get them; the forecast and the safety stock need orders alone.")
+"""Why the steps built on the replay are not available for sales-only data."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,8 @@ STEPS: tuple[Step, ...] = (
     Step("demand", "daily demand per SKU (sku, date, demand)", pd.DataFrame),
     Step("weekly_demand", "complete weeks of demand per SKU", pd.DataFrame),
     Step("classes", "demand class per SKU (weekly series)", pd.DataFrame),
-    Step("lead_times", "lead-time distributions by supplier", LeadTimeModel),
+    Step("lead_times", "lead-time distributions by supplier (or days given, sales only)",
+         (LeadTimeModel, float, dict)),
     Step("forecast", "daily forecast: mean, quantiles, sample paths", Forecast),
     Step("replay", "the history replayed", ReplayResult),
     Step("state", "stock position per SKU at as_of", pd.DataFrame),
@@ -215,8 +222,28 @@ class PlanningRun:
     def _compute_classes(self) -> pd.DataFrame:
         return classify_demand(self.weekly_demand)
 
-    def _compute_lead_times(self) -> LeadTimeModel:
-        return dataset_lead_times(self.ds)
+    def _compute_lead_times(self) -> LeadTimeModel | float | dict:
+        """Fitted from the purchase orders; without any received, the days given (the
+        items' ``lead_time_days``, else ``[supply] lead_time_days``)."""
+        po = self.ds.purchase_orders
+        if "received_date" in po and po["received_date"].notna().any():
+            return dataset_lead_times(self.ds)
+        default = self.settings.supply.lead_time_days
+        items = self.ds.items
+        listed = (items.dropna(subset=["lead_time_days"]).drop_duplicates("sku")
+                  if items is not None and "lead_time_days" in items else None)
+        if listed is not None and len(listed):
+            days = listed
+            given = dict(zip(days["sku"], days["lead_time_days"].astype(float), strict=True))
+            if default is not None:
+                given.update({s: float(default) for s in self.ds.skus if s not in given})
+            return given
+        if default is not None:
+            return float(default)
+        raise MissingData("No purchase order was received, so there is no lead time to "
+                          "learn from. Fix: set [supply] lead_time_days = <days> in the "
+                          "config (or lead_times= in code), add a lead_time_days column to "
+                          "the items, or add purchase_orders.csv with received dates.")
 
     @property
     def forecast_days(self) -> int:
@@ -233,6 +260,8 @@ class PlanningRun:
                         quantiles=f.quantiles, seed=s.seed)
 
     def _compute_replay(self) -> ReplayResult:
+        if self.ds.sales_only:
+            raise MissingData(SALES_ONLY)
         p = self.settings.policy
         return replay_history(self.ds, allocation=p.allocation, shipping=p.shipping)
 

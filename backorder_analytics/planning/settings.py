@@ -20,7 +20,7 @@ from .alert_rules import UPDATE_EVERY_DAYS, WARN_DAYS
 from .targets import CycleServiceLevel, FillRate, WaitTime
 
 __all__ = ["PlanSettings", "ServiceConfig", "PolicyConfig", "ForecastConfig", "RiskConfig",
-           "AlertsConfig", "SettingsError", "TARGETS", "PLAN_SECTIONS", "checked",
+           "AlertsConfig", "SupplyConfig", "SettingsError", "TARGETS", "PLAN_SECTIONS", "checked",
            "BadValue", "choice", "number", "probabilities", "models", "jobs", "unknown_key"]
 
 TARGETS = ("fill_rate", "cycle_service_level", "wait_time")
@@ -188,6 +188,15 @@ class RiskConfig:
 
 
 @dataclass(frozen=True)
+class SupplyConfig:
+    """``[supply]``: lead times when the data has no received purchase order (sales-only
+    data): one for every SKU [days], or per supplier or SKU in the items table's
+    ``lead_time_days`` column, which wins."""
+
+    lead_time_days: float | None = None
+
+
+@dataclass(frozen=True)
 class AlertsConfig:
     """``[alerts]``: when an open backorder or a customer needs action [days]."""
 
@@ -213,6 +222,7 @@ PLAN_SECTIONS: dict[str, tuple[type, dict[str, Callable[[Any], Any]]]] = {
     "risk": (RiskConfig, {"horizon": number(1, integer=True)}),
     "alerts": (AlertsConfig, {"warn_days": number(0),
                               "update_every_days": number(0, low_open=True)}),
+    "supply": (SupplyConfig, {"lead_time_days": number(0, low_open=True)}),
 }
 """The planning sections of a ``planning.toml``: key -> check, per section."""
 _WAIT_ONLY, _LEVEL_ONLY = ("days", "quantile"), ("level",)
@@ -256,7 +266,7 @@ class PlanSettings:
 
     Attributes
     ----------
-    service, policy, forecast, risk, alerts
+    service, policy, forecast, risk, alerts, supply
         The sections (see their classes).
     n_reps : int, default :data:`~backorder_analytics.parameters.PLAN_REPS`
         Replications of every Monte Carlo step (safety stock, ETAs, risk).
@@ -278,6 +288,7 @@ class PlanSettings:
     forecast: ForecastConfig = field(default_factory=ForecastConfig)
     risk: RiskConfig = field(default_factory=RiskConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    supply: SupplyConfig = field(default_factory=SupplyConfig)
     n_reps: int = P.PLAN_REPS
     seed: int = P.SEED
     n_jobs: int = -1

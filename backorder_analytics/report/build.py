@@ -19,7 +19,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..data.dataset import Dataset
-from ..exceptions import BackorderAnalyticsError
+from ..exceptions import BackorderAnalyticsError, MissingData
 from ..planning.run import STEP_NAMES, PlanningRun
 from ..planning.run import plan as plan_run
 from .config import ReportConfig, apply_as_of, load_config
@@ -176,6 +176,9 @@ def _run(spec, ctx: Context, parts: dict[str, Part]) -> None:
     delivers the rest), is shown in its place and issued as a :class:`ReportWarning`."""
     try:
         parts[spec.anchor] = spec.build(ctx)
+    except MissingData as err:                                # data it needs is not given
+        parts[spec.anchor] = Part(Section(spec.anchor, spec.title, paragraph(
+            f"Not available for this data: {err}", "note")))
     except (BackorderAnalyticsError, ValueError) as err:      # the data cannot support it
         parts[spec.anchor] = _failed(spec.title, spec.anchor, str(err))
     except Exception as err:                                  # noqa: BLE001  (a bug)

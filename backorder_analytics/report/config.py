@@ -38,6 +38,10 @@ A ``planning.toml`` (every key optional; the defaults are those below)::
     warn_days = 7                      # warn this many days before the time limit
     update_every_days = 7              # a customer waiting this long hears from us again
 
+    [supply]
+    # lead_time_days = 7               # sales-only data (no received PO): the lead time
+                                       # of every SKU (items' lead_time_days wins)
+
     [report]
     outputs = ["html", "xlsx", "csv"]
     n_reps = 200                       # Monte Carlo replications per SKU
@@ -76,6 +80,7 @@ from ..planning.settings import (
     RiskConfig,
     ServiceConfig,
     SettingsError,
+    SupplyConfig,
     checked,
     choice,
     jobs,
@@ -235,6 +240,7 @@ class ReportConfig:
     forecast: ForecastConfig = field(default_factory=ForecastConfig)
     risk: RiskConfig = field(default_factory=RiskConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    supply: SupplyConfig = field(default_factory=SupplyConfig)
     report: OutputConfig = field(default_factory=OutputConfig)
     source: Path | None = None
 
@@ -242,7 +248,8 @@ class ReportConfig:
     def settings(self) -> PlanSettings:
         """The planning run's settings (:func:`~backorder_analytics.plan`)."""
         return PlanSettings(service=self.service, policy=self.policy, forecast=self.forecast,
-                            risk=self.risk, alerts=self.alerts, n_reps=self.report.n_reps,
+                            risk=self.risk, alerts=self.alerts, supply=self.supply,
+                            n_reps=self.report.n_reps,
                             seed=self.report.seed, n_jobs=self.report.n_jobs)
 
     def with_overrides(self, *, as_of=None, outputs=None, title=None,
@@ -417,8 +424,8 @@ def read_configured_dataset(config: ReportConfig):
     if not data.given:
         where = str(config.source) if config.source else "config"
         raise ConfigError(f"{where}: [data] names no data. Set folder = \"...\" (a folder "
-                          "with orders.csv, purchase_orders.csv, inventory.csv) or orders, "
-                          "purchase_orders and inventory files.")
+                          "with orders.csv, and purchase_orders.csv and inventory.csv when "
+                          "there are) or an orders file (and the others).")
     ds = read_dataset(data.folder, **data.files, column_map=data.column_map,
                       errors=data.errors, **data.options)
     return apply_as_of(ds, config.as_of)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from ... import plotting
+from ...exceptions import MissingData
+from ...leadtime.model import LeadTimeModel
 from ..context import Context, Part, Table, table_block
 from ..html import Section, figure_html, new_axes_grid, paragraph
 
@@ -15,6 +17,13 @@ COLUMNS = ["n_pos", "n_received", "n_open", "distribution", "mean", "p50", "p90"
 
 def lead_times(ctx: Context) -> Part:
     model = ctx.lead_times
+    if not isinstance(model, LeadTimeModel):  # days given: nothing was learnt
+        given = (f"{model:g} days for every SKU" if isinstance(model, float) else
+                 f"per SKU, {min(model.values()):g} to {max(model.values()):g} days")
+        raise MissingData(f"no purchase order was received, so no lead time was learnt: "
+                          f"the simulations use the lead times given ({given}). Add "
+                          "purchase_orders.csv with order and received dates to learn "
+                          "each supplier's lead times and lateness.")
     summary = model.summary
     table = Table("lead_times", summary[[c for c in COLUMNS if c in summary]].reset_index(),
                   "Lead time per supplier [days]: fitted distribution, quantiles, "

@@ -34,6 +34,8 @@ COLUMNS = ["severity", "sku", "customer_id", "order_id", "po_id", "action", "mes
 
 
 def today(ctx: Context) -> Part:
+    if ctx.ds.sales_only:
+        return _sales_only(ctx)
     alerts = ctx.run.alerts.to_frame()
     rows, blocks = [], []
     for heading, kinds, anchor in ACTIONS:
@@ -57,3 +59,21 @@ def today(ctx: Context) -> Part:
     head = (f"{total:,} things to do as of {ctx.run.alerts.as_of.date()}, most urgent "
             "first." if total else "Nothing needs doing today: no alert is raised.")
     return Part(Section("today", "Today", paragraph(head) + "".join(blocks)), [table])
+
+
+def _sales_only(ctx: Context) -> Part:
+    """The first screen for orders alone: what the report gives, what more data adds."""
+    rec = ctx.safety_stock
+    n = len(rec.summary)
+    body = (paragraph(f"Sales only: {n:,} SKUs forecast and stocked for "
+                      f"{ctx.config.service.describe()}.")
+            + '<ul><li><a href="#safety-stock">Reorder points and order quantities</a>: '
+            "when to reorder each SKU and how much.</li>"
+            '<li><a href="#forecast">Demand forecast</a>: the next weeks per SKU, with '
+            "its uncertainty.</li></ul>"
+            + paragraph("Add stock counts (inventory.csv) and purchase orders "
+                        "(purchase_orders.csv, with received dates) to get the day's "
+                        "actions here: which customers to tell, which POs to expedite, "
+                        "which SKUs to reorder now, and the backorder history, ETAs and "
+                        "risk behind them.", "note"))
+    return Part(Section("today", "Today", body))
