@@ -65,7 +65,7 @@ def test_items_lead_times_win_over_the_config(sales):
 
 def test_without_lead_times_the_run_says_what_to_add(sales):
     with pytest.raises(ba.MissingData, match=r"set \[supply\] lead_time_days"):
-        ba.plan(ba.Dataset(orders=sales)).lead_times
+        ba.plan(ba.Dataset(orders=sales)).get("lead_times")
 
 
 def test_the_cli_report_on_orders_alone_exits_0(sales, tmp_path):
