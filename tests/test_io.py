@@ -313,7 +313,7 @@ def test_read_dataset_argument_overrides_folder_file(tmp_path):
 def test_read_dataset_missing_table(tmp_path):
     folder = _write_folder(tmp_path / "shop")
     (folder / "orders.csv").unlink()
-    with pytest.raises(DataError, match="found no orders in"):
+    with pytest.raises(DataError, match="found no orders file in"):
         ba.read_dataset(folder)
 
 

@@ -130,7 +130,7 @@ def test_dict_config_and_shared_column_map():
 
 BAD = [
     ("titel = 'x'", r"unknown key 'titel' at the top level\. Allowed keys: title, as_of, "
-                    r"data, service, policy, forecast, risk, alerts, report\. "
+                    r"data, service, policy, forecast, risk, alerts, supply, report\. "
                     r"Did you mean 'title'\?"),
     ("[polcy]\nallocation = 'fifo'", r"unknown key 'polcy' at the top level.*"
                                      r"Did you mean 'policy'\?"),
@@ -257,7 +257,7 @@ def test_every_documented_key_is_allowed():
     keys = section_keys()
     assert keys[""] == ["title", "as_of"]
     assert set(keys) == {"", "data", "service", "policy", "forecast", "risk", "alerts",
-                         "report"}
+                         "supply", "report"}
 
 
 def test_overrides():

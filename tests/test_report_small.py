@@ -44,11 +44,13 @@ def test_escaped_and_unsupported_sections_say_why(tiny, tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     for spec in SECTIONS:                                  # every section is on the page
         assert f'<section id="{spec.anchor}">' in html
-    # no received PO: lead times cannot be fitted, and the page and the warning say so
-    assert "<h2>Lead times</h2>\n<p class=\"note\">This section could not be computed from " \
-           "this data: purchase_orders has no column &#x27;received_date&#x27;" in html
-    assert any(p.startswith("report section 'Lead times' could not be computed: "
-                            "purchase_orders has no column 'received_date'") for p in problems)
+    # no received PO and no lead time given: the sections that need one say what to add
+    # (missing data, not a failure: no warning)
+    assert "<h2>Lead times</h2>\n<p class=\"note\">Not available for this data: No purchase " \
+           "order was received, so there is no lead time to learn from. Fix: set [supply] " \
+           "lead_time_days" in html
+    assert html.count("Not available for this data: No purchase order was received") >= 4
+    assert not any("Lead times" in p for p in problems)
     rejected = pd.read_csv(tmp_path / "tables" / "overview.csv")
     assert rejected.set_index("fact").loc["order lines", "value"] == "2"
 
