@@ -6,6 +6,7 @@ snapshots built from the example dataset against its ground truth."""
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -315,3 +316,62 @@ def test_kaggle_model_on_the_example_points_the_right_way(example, snapshot, fit
     too_low = example.truth["policy"].set_index("sku")["z"].reindex(p.index) < 0
     assert p.between(0, 1).all()
     assert p[too_low].mean() > p[~too_low].mean()
+
+
+# ------------------------------------------------- base rate, reasons, importances
+
+
+def population(split, rate: float, seed: int = 0):
+    """The held-out snapshots with positives thinned to ``rate`` (a pure prior shift:
+    within each class, the snapshots are those of the sample)."""
+    _, X_test, _, y_test = split
+    rng = np.random.default_rng(seed)
+    neg = np.flatnonzero(y_test.to_numpy() == 0)
+    pos = np.flatnonzero(y_test.to_numpy() == 1)
+    keep = rng.choice(pos, size=round(rate / (1 - rate) * len(neg)), replace=False)
+    rows = np.sort(np.concatenate([neg, keep]))
+    return X_test.iloc[rows], y_test.iloc[rows]
+
+
+@pytest.mark.slow
+def test_the_base_rate_corrects_an_enriched_sample(split, fitted):
+    X_pop, y_pop = population(split, 0.011)
+    raw = fitted.predict_proba(X_pop)[:, 1].mean()
+    corrected = copy.deepcopy(fitted).set_params(base_rate=0.011)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # within 20 %: no warning
+        p = corrected.predict_proba(X_pop)[:, 1]
+    assert raw > 3 * 0.011                          # the issue: 5.7 % against 1.1 %
+    assert abs(p.mean() - 0.011) <= 0.2 * 0.011
+    assert roc_auc_score(y_pop, p) == pytest.approx(roc_auc_score(
+        y_pop, fitted.predict_proba(X_pop)[:, 1]))  # a monotone map: same ranking
+    wrong = copy.deepcopy(fitted).set_params(base_rate=0.11)  # a base rate that is off
+    with pytest.warns(UserWarning, match=r"mean P\(backorder\) over these .* SKUs"):
+        wrong.predict_proba(X_pop)
+
+
+def test_prior_correction_is_the_odds_ratio(split, fitted):
+    X = split[1].head(50)
+    p = fitted.predict_proba(X)[:, 1]
+    q = copy.deepcopy(fitted).set_params(base_rate=0.02).predict_proba(X)[:, 1]
+    rho = fitted.train_rate_
+    expected = (p / (1 - p)) * (0.02 / 0.98) / (rho / (1 - rho))
+    np.testing.assert_allclose(q, expected / (1 + expected), rtol=1e-9)
+
+
+def test_reasons_and_importances_point_at_the_stock(split, fitted):
+    X = split[1].head(300)
+    reasons = fitted.explain(X, top=2)
+    assert list(reasons.columns) == ["p_backorder", "reason_1", "contribution_1", "reason_2",
+                                     "contribution_2"]
+    np.testing.assert_allclose(reasons["p_backorder"], fitted.predict_proba(X)[:, 1])
+    assert (reasons["contribution_1"] >= reasons["contribution_2"]).all()
+    # by hand for one SKU: its first reason set to the typical value
+    names = list(fitted.features_.get_feature_names_out())
+    row = reasons.iloc[0]
+    Z = np.asarray(fitted.features_.transform(X.head(1)), dtype=float)
+    Z[0, names.index(row["reason_1"])] = fitted.reference_[names.index(row["reason_1"])]
+    typical = fitted.model_.predict_proba(Z)[0, 1]
+    assert row["contribution_1"] == pytest.approx(row["p_backorder"] - typical)
+    top = fitted.importances(X).index[:5]  # stock against sales leads (measured: the top 3)
+    assert sum(name.startswith(("position_to_", "inv_to_", "national_inv")) for name in top) >= 2

@@ -25,6 +25,7 @@ References
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,11 @@ _YES = {"yes": 1.0, "no": 0.0, "true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0,
 class ClassifierNotFittedError(NotFittedError, _SklearnNotFitted):
     """Raised when a model is used before ``fit``: both the package's
     :class:`~backorder_analytics.NotFittedError` and scikit-learn's."""
+
+
+BASE_RATE_CHECK_ROWS = 200
+"""Fewest SKUs scored at once for the mean prediction to be checked against the base
+rate (fewer: the mean is too noisy to tell)."""
 
 
 def _check_fitted(est, attribute: str) -> None:
@@ -304,6 +310,15 @@ class BackorderRiskClassifier(ClassifierMixin, BaseEstimator):
         on the training part of the Kaggle sample: 0.05, 300, 31, 20, 0.5, 0.0).
     threshold : float, default 0.5
         ``predict`` gives the positive class where the probability is >= this.
+    base_rate : float, optional
+        The share of the population scored that goes on backorder, when it differs
+        from the training labels' (an enriched sample such as the Kaggle one, 11.9 %
+        positives, against 0.7 % in the full data): the probabilities are corrected for
+        the change in prior (Saerens, Latinne & Decaestecker 2002), their odds
+        multiplied by ``(π / (1 − π)) / (ρ / (1 − ρ))`` with π this rate and ρ the
+        training share. ``predict_proba`` warns when the mean prediction on a
+        population of at least :data:`BASE_RATE_CHECK_ROWS` rows is more than 20 %
+        away from it (the population differs in more than its prior).
     random_state : int, default 0
 
     Attributes
@@ -317,6 +332,11 @@ class BackorderRiskClassifier(ClassifierMixin, BaseEstimator):
     n_features_in_ : int
     feature_names_in_ : numpy.ndarray
         When fitted on a DataFrame.
+    train_rate_ : float
+        Share of positives in the training labels (weighted), ρ above.
+    reference_ : numpy.ndarray
+        Median of each model feature in the training data: the "typical SKU" that
+        :meth:`explain` compares a SKU with.
 
     Examples
     --------
@@ -335,7 +355,7 @@ class BackorderRiskClassifier(ClassifierMixin, BaseEstimator):
                  learning_rate: float = 0.05, max_iter: int = 300, max_leaf_nodes: int = 31,
                  min_samples_leaf: int = 20, max_features: float = 0.5,
                  l2_regularization: float = 0.0, threshold: float = 0.5,
-                 random_state: int | None = 0):
+                 base_rate: float | None = None, random_state: int | None = 0):
         self.features = features
         self.class_weight = class_weight
         self.calibration = calibration
@@ -347,6 +367,7 @@ class BackorderRiskClassifier(ClassifierMixin, BaseEstimator):
         self.max_features = max_features
         self.l2_regularization = l2_regularization
         self.threshold = threshold
+        self.base_rate = base_rate
         self.random_state = random_state
 
     def _check_params(self) -> None:
@@ -360,6 +381,9 @@ class BackorderRiskClassifier(ClassifierMixin, BaseEstimator):
         if not 0 < self.threshold < 1:
             raise ValueError(f"The 'threshold' parameter must lie in (0, 1). Got "
                              f"{self.threshold!r} instead.")
+        if self.base_rate is not None and not 0 < self.base_rate < 1:
+            raise ValueError(f"The 'base_rate' parameter must lie in (0, 1) or be None. Got "
+                             f"{self.base_rate!r} instead.")
 
     def fit(self, X, y, sample_weight=None):
         """Learn from snapshots ``X`` and labels ``y`` (two classes); return ``self``."""
@@ -388,6 +412,10 @@ class BackorderRiskClassifier(ClassifierMixin, BaseEstimator):
             folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
             model = CalibratedClassifierCV(boost, method=self.calibration, cv=folds)
         self.model_ = model.fit(Z, y_enc, sample_weight=sample_weight)
+        self.train_rate_ = float(np.average(y_enc, weights=sample_weight))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing feature
+            self.reference_ = np.nanmedian(np.asarray(Z, dtype=float), axis=0)
         self.classes_ = classes
         self.n_features_in_ = self.features_.n_features_in_
         if hasattr(self.features_, "feature_names_in_"):
@@ -395,9 +423,72 @@ class BackorderRiskClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X) -> np.ndarray:
-        """Probabilities, shape ``(n, 2)``: column 1 is P(went on backorder)."""
+        """Probabilities, shape ``(n, 2)``: column 1 is P(went on backorder), for the
+        population's ``base_rate`` when one is given."""
         _check_fitted(self, "model_")
-        return self.model_.predict_proba(self.features_.transform(X))
+        p = self._positive(self.features_.transform(X))
+        if self.base_rate is not None and len(p) >= BASE_RATE_CHECK_ROWS \
+                and abs(p.mean() - self.base_rate) > 0.2 * self.base_rate:
+            warnings.warn(f"The mean P(backorder) over these {len(p):,} SKUs is "
+                          f"{p.mean():.2%}, against the base rate of {self.base_rate:.2%} "
+                          "given: they differ from the training data in more than the "
+                          "share that goes on backorder. Retrain on labelled snapshots of "
+                          "this population, or check the base rate.", UserWarning,
+                          stacklevel=2)
+        return np.column_stack([1 - p, p])
+
+    def _positive(self, Z) -> np.ndarray:
+        """P(positive) for model features ``Z``, corrected to ``base_rate``."""
+        p = self.model_.predict_proba(Z)[:, 1]
+        if self.base_rate is None:
+            return p
+        rho, pi = self.train_rate_, self.base_rate
+        odds = p / np.maximum(1 - p, 1e-12) * (pi / (1 - pi)) / (rho / (1 - rho))
+        return odds / (1 + odds)
+
+    def explain(self, X, top: int = 3) -> pd.DataFrame:
+        """Why each SKU's risk is what it is: the features that raise it most.
+
+        A feature's contribution is P(backorder) minus P(backorder) with that feature
+        set to its training median (:attr:`reference_`, a typical SKU), the others
+        kept [probability]; positive when the SKU's value raises the risk.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index of ``X``: ``p_backorder``, then ``reason_1`` … ``reason_<top>`` (the
+            features raising it most) and ``contribution_1`` … .
+        """
+        _check_fitted(self, "model_")
+        contributions, p = self._contributions(X)
+        names = np.asarray(self.features_.get_feature_names_out(), dtype=object)
+        order = np.argsort(-contributions, axis=1, kind="stable")[:, :top]
+        rows = np.arange(len(p))[:, None]
+        out = {"p_backorder": p}
+        for k in range(order.shape[1]):
+            out[f"reason_{k + 1}"] = names[order[:, k]]
+            out[f"contribution_{k + 1}"] = contributions[rows[:, 0], order[:, k]]
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        return pd.DataFrame(out, index=index)
+
+    def importances(self, X) -> pd.Series:
+        """Global importance of each feature over the SKUs ``X``: the mean absolute
+        contribution (see :meth:`explain`) [probability], largest first."""
+        _check_fitted(self, "model_")
+        contributions, _ = self._contributions(X)
+        names = self.features_.get_feature_names_out()
+        return pd.Series(np.abs(contributions).mean(axis=0), index=names,
+                         name="importance").sort_values(ascending=False, kind="stable")
+
+    def _contributions(self, X) -> tuple[np.ndarray, np.ndarray]:
+        Z = np.asarray(self.features_.transform(X), dtype=float)
+        p = self._positive(Z)
+        out = np.empty(Z.shape)
+        for j in range(Z.shape[1]):
+            typical = Z.copy()
+            typical[:, j] = self.reference_[j]
+            out[:, j] = p - self._positive(typical)
+        return out, p
 
     def predict(self, X) -> np.ndarray:
         """The positive class where P >= ``threshold``, else the negative one."""
