@@ -265,3 +265,25 @@ def test_an_infinite_time_limit_is_none_and_nan_is_refused(small):
         with pytest.raises(ValueError, match=r"'max_wait_days' parameter must be a number "
                                              r">= 0 or None\. Got nan"):
             call(small, max_wait_days=float("nan"))
+
+
+def test_purchase_order_lines_of_one_sku_need_a_line_id():
+    po = pd.DataFrame({"po_id": ["P1", "P1"], "sku": ["A", "A"], "quantity": [5, 6],
+                       "order_date": ["2024-01-01"] * 2})
+    with pytest.raises(DataError, match="add a line_id column to tell the lines of one PO "
+                                        "apart"):
+        ba.read_purchase_orders(po)
+    both = ba.read_purchase_orders(po.assign(line_id=["1", "2"]))
+    assert both["quantity"].tolist() == [5, 6]
+
+
+def test_examples_show_each_shape_of_bad_value():
+    dates = ["2024-01-01"] + ["Date Not Captured"] * 7 + ["Pre-PQ Process", "12/31/24x"]
+    raw = pd.DataFrame({"order_id": [f"S{i}" for i in range(10)], "sku": "A", "quantity": 1,
+                        "order_date": dates})
+    with pytest.raises(DataError) as err:
+        ba.read_orders(raw)
+    message = str(err.value)
+    assert "found 'Pre-PQ Process'" in message       # not hidden behind 7 alike rows
+    assert "found '12/31/24x'" in message
+    assert "date_format={'order_date': '...'} for this column alone" in message

@@ -9,6 +9,7 @@ reason per row, so that nothing is dropped silently.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -114,7 +115,7 @@ def format_problems(problems: pd.DataFrame, row_words: Mapping[str, str] | str =
             lines.append(f"  column {column!r}{expected}:")
             for kind, group in per_column.groupby("_kind", sort=False):
                 lines.append(f"    {kind}: {len(group):,} row{'s' if len(group) != 1 else ''}")
-                for r in group.head(SHOWN_ROWS).itertuples():
+                for r in _examples(group).itertuples():
                     where = f"{row_word} {r.row}" if pd.notna(r.row) else "table"
                     lines.append(f"      {where}: found {_show(r.value)}"
                                  + (f" ({r.problem})" if r.problem != kind else ""))
@@ -123,6 +124,22 @@ def format_problems(problems: pd.DataFrame, row_words: Mapping[str, str] | str =
                 lines.append(f"      fix: {group['fix'].iloc[0]}")
     lines.append(HOW_TO_REPORT)
     return "\n".join(lines)
+
+
+def _pattern(value) -> str:
+    """The shape of a value: digits as 9, letters as a (``12/31/2024`` → ``99/99/9999``)."""
+    text = "" if value is None else str(value)
+    return re.sub(r"[^\W\d_]", "a", re.sub(r"\d", "9", text))
+
+
+def _examples(group: pd.DataFrame) -> pd.DataFrame:
+    """Up to :data:`SHOWN_ROWS` rows of one kind of problem: the first of each distinct
+    shape of value first (so ``Date Not Captured`` does not hide ``12/31/24``), then the
+    next rows; in row order."""
+    shapes = group["value"].map(_pattern)
+    first = ~shapes.duplicated()
+    chosen = pd.concat([group[first], group[~first]]).head(SHOWN_ROWS)
+    return chosen.loc[group.index.intersection(chosen.index)]
 
 
 def _show(value) -> str:

@@ -175,8 +175,11 @@ PURCHASE_ORDERS = TableSchema(
         Column("expected_date", "date", False, "delivery date promised by the supplier"),
         Column("received_date", "date", False, "when the goods arrived (blank while open)"),
         Column("received_quantity", "count", False, "units received"),
+        Column("line_id", "id", False,
+               "line or shipment within the PO (several lines of one SKU)"),
     ),
     key=("po_id", "sku"),
+    alt_key=("po_id", "line_id"),
     past_dates=("order_date", "received_date"),
 )
 

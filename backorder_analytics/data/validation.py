@@ -283,12 +283,14 @@ def _parse_date(raw: pd.Series, col: Column, found: list, date_format,
             for mask, problem, fix in (
                 (other_format, f"a date in another format than the {shown} of the other rows",
                  "write every date in one format, or pass date_format='...' "
-                 "(and dayfirst=True for day/month/year)"),
+                 f"(date_format={{'{col.name}': '...'}} for this column alone; and "
+                 "dayfirst=True for day/month/year)"),
                 (~other_format, "not a date",
                  f"write {col.name} as a date ({shown}), or leave it blank if unknown"
                  if not col.required else
                  f"write {col.name} as a date ({shown}); pass date_format='...' if the "
-                 "dates are in another format"),
+                 f"dates are in another format (date_format={{'{col.name}': '...'}} for "
+                 "this column alone)"),
             ):
                 if mask.any():
                     found.append(problem_rows(pos[mask], col.name, values.iloc[mask], problem, fix))
@@ -528,9 +530,10 @@ def duplicate_key_problems(clean: pd.DataFrame, schema: TableSchema) -> list[pd.
         return []
     pos = np.flatnonzero(dup)
     values = clean[key].iloc[pos].astype(str).agg(" / ".join, axis=1)
-    fix = ("remove the repeated rows" if schema.name != "orders" or "line_id" in key
+    whole = {"orders": "order", "purchase_orders": "PO"}.get(schema.name)
+    fix = ("remove the repeated rows" if whole is None or "line_id" in key
            else "remove the repeated rows, or add a line_id column to tell the "
-                "lines of one order apart")
+                f"lines of one {whole} apart (e.g. separate shipments of a PO)")
     index = clean.index.to_numpy()
     piece = problem_rows(index[pos], key[-1], values, f"duplicate {' / '.join(key)}", fix)
     piece["_first"] = index[first[codes[pos]]]
