@@ -467,9 +467,10 @@ def plot_eta(frame: pd.DataFrame, ax: Axes | None = None, *, as_of=None,
     Parameters
     ----------
     frame : pandas.DataFrame
-        One row per line, drawn top to bottom: ``order_id``, optional ``line_id``,
-        ``sku``, the ``low`` / ``mid`` / ``high`` ETA columns and ``limit_date``
-        (timestamps; NaT ETAs lie beyond the horizon and are drawn to the edge).
+        One row per bar, drawn top to bottom: a ``label`` (else ``order_id``, optional
+        ``line_id`` and ``sku``), the ``low`` / ``mid`` / ``high`` ETA columns and
+        ``limit_date`` (timestamps; NaT ETAs lie beyond the horizon and are drawn to
+        the edge).
     ax : matplotlib Axes, optional
     as_of : pandas.Timestamp, optional
         "Today", a dotted vertical line.
@@ -491,10 +492,14 @@ def plot_eta(frame: pd.DataFrame, ax: Axes | None = None, *, as_of=None,
     ax.plot(frame["limit_date"], y, "x", color="#d62728", label="limit")
     if as_of is not None:
         ax.axvline(as_of, color="#999999", linestyle=":", linewidth=1)
-    tag = frame["order_id"].astype(str)
-    if "line_id" in frame:
-        tag = tag + "/" + frame["line_id"].astype(str)
-    ax.set_yticks(y, (tag + " " + frame["sku"].astype(str)).tolist(), fontsize="small")
+    if "label" in frame:
+        labels = frame["label"].astype(str)
+    else:
+        tag = frame["order_id"].astype(str)
+        if "line_id" in frame:
+            tag = tag + "/" + frame["line_id"].astype(str)
+        labels = tag + " " + frame["sku"].astype(str)
+    ax.set_yticks(y, labels.tolist(), fontsize="small")
     ax.tick_params(axis="x", labelrotation=30)
     ax.set_xlabel("ship date of the last unit")
     ax.set_title(title or "Open backorders: ETA")

@@ -128,10 +128,14 @@ def test_by_po_is_the_expedite_view(lead_times):
     assert list(v["median_eta_p80"]) == [days(7), days(3)]
 
 
-def test_plot_title_says_when_lines_are_left_out(lead_times):
+def test_plot_draws_one_bar_per_sku_and_po_and_says_what_is_left_out(lead_times):
     res = backorder_eta(make_ds(QUEUE, POS), lead_times, n_reps=50)
-    assert res.plot(max_lines=2).get_title() == "Open backorders: ETA (the 2 latest of 3 lines)"
-    assert res.plot().get_title() == "Open backorders: ETA"
+    ax = res.plot()
+    assert ax.get_title() == "Open backorders: ETA of 3 lines by SKU and expected PO"
+    labels = sorted(t.get_text().split(" · ", 1)[1] for t in ax.get_yticklabels())
+    assert labels == ["P0 · 1 line", "P1 · 2 lines"]   # as res.by_po counts them
+    assert res.plot(max_lines=1).get_title() == (
+        "Open backorders: ETA of 3 lines by SKU and expected PO (the 1 latest of 2 groups)")
 
 
 @pytest.mark.parametrize("by", [(), ("sku",), ("supplier_id", "sku")])

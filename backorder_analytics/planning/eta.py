@@ -373,19 +373,31 @@ class BackorderETA:
         return out.sort_values(["lines", "units"], ascending=False).rename_axis("expected_po")
 
     def plot(self, ax=None, max_lines: int = 40):
-        """The ``max_lines`` lines with the latest middle ETA: each one's range from the
-        first to the last quantile against its limit date; see
-        :func:`backorder_analytics.plotting.plot_eta`. The title says when lines are
-        left out. Returns the Axes."""
+        """One bar per SKU and the supply it waits for (its expected PO): from the
+        earliest first quantile to the latest last quantile of its lines, the median
+        of their middle ETAs marked, against the earliest limit date; the ``max_lines``
+        groups with the latest middle ETA. Lines waiting on one PO share one bar
+        instead of repeating it. See :func:`backorder_analytics.plotting.plot_eta`.
+        Returns the Axes."""
         from ..plotting import plot_eta
 
         names = _names(self.params["quantiles"])
-        shown = self.lines.sort_values(self._mid(), na_position="first").tail(max_lines)
-        title = "Open backorders: ETA"
-        if len(shown) < len(self.lines):
-            title += f" (the {len(shown):,} latest of {len(self.lines):,} lines)"
-        return plot_eta(shown, ax=ax, as_of=self.as_of, low=names[0], mid=self._mid(),
-                        high=names[-1], title=title)
+        low, mid, high = names[0], self._mid(), names[-1]
+        f = self.lines.assign(expected_po=self.lines["expected_po"].astype(object)
+                              .fillna("—") if "expected_po" in self.lines else "—")
+        g = f.groupby(["sku", "expected_po"], sort=False, observed=True)
+        groups = pd.DataFrame({
+            low: g[low].min(), mid: g[mid].median(), high: g[high].max(),
+            "limit_date": g["limit_date"].min(), "lines": g.size()}).reset_index()
+        groups["label"] = (groups["sku"].astype(str) + " · " + groups["expected_po"].astype(str)
+                           + " · " + groups["lines"].map(
+                               lambda n: f"{n:,} line{'s' if n != 1 else ''}"))
+        shown = groups.sort_values(mid, na_position="first", kind="stable").tail(max_lines)
+        title = f"Open backorders: ETA of {len(f):,} lines by SKU and expected PO"
+        if len(shown) < len(groups):
+            title += f" (the {len(shown):,} latest of {len(groups):,} groups)"
+        return plot_eta(shown, ax=ax, as_of=self.as_of, low=low, mid=mid, high=high,
+                        title=title)
 
     def __repr__(self) -> str:
         f, p, mid = self.lines, self.params, self._mid()

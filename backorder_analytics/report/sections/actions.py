@@ -18,7 +18,7 @@ RISK_COLUMNS = ["rank", "sku", "supplier_id", "on_hand", "on_order", "backordere
                 "days_of_cover", "p_backorder", "expected_backordered_units",
                 "expected_customers_affected", "first_backorder_p50"]
 ETA_LINES = 40
-"""Open lines drawn in the ETA chart (the latest)."""
+"""Bars (SKU and expected PO) drawn in the ETA chart (the latest)."""
 
 
 def _notes(notes: list[str]) -> str:
@@ -70,6 +70,7 @@ def etas(ctx: Context) -> Part:
                               na_position="first")
     shown = order[[c for c in ETA_COLUMNS if c in order]]
     late = int((frame["p_ship_within_limit"] < 0.5).sum())
+    bars = frame.groupby(["sku", frame["expected_po"].astype(object).fillna("—")]).ngroups
     body = (paragraph(f"{len(frame):,} order lines ({int(frame['open_quantity'].sum()):,} "
                       f"units) over {frame['sku'].nunique():,} SKUs wait at "
                       f"{eta.as_of.date()}. Ship dates are simulated {params['n_reps']:,} "
@@ -78,9 +79,9 @@ def etas(ctx: Context) -> Part:
                       f"cancellations. {late:,} lines are more likely than not to miss their "
                       "time limit.")
             + _notes(eta.notes)
-            + figure_html(eta.plot(ax=new_axes(10, 1.5 + 0.2 * min(len(frame), ETA_LINES)),
+            + figure_html(eta.plot(ax=new_axes(10, 1.5 + 0.25 * min(bars, ETA_LINES)),
                                    max_lines=ETA_LINES).figure,
-                          "ETA range of the open backorder lines")
+                          "ETA range of the open backorder lines by SKU and expected PO")
             + "<h3>Lines most at risk of missing their limit first</h3>"
             + table_block(Table("backorder_eta", shown, ""), max_rows=25)
             + "<h3>What to expedite: the POs the waiting lines depend on</h3>"
