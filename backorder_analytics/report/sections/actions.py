@@ -11,9 +11,11 @@ __all__ = ["alerts", "etas", "risk"]
 
 ALERT_COLUMNS = ["severity", "kind", "sku", "order_id", "customer_id", "po_id", "message",
                  "action"]
-ETA_COLUMNS = ["order_id", "line_id", "sku", "customer_id", "priority", "order_date",
-               "open_quantity", "age_days", "units_ahead", "eta_p50", "eta_p80", "eta_p95",
-               "p_ship_within_limit", "limit_date", "expected_po"]
+ETA_COLUMNS = ["sku", "order_id", "line_id", "customer_id", "open_quantity", "eta_p80",
+               "p_ship_within_limit", "limit_date", "expected_po", "eta_p50", "eta_p95",
+               "age_days", "units_ahead", "priority", "order_date"]
+"""The ETA table's columns, what a planner tells a customer first (no scrolling to
+the 80 % ETA and the chance to make the limit)."""
 RISK_COLUMNS = ["rank", "sku", "supplier_id", "on_hand", "on_order", "backordered_now",
                 "days_of_cover", "p_backorder", "expected_backordered_units",
                 "expected_customers_affected", "first_backorder_p50"]
