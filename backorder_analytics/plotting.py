@@ -79,8 +79,8 @@ def plot_demand_classes(classes: pd.DataFrame, adi_cutoff: float = 1.32,
     ax = _axes(ax, figsize=(6, 4.5))
     many = len(classes) > 300  # thousands of SKUs: small, see-through points
     for category, group in classes.groupby("category", observed=True):
-        ax.scatter(group["adi"], group["cv2"], s=4 if many else 18,
-                   alpha=0.35 if many else 1.0, linewidths=0,
+        ax.scatter(group["adi"], group["cv2"], s=8 if many else 18,
+                   alpha=0.5 if many else 1.0, linewidths=0,
                    label=f"{category} ({len(group):,})",
                    color=CATEGORY_COLORS.get(category, "#333333"))
     ax.axvline(adi_cutoff, color="grey", linestyle="--", linewidth=0.8)
@@ -94,7 +94,7 @@ def plot_demand_classes(classes: pd.DataFrame, adi_cutoff: float = 1.32,
     ax.set_ylabel("CV² of demand sizes")
     ax.set_title("Demand classes (Syntetos–Boylan–Croston)")
     if len(classes):
-        ax.legend(fontsize="small")
+        ax.legend(fontsize="small", markerscale=2 if many else 1)
     return ax
 
 

@@ -66,46 +66,81 @@ def report(tmp_path_factory) -> Path:
     return build_report(read_configured_dataset(config), out, config, progress=False)
 
 
-@pytest.mark.slow
-def test_report_renders_in_chromium(chromium, sync_playwright, report, tmp_path):
-    console_errors: list[str] = []
-    page_errors: list[str] = []
-    failed: list[str] = []
+def render(chromium, sync_playwright, report: Path, shot: Path) -> dict:
+    """Open ``report`` in headless Chromium: errors, failed requests, title, images,
+    section titles, sideways overflow; a full-page screenshot to ``shot``."""
+    out: dict = {"console_errors": [], "page_errors": [], "failed": []}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("console", lambda m: console_errors.append(m.text)
+            page.on("console", lambda m: out["console_errors"].append(m.text)
                     if m.type == "error" else None)
-            page.on("pageerror", lambda e: page_errors.append(str(e)))
-            page.on("requestfailed", lambda r: failed.append(f"{r.url[:80]}: {r.failure}"))
+            page.on("pageerror", lambda e: out["page_errors"].append(str(e)))
+            page.on("requestfailed",
+                    lambda r: out["failed"].append(f"{r.url[:80]}: {r.failure}"))
             page.goto(report.as_uri(), wait_until="load")
-            title = page.title()
-            images = page.evaluate(
+            out["title"] = page.title()
+            out["images"] = page.evaluate(
                 "Array.from(document.images).map(i => ({alt: i.alt, complete: i.complete,"
                 " width: i.naturalWidth, height: i.naturalHeight,"
                 " data: i.src.startsWith('data:image/png;base64,')}))")
-            sections = page.evaluate(
+            out["sections"] = page.evaluate(
                 "Array.from(document.querySelectorAll('section h2')).map(h => h.textContent)")
-            overflow = page.evaluate(
+            out["overflow"] = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            shot = tmp_path / "report.png"
             page.screenshot(path=str(shot), full_page=True)
         finally:
             browser.close()
-    assert console_errors == []
-    assert page_errors == []
-    assert failed == []
-    assert title == "Backorder report: example data"
-    assert len(images) >= 10
-    broken = [i["alt"] for i in images if not (i["complete"] and i["width"] > 0
-                                                and i["height"] > 0 and i["data"])]
-    assert broken == []
-    assert sections[:4] == ["Today", "Overview", "Data health", "Alerts"]
-    assert "Lead times" in sections
-    assert overflow <= 0                               # no sideways scrolling of the page
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    out["broken"] = [i["alt"] for i in out["images"] if not (
+        i["complete"] and i["width"] > 0 and i["height"] > 0 and i["data"])]
+    return out
+
+
+def keep(shot: Path, name: str) -> None:
     artifacts = os.environ.get("BACKORDER_ARTIFACTS")
     if artifacts:
         Path(artifacts).mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, Path(artifacts) / "report.png")
+        shutil.copy(shot, Path(artifacts) / name)
+
+
+@pytest.mark.slow
+def test_report_renders_in_chromium(chromium, sync_playwright, report, tmp_path):
+    shot = tmp_path / "report.png"
+    seen = render(chromium, sync_playwright, report, shot)
+    assert seen["console_errors"] == []
+    assert seen["page_errors"] == []
+    assert seen["failed"] == []
+    assert seen["title"] == "Backorder report: example data"
+    assert len(seen["images"]) >= 10
+    assert seen["broken"] == []
+    assert seen["sections"][:4] == ["Today", "Overview", "Data health", "Alerts"]
+    assert "Lead times" in seen["sections"]
+    assert seen["overflow"] <= 0                       # no sideways scrolling of the page
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    keep(shot, "report.png")
+
+
+@pytest.mark.slow
+def test_sales_only_report_of_500_skus_renders(chromium, sync_playwright, tmp_path):
+    """Orders alone, 500 SKUs: the report renders, its charts load, Today comes first
+    and says what it gives with sales only."""
+    import backorder_analytics as ba
+
+    full = ba.example_dataset(seed=1, n_skus=500, days=365)
+    sales = ba.Dataset(orders=full.orders[["order_id", "line_id", "sku", "quantity",
+                                           "order_date"]])
+    config = {"title": "Sales only", "supply": {"lead_time_days": 7},
+              "forecast": {"model": "ses"}, "report": {"n_reps": 20, "outputs": ["html"]}}
+    report = build_report(sales, tmp_path / "report", config, progress=False)
+    shot = tmp_path / "sales_only.png"
+    seen = render(chromium, sync_playwright, report, shot)
+    assert seen["console_errors"] == []
+    assert seen["page_errors"] == []
+    assert seen["broken"] == []
+    assert len(seen["images"]) >= 5                    # forecast, classes, safety stock…
+    assert seen["sections"][0] == "Today"
+    assert seen["overflow"] <= 0
+    page = report.read_text(encoding="utf-8")
+    assert "Sales only: 500 SKUs forecast and stocked" in page
+    keep(shot, "sales_only.png")

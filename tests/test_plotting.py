@@ -53,7 +53,7 @@ def test_demand_class_axis_has_plain_labels_without_math_text(n):
     assert "1" in labels
     assert not any("$" in t or "mathdefault" in t for t in labels)
     sizes = {float(c.get_sizes()[0]) for c in ax.collections}
-    assert sizes == ({4.0} if n > 300 else {18.0})
+    assert sizes == ({8.0} if n > 300 else {18.0})
 
 
 def test_alert_legend_sits_beside_the_bars():
