@@ -107,7 +107,7 @@ class DaskEngine:
     def each(self, fn: Callable, parts: Sequence[Any], *args: Any, step: str,
              labels: Sequence[str]) -> list[Any]:
         """``fn(part, *args)`` on every partition, kept on the workers (futures)."""
-        shared = [self.client.scatter(a, broadcast=True) if _large(a) else a for a in args]
+        shared = [a if _small(a) else self.client.scatter(a, broadcast=True) for a in args]
         return [self.client.submit(_in_partition(fn, step, label), part, *shared,
                                    pure=False)
                 for part, label in zip(parts, labels, strict=True)]
@@ -128,9 +128,10 @@ class DaskEngine:
         return self.gather(self.each(fn, parts, *args, step=step, labels=labels), step)
 
 
-def _large(value: Any) -> bool:
-    """Whether an argument is worth broadcasting once rather than sending per task."""
-    return isinstance(value, np.ndarray) and value.nbytes > 1_000_000
+def _small(value: Any) -> bool:
+    """Whether an argument goes with each task; anything else (a lead-time model, the
+    settings, the forecast's global inputs) is sent to every worker once."""
+    return value is None or isinstance(value, int | float | str | bool)
 
 
 def partition_labels(skus: Sequence[Any], rows: Sequence[np.ndarray]) -> list[str]:
