@@ -270,9 +270,31 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         return table.to_pandas(types_mapper=text.get, timestamp_as_object=True)
 
 
+PARTITION_COLUMN = "sku_hash"
+"""Column of a Parquet dataset partitioned by SKU (``write_dataset(...,
+partition_by="sku_hash")``): CRC-32 of the SKU modulo the number of partitions."""
+
+
+def _read_parquet_dataset(path: Path, partitions) -> pd.DataFrame:
+    """A folder of Parquet files partitioned by :data:`PARTITION_COLUMN`
+    (``sku_hash=<k>/...``), only the ``partitions`` asked for (folders not read)."""
+    import pyarrow.dataset as pads
+
+    data = pads.dataset(path, format="parquet", partitioning="hive")
+    keep = None
+    if partitions is not None and PARTITION_COLUMN in data.schema.names:
+        keep = pads.field(PARTITION_COLUMN).isin([int(k) for k in partitions])
+    table = data.to_table(filter=keep)
+    if PARTITION_COLUMN in table.column_names:
+        table = table.drop_columns([PARTITION_COLUMN])
+    text = {pa.string(): TEXT, pa.large_string(): TEXT}
+    return table.to_pandas(types_mapper=text.get)
+
+
 def read_raw(source: Any, *, encoding: str | None, sheet_name: str | int,
-              query: str | None) -> tuple[pd.DataFrame, Source]:
-    """Read a source as it is: no renaming, no parsing beyond the file format."""
+              query: str | None, partitions=None) -> tuple[pd.DataFrame, Source]:
+    """Read a source as it is: no renaming, no parsing beyond the file format.
+    ``partitions``: for a folder partitioned by SKU hash, the partitions to read."""
     if isinstance(source, pd.DataFrame):
         return source.copy(), Source("<DataFrame>", 0, "position")
     if not isinstance(source, str | os.PathLike) and hasattr(source, "to_pandas"):
@@ -287,6 +309,8 @@ def read_raw(source: Any, *, encoding: str | None, sheet_name: str | int,
         frame, where = _read_sql(source, query)
         return frame, Source(where, 0, "position")
     path = Path(source)
+    if path.is_dir():  # a Parquet dataset written by partition
+        return _read_parquet_dataset(path, partitions), Source(str(path), 0, "position")
     suffix = _suffix(path)
     if suffix not in SUPPORTED:
         raise DataError(f"{path}: cannot read files of type {suffix or '(no suffix)'!r}. "

@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError
+from ..streams import sku_key
 from .dataset import (
     REJECTED_COLUMNS,
     Dataset,
@@ -36,7 +38,7 @@ from .dataset import (
     latest_date,
     to_timestamp,
 )
-from .formats import SUPPORTED, read_raw
+from .formats import PARTITION_COLUMN, SUPPORTED, read_raw
 from .problems import Source, format_problems, raise_or_split
 from .schemas import INVENTORY, ITEMS, ORDERS, PURCHASE_ORDERS, SCHEMAS, SHIPMENTS, TableSchema
 from .validation import dataset_problems, validate_table
@@ -235,6 +237,8 @@ read_shipments = _make_reader(
 
 
 def _find_table_file(directory: Path, table: str) -> Path | None:
+    if (directory / table).is_dir():  # partitioned by SKU hash
+        return directory / table
     for suffix in SUPPORTED:
         candidate = directory / f"{table}{suffix}"
         if candidate.exists():
@@ -253,6 +257,7 @@ def read_dataset(
     as_of: Any = None,
     column_map: Mapping[str, Any] | None = None,
     errors: str = "raise",
+    partitions: Sequence[int] | None = None,
     **options: Any,
 ) -> Dataset:
     """Read and validate a whole dataset: orders, purchase orders, inventory (+ items,
@@ -276,6 +281,10 @@ def read_dataset(
     errors : {"raise", "report"}
         ``"raise"``: one :class:`DataError` listing the problems of every table.
         ``"report"``: load the valid rows; the others are in ``Dataset.rejected``.
+    partitions : sequence of int, optional
+        For a folder written with ``write_dataset(..., partition_by="sku_hash")``:
+        read only these partitions of the SKUs (the other files are not opened), e.g.
+        one partition per worker of a distributed run. Default: all.
     **options
         Passed to every ``read_*`` loader: ``date_format``, ``dayfirst``, ``thousands``,
         ``encoding``, ``sheet_name``, ``query`` (a per-table dict is accepted for
@@ -321,7 +330,7 @@ def read_dataset(
         if source is not None:
             query = queries.get(name) if isinstance(queries, Mapping) else queries
             read[name] = read_raw(source, encoding=encoding, sheet_name=sheet_name,
-                                   query=query)
+                                   query=query, partitions=partitions)
     if column_map and not per_table:
         _check_shared_map(column_map, read)
     tables, problems, raws, sources = {}, [], {}, {}
@@ -329,7 +338,7 @@ def read_dataset(
         cmap = (column_map or {}).get(name) if per_table else column_map
         tables[name], found, raws[name], sources[name] = _check(
             SCHEMAS[name], raw, where, column_map=cmap, strict_map=per_table,
-            allow_empty=name != "orders", **options)
+            allow_empty=name != "orders" or partitions is not None, **options)
         problems.append(found)
     as_of = to_timestamp(as_of) if as_of is not None else None
     problems.append(dataset_problems(
@@ -382,7 +391,8 @@ def _date_text(when: pd.Timestamp) -> str:
     return when.isoformat()
 
 
-def write_dataset(ds: Dataset, directory: str | os.PathLike, format: str = "csv") -> Path:
+def write_dataset(ds: Dataset, directory: str | os.PathLike, format: str = "csv",
+                  partition_by: str | None = None, n_partitions: int = 16) -> Path:
     """Write a dataset's tables to a folder that :func:`read_dataset` reads back.
 
     Parameters
@@ -392,6 +402,12 @@ def write_dataset(ds: Dataset, directory: str | os.PathLike, format: str = "csv"
         Created if missing. Holds ``<table>.csv`` (or ``.parquet``) per table and
         ``dataset.json`` with ``as_of``.
     format : {"csv", "parquet"}
+    partition_by : {"sku_hash"}, optional
+        Write each table as a Parquet dataset, ``<table>/sku_hash=<k>/*.parquet``, one
+        folder per partition of the SKUs (CRC-32 of the SKU modulo ``n_partitions``,
+        the partitions of a distributed run): ``read_dataset(folder, partitions=[k])``
+        reads one of them without opening the others. Implies ``format="parquet"``.
+    n_partitions : int, default 16
 
     Returns
     -------
@@ -401,13 +417,42 @@ def write_dataset(ds: Dataset, directory: str | os.PathLike, format: str = "csv"
     if format not in ("csv", "parquet"):
         raise ValueError(f"The 'format' parameter must be one of {{'csv', 'parquet'}}. "
                          f"Got {format!r} instead.")
+    if partition_by not in (None, PARTITION_COLUMN):
+        raise ValueError(f"The 'partition_by' parameter must be {PARTITION_COLUMN!r} or "
+                         f"None. Got {partition_by!r} instead.")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    meta = {"as_of": _date_text(ds.as_of)}
     for name, table in ds.tables().items():
-        if format == "csv":
+        if partition_by is not None:
+            _write_partitioned(table, directory / name, n_partitions)
+        elif format == "csv":
             table.to_csv(directory / f"{name}.csv", index=False)
         else:
             table.to_parquet(directory / f"{name}.parquet", index=False)
-    (directory / METADATA_FILE).write_text(
-        json.dumps({"as_of": _date_text(ds.as_of)}, indent=2) + "\n")
+    if partition_by is not None:
+        meta.update(partition_by=partition_by, n_partitions=int(n_partitions))
+    (directory / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n")
     return directory
+
+
+def _write_partitioned(table: pd.DataFrame, folder: Path, n_partitions: int) -> None:
+    """``table`` as a Parquet dataset partitioned by SKU hash (replacing ``folder``)."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if folder.exists():
+        shutil.rmtree(folder)
+    skus = table["sku"].astype(object)
+    codes, uniques = pd.factorize(skus)
+    hashes = np.array([sku_key(s) % int(n_partitions) for s in uniques], dtype=np.int64)
+    frame = table.assign(**{PARTITION_COLUMN: hashes[codes] if len(uniques) else
+                            np.zeros(len(table), np.int64)})
+    pq.write_to_dataset(pa.Table.from_pandas(frame, preserve_index=False), folder,
+                        partition_cols=[PARTITION_COLUMN])
+    if not len(table):  # an empty table still has its folder and columns
+        folder.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.Table.from_pandas(table, preserve_index=False),
+                       folder / "empty.parquet")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -10,18 +9,20 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import Dataset
+from ..streams import sku_key
 
 __all__ = ["sku_hash", "sku_partitions", "dataset_part"]
 
 
 def sku_hash(sku: Any) -> int:
-    """A SKU's 32-bit hash: CRC-32 of its text, the same on every machine and run
-    (Python's ``hash`` of a str is salted per process).
+    """A SKU's 32-bit hash: CRC-32 of its text (:func:`~backorder_analytics.streams.sku_key`),
+    the same on every machine and run (Python's ``hash`` of a str is salted per
+    process); the partitions of ``write_dataset(..., partition_by="sku_hash")`` too.
 
     >>> sku_hash("SKU-0001")
     3343733702
     """
-    return zlib.crc32(str(sku).encode())
+    return sku_key(sku)
 
 
 def sku_partitions(skus: Iterable[Any], n_partitions: int) -> list[np.ndarray]:
