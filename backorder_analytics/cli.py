@@ -100,6 +100,10 @@ def _example_dataset(seed: int):
     return example_dataset(seed=seed)
 
 
+CONFIG_TEMPLATE = Path(__file__).resolve().parent / "report" / "planning.toml"
+"""The commented config of the example data, shipped with the package (the one
+``example-data`` writes, and ``data/planning.toml`` of the repository)."""
+
 DEMO_CONFIG = {"policy": {"allocation": "priority", "shipping": "partial",
                           "max_wait_days": 30},
                "service": {"target": "fill_rate", "level": 0.95}}
@@ -187,7 +191,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _write_example(args: argparse.Namespace) -> int:
     folder = write_dataset(_example_dataset(args.seed), args.out)
-    print(f"Example dataset (seed {args.seed}) written to {folder}")
+    (folder / "planning.toml").write_bytes(CONFIG_TEMPLATE.read_bytes())
+    print(f"Example dataset (seed {args.seed}) written to {folder}, with planning.toml: "
+          f"backorder-analytics report --config {folder / 'planning.toml'}")
     return 0
 
 
@@ -226,8 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
                "  [forecast] horizon, freq (D | W), model, quantiles\n"
                "  [risk]     horizon\n"
                "  [alerts]   warn_days, update_every_days\n"
-               "  [report]   outputs, n_reps, seed, charts\n"
-               "Example: data/planning.toml.\n\n"
+               "  [supply]   lead_time_days (sales-only data)\n"
+               "  [report]   outputs, n_reps, seed, charts, n_jobs, scheduler, partitions\n"
+               "Example: the planning.toml that 'backorder-analytics example-data' writes\n"
+               "beside the example data.\n\n"
                "Exit status: 0 done; 1 data problems (rows rejected, a section the data\n"
                "cannot support: the report is still written when it can be); 2 usage or\n"
                "config error.")
@@ -260,7 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(run=_demo)
 
-    example = sub.add_parser("example-data", help="write the example dataset as CSV files")
+    example = sub.add_parser("example-data", help="write the example dataset as CSV files, "
+                                                  "with a commented planning.toml")
     example.add_argument("--out", default="data", metavar="DIR",
                          help="output folder (default: data)")
     example.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

@@ -229,3 +229,15 @@ def test_console_script_is_installed():
                                                       "backorder-analytics")
     result = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == f"backorder-analytics {ba.__version__}"
+
+
+def test_example_data_writes_the_commented_config(tmp_path):
+    from backorder_analytics.cli import CONFIG_TEMPLATE, main
+
+    assert main(["example-data", "--out", str(tmp_path / "example")]) == 0
+    written = tmp_path / "example" / "planning.toml"
+    assert written.read_bytes() == CONFIG_TEMPLATE.read_bytes()
+    repo_copy = Path(__file__).resolve().parent.parent / "data" / "planning.toml"
+    assert repo_copy.read_bytes() == CONFIG_TEMPLATE.read_bytes()  # make data keeps them one
+    config = ba.load_config(written)
+    assert config.data.folder == written.parent

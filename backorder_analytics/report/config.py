@@ -372,8 +372,9 @@ Did you mean 'allocation'?
                         f"ReportConfig or None. Got {type(source).__name__} instead.")
     path = Path(source).expanduser()
     if not path.is_file():
-        raise ConfigError(f"{path}: no such config file. Write one like data/planning.toml "
-                          "(every key is optional).")
+        raise ConfigError(f"{path}: no such config file. Write one (every key is "
+                          "optional): 'backorder-analytics example-data --out example' "
+                          "writes a commented planning.toml to start from.")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
