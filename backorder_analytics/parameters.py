@@ -174,7 +174,14 @@ def check_n_reps(value: Any, name: str = "n_reps") -> int:
 
 
 def check_seed(value: Any) -> int:
-    """A seed: a whole number >= 0."""
+    """A seed: a whole number >= 0, or a :class:`numpy.random.Generator`, from which one
+    is drawn (so a generator passed twice gives two runs, reproducible from its own seed).
+
+    >>> check_seed(3), check_seed(np.random.default_rng(1)) == check_seed(np.random.default_rng(1))
+    (3, True)
+    """
+    if isinstance(value, np.random.Generator):
+        return int(value.integers(0, 2**63 - 1))
     return check_scalar(value, "seed", Integral, low=0)
 
 

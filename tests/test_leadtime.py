@@ -420,3 +420,13 @@ def test_plot_returns_axes(by_supplier):
     _, ax2 = plt.subplots()
     assert by_supplier.plot(ax=ax2) is ax2
     plt.close("all")
+
+
+def test_lead_time_model_clones_like_a_scikit_learn_estimator():
+    from sklearn.base import clone
+
+    model = LeadTimeModel(by="supplier_id", shrinkage=0.5, min_pos=4)
+    copy = clone(model)
+    assert copy.get_params() == model.get_params()
+    assert copy.by == ("supplier_id",)
+    assert copy.set_params(shrinkage=0.0).shrinkage == 0.0

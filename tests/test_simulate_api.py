@@ -338,3 +338,12 @@ def test_no_demand_at_all():
         out = run_fifo(empty, policy, np.ones((2, 4)))
         assert len(out.order_qty) == 0
         np.testing.assert_array_equal(out.on_hand_area, 10.0 * policy.initial_position())
+
+
+def test_seed_may_be_a_generator():
+    kw = dict(lead_time=2, days=60, n_reps=3)
+    a = ba.simulate(ba.BaseStock(5), ba.PoissonDemand(1.0), seed=np.random.default_rng(7), **kw)
+    b = ba.simulate(ba.BaseStock(5), ba.PoissonDemand(1.0), seed=np.random.default_rng(7), **kw)
+    pd.testing.assert_frame_equal(a.summary, b.summary)
+    with pytest.raises(ValueError, match="'seed' parameter must be a whole number >= 0"):
+        ba.simulate(ba.BaseStock(5), ba.PoissonDemand(1.0), seed=-1, **kw)

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sklearn.base import BaseEstimator
 
 from ..exceptions import DataError, NotFittedError
 from .pooling import from_log_moments, log_moments, shrink
@@ -222,7 +223,7 @@ def dataset_lead_times(ds, as_of: Any = None) -> LeadTimeModel:
     return fit_lead_times(po, by=(), as_of=as_of)
 
 
-class LeadTimeModel:
+class LeadTimeModel(BaseEstimator):
     """Lead-time distributions per group, fitted with open POs as right-censored.
 
     Build with :func:`fit_lead_times` (or ``LeadTimeModel(...).fit(purchase_orders)``);

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..parameters import check_seed
 from .base import DemandStream, EngineResult, Policy
 from .fifo import EVENT_ENGINE, _initial_on_hand, fifo_applies, max_orders, run_fifo
 from .metrics import per_replication, summarise
@@ -173,7 +174,7 @@ def simulate(policy: Policy, demand: Any, lead_time: Any, days: float, n_reps: i
         Length of each replication [days].
     n_reps : int, default 20
         Independent replications; the confidence intervals are across them.
-    seed : int, default 0
+    seed : int or numpy.random.Generator, default 0
         The one source of randomness.
     allocation : {"fifo", "priority"}, default "fifo"
     shipping : {"partial", "complete"}, default "partial"
@@ -220,7 +221,7 @@ def simulate(policy: Policy, demand: Any, lead_time: Any, days: float, n_reps: i
     True
     """
     _check(days, n_reps, warmup, promise_days, engine)
-    n_reps = int(n_reps)
+    n_reps, seed = int(n_reps), check_seed(seed)
     demand_ss, lead_ss = np.random.SeedSequence(seed).spawn(2)
     source = as_demand_source(demand)
     if isinstance(source, DemandStream):
