@@ -492,3 +492,13 @@ def test_auto_on_a_history_shorter_than_its_backtest_uses_what_fits():
     category = fc.classes_["category"]
     assert fc.model_.to_dict() == {s: candidate_models(category[s])[0] for s in ["A", "B"]}
     assert np.isfinite(fc.mean).all()
+
+
+def test_an_arrow_table_forecasts_like_its_dataframe():
+    import pyarrow as pa
+
+    y = pd.DataFrame({"sku": ["A"] * 8, "date": pd.date_range("2024-01-01", periods=8),
+                      "demand": [2.0, 0, 3, 1, 0, 2, 4, 1]})
+    a = forecast(pa.Table.from_pandas(y), horizon=2, model="ses", quantiles=())
+    b = forecast(y, horizon=2, model="ses", quantiles=())
+    np.testing.assert_array_equal(a.mean, b.mean)

@@ -78,7 +78,10 @@ MIN_OBS = 2
 
 
 def as_panel(y: pd.DataFrame | Panel) -> Panel:
-    """A long ``sku, date, demand`` frame (or a Panel) as a Panel, checked."""
+    """A long ``sku, date, demand`` frame (pandas, or anything with ``to_pandas()``: an
+    Arrow table, a polars frame) or a Panel, as a Panel, checked."""
+    if not isinstance(y, Panel | pd.DataFrame) and hasattr(y, "to_pandas"):
+        y = y.to_pandas()
     if isinstance(y, Panel):
         panel = y
     elif isinstance(y, pd.DataFrame):
