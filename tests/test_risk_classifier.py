@@ -375,3 +375,14 @@ def test_reasons_and_importances_point_at_the_stock(split, fitted):
     assert row["contribution_1"] == pytest.approx(row["p_backorder"] - typical)
     top = fitted.importances(X).index[:5]  # stock against sales leads (measured: the top 3)
     assert sum(name.startswith(("position_to_", "inv_to_", "national_inv")) for name in top) >= 2
+
+
+def test_cv_may_be_a_splitter_and_the_tags_say_binary(sample):
+    from sklearn.model_selection import StratifiedKFold
+
+    X, y = small(sample, 300)
+    by_splitter = BackorderRiskClassifier(max_iter=10, cv=StratifiedKFold(
+        3, shuffle=True, random_state=0)).fit(X, y)
+    by_number = BackorderRiskClassifier(max_iter=10, cv=3).fit(X, y)
+    np.testing.assert_allclose(by_splitter.predict_proba(X), by_number.predict_proba(X))
+    assert BackorderRiskClassifier().__sklearn_tags__().classifier_tags.multi_class is False

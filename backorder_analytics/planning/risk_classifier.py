@@ -303,8 +303,10 @@ class BackorderRiskClassifier(ClassifierMixin, BaseEstimator):
         None: the boosting's own probabilities. Sigmoid is monotone, so it keeps the
         ranking (ROC-AUC) of the fold models; isotonic makes ties (cross-validated
         ROC-AUC 0.951 against 0.952 for sigmoid, Brier score 0.0503 against 0.0501).
-    cv : int, default 5
-        Folds of the calibration (>= 2).
+    cv : int or cross-validation splitter, default 5
+        Folds of the calibration: a number (>= 2; stratified, shuffled with
+        ``random_state``) or a splitter such as
+        :class:`~sklearn.model_selection.StratifiedKFold`.
     learning_rate, max_iter, max_leaf_nodes, min_samples_leaf, max_features, l2_regularization
         Passed to the gradient boosting (defaults chosen by 5-fold cross-validation
         on the training part of the Kaggle sample: 0.05, 300, 31, 20, 0.5, 0.0).
@@ -374,10 +376,12 @@ class BackorderRiskClassifier(ClassifierMixin, BaseEstimator):
         if self.calibration not in CALIBRATIONS:
             raise ValueError(f"The 'calibration' parameter must be one of {CALIBRATIONS}. "
                              f"Got {self.calibration!r} instead.")
-        if isinstance(self.cv, bool) or not isinstance(self.cv, int | np.integer) \
-                or self.cv < 2:
-            raise ValueError(f"The 'cv' parameter must be an integer >= 2. Got {self.cv!r} "
-                             "instead.")
+        splitter = hasattr(self.cv, "split") and hasattr(self.cv, "get_n_splits")
+        if not splitter and (isinstance(self.cv, bool) or not isinstance(
+                self.cv, int | np.integer) or self.cv < 2):
+            raise ValueError(f"The 'cv' parameter must be an integer >= 2 or a "
+                             f"cross-validation splitter (e.g. StratifiedKFold). Got "
+                             f"{self.cv!r} instead.")
         if not 0 < self.threshold < 1:
             raise ValueError(f"The 'threshold' parameter must lie in (0, 1). Got "
                              f"{self.threshold!r} instead.")
@@ -409,7 +413,8 @@ class BackorderRiskClassifier(ClassifierMixin, BaseEstimator):
         if self.calibration is None:
             model = boost
         else:
-            folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+            folds = (self.cv if hasattr(self.cv, "split") else
+                     StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state))
             model = CalibratedClassifierCV(boost, method=self.calibration, cv=folds)
         self.model_ = model.fit(Z, y_enc, sample_weight=sample_weight)
         self.train_rate_ = float(np.average(y_enc, weights=sample_weight))
@@ -499,6 +504,7 @@ class BackorderRiskClassifier(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         tags.input_tags.string = True
+        tags.classifier_tags.multi_class = False  # went on backorder or not
         return tags
 
 
