@@ -192,3 +192,32 @@ def test_the_scheduler_setting_is_checked(tmp_path):
         load_config({"report": {"scheduler": "somewhere"}})
     with pytest.raises(ConfigError, match="--scheduler must be"):
         load_config({}).with_overrides(scheduler="8786")
+
+
+def test_sales_only_plan_on_dask_equals_local(client):
+    full = ba.example_dataset(seed=3, n_skus=12, days=300)
+    sales = ba.Dataset(orders=full.orders[["order_id", "line_id", "sku", "quantity",
+                                           "order_date"]])
+    settings = {"n_reps": 40, "supply": {"lead_time_days": 5}}
+    local = ba.plan(sales, settings)
+    dist = ba.plan(sales, settings, client=client, n_partitions=3)
+    assert_frames(local.safety_stock.summary, dist.safety_stock.summary)
+    for run in (local, dist):
+        with pytest.raises(ba.MissingData, match="Sales-only data"):
+            run.get("alerts")
+
+
+def _fails_in_a_step(part, settings, lead_times):
+    from backorder_analytics.distributed.plan import PartitionError
+
+    raise PartitionError("Step 'risk' failed: ZeroDivisionError: no demand")
+
+
+def test_a_failing_step_names_step_and_partition(client):
+    engine = DaskEngine(client, n_partitions=2, progress=False)
+    skus = pd.Index(["A", "B"])
+    rows = sku_partitions(skus, 2)
+    with pytest.raises(PartitionError, match=r"Step 'risk' failed: ZeroDivisionError: no "
+                                             r"demand On partition 0 \(\d SKUs: "):
+        engine.map(_fails_in_a_step, [None] * len(rows), None, None, step="planning",
+                   labels=partition_labels(skus, rows))

@@ -36,6 +36,8 @@ def _in_partition(fn: Callable, step: str, label: str) -> Callable:
     def run(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except PartitionError as err:  # it names the step already: add the partition
+            raise PartitionError(f"{err} On {label}.") from err
         except Exception as err:
             raise PartitionError(f"Step {step!r} failed on {label}: "
                                  f"{type(err).__name__}: {err}") from err

@@ -20,8 +20,8 @@ from typing import Any
 import pandas as pd
 
 from ..data.dataset import Dataset
+from ..exceptions import MissingData
 from ..forecasting.core import Forecast
-from ..leadtime.model import LeadTimeModel
 from ..planning.alerts import Alerts
 from ..planning.eta import BackorderETA
 from ..planning.risk import BackorderRisk
@@ -29,7 +29,7 @@ from ..planning.run import PlanningRun
 from ..planning.safety_stock import SafetyStockRecommendation
 from ..planning.settings import PlanSettings
 from ..simulation.replay_result import ReplayResult
-from .engine import DaskEngine, partition_labels
+from .engine import DaskEngine, PartitionError, partition_labels
 from .forecast import forecast_partitioned
 from .partition import dataset_part, sku_partitions
 
@@ -41,17 +41,32 @@ PARTITION_STEPS = ("replay", "state", "reorder_rule", "safety_stock", "eta",
 
 
 def _plan_part(part: tuple[Dataset, Forecast, pd.DataFrame], settings: PlanSettings,
-               lead_times: LeadTimeModel) -> dict[str, Any]:
+               lead_times: Any) -> dict[str, Any]:
+    """Every step of one partition; None for a step its data cannot have (sales only),
+    which the whole run then reports as one process does, when asked."""
     ds, forecast, demand = part
-    run = PlanningRun(ds, settings, lead_times=lead_times, forecast=forecast, demand=demand)
-    run.compute(PARTITION_STEPS)
-    out = {name: run.get(name) for name in PARTITION_STEPS}
+    given = {"lead_times": lead_times} if lead_times is not None else {}
+    run = PlanningRun(ds, settings, forecast=forecast, demand=demand, **given)
+    out: dict[str, Any] = {}
+    for name in PARTITION_STEPS:
+        try:
+            out[name] = run.get(name)
+        except MissingData:
+            out[name] = None
+        except Exception as err:
+            raise PartitionError(f"Step {name!r} failed: {type(err).__name__}: {err}") \
+                from err
     out["notes"] = run.notes
     return out
 
 
 def _concat(name: str, parts: list[Any], ds: Dataset) -> Any:
     """One step's results of every partition as one."""
+    if any(p is None for p in parts):
+        given = [p for p in parts if p is not None]
+        if name != "previous_eta" or not given:  # not available for this data
+            return None
+        parts = given  # the ETAs of a week ago exist only where lines waited then
     if name == "replay":
         return ReplayResult.concat(parts, recorded=ds.shipments, inventory=ds.inventory)
     if name == "state":
@@ -59,8 +74,7 @@ def _concat(name: str, parts: list[Any], ds: Dataset) -> Any:
     if name == "reorder_rule":
         return pd.concat(parts).sort_values("sku", kind="stable", ignore_index=True)
     if name in ("eta", "previous_eta"):
-        given = [p for p in parts if p is not None]
-        return BackorderETA.concat(given) if given else None
+        return BackorderETA.concat(parts)
     kinds = {"safety_stock": SafetyStockRecommendation, "risk": BackorderRisk,
              "alerts": Alerts}
     return kinds[name].concat(parts)
@@ -70,7 +84,10 @@ def plan_partitioned(engine: DaskEngine, ds: Dataset, settings: Any = None) -> P
     """:func:`~backorder_analytics.plan` with every step computed, on ``engine``."""
     settings = PlanSettings.of(settings)
     run = PlanningRun(ds, settings)
-    lead_times = run.lead_times  # global: every PO of every supplier
+    try:
+        lead_times = run.lead_times  # global: every PO of every supplier
+    except MissingData:  # the steps that need lead times say so, as in one process
+        lead_times = None
     f = settings.forecast
     model = list(f.model) if isinstance(f.model, tuple) else f.model
     forecast = forecast_partitioned(engine, run.demand, run.forecast_days, model=model,
@@ -89,8 +106,9 @@ def plan_partitioned(engine: DaskEngine, ds: Dataset, settings: Any = None) -> P
                          step="planning", labels=partition_labels(skus, rows))
     given = {name: _concat(name, [r[name] for r in results], ds) for name in PARTITION_STEPS}
     given = {k: v for k, v in given.items() if v is not None}
-    whole = PlanningRun(ds, settings, lead_times=lead_times, forecast=forecast,
-                        demand=demand, weekly_demand=run.weekly_demand, classes=run.classes,
-                        **given)
+    if lead_times is not None:
+        given["lead_times"] = lead_times
+    whole = PlanningRun(ds, settings, forecast=forecast, demand=demand,
+                        weekly_demand=run.weekly_demand, classes=run.classes, **given)
     whole.notes.extend(dict.fromkeys(n for r in results for n in r["notes"]))
     return whole
