@@ -88,10 +88,8 @@ def plan_partitioned(engine: DaskEngine, ds: Dataset, settings: Any = None) -> P
         lead_times = run.lead_times  # global: every PO of every supplier
     except MissingData:  # the steps that need lead times say so, as in one process
         lead_times = None
-    f = settings.forecast
-    model = list(f.model) if isinstance(f.model, tuple) else f.model
-    forecast = forecast_partitioned(engine, run.demand, run.forecast_days, model=model,
-                                    quantiles=f.quantiles, seed=settings.seed)
+    options = run.forecast_options
+    forecast = forecast_partitioned(engine, run.demand, options.pop("horizon"), **options)
     skus = ds.skus
     rows = sku_partitions(skus, engine.n_partitions)
     demand = run.demand

@@ -253,11 +253,17 @@ class PlanningRun:
         shown = f.periods * (7 if f.freq == "W" else 1)
         return max(shown, self.settings.risk.horizon)
 
+    @property
+    def forecast_options(self) -> dict[str, Any]:
+        """The arguments of the run's :func:`~backorder_analytics.forecast` besides the
+        demand (the same on one process and on a cluster)."""
+        f = self.settings.forecast
+        return {"horizon": self.forecast_days,
+                "model": list(f.model) if isinstance(f.model, tuple) else f.model,
+                "quantiles": f.quantiles, "seed": self.settings.seed}
+
     def _compute_forecast(self) -> Forecast:
-        f, s = self.settings.forecast, self.settings
-        model = list(f.model) if isinstance(f.model, tuple) else f.model
-        return forecast(self.demand, horizon=self.forecast_days, model=model,
-                        quantiles=f.quantiles, seed=s.seed)
+        return forecast(self.demand, **self.forecast_options)
 
     def _compute_replay(self) -> ReplayResult:
         if self.ds.sales_only:
