@@ -242,3 +242,18 @@ def test_today_lists_every_alert_under_its_action_and_counts_agree(built, page):
 def test_text_left_numbers_right_in_html_tables(page):
     assert re.search(r'<td class="num">\d', page)
     assert not re.search(r'<td class="num">[A-Za-z]', page)
+
+
+def test_every_column_of_every_table_is_defined(built):
+    out = built[0]
+    definitions = pd.read_csv(out / "tables" / "definitions.csv")
+    defined = set(definitions["column"])
+    for path in (out / "tables").glob("*.csv"):
+        if path.stem in ("definitions", "rejected_rows"):  # the rows' own columns
+            continue
+        missing = set(pd.read_csv(path, nrows=0).columns) - defined
+        assert not missing, (path.stem, sorted(missing))
+    assert definitions.set_index("column").loc["eta_p80", "definition"].startswith(
+        "ship date of the line's last unit at the 80 % quantile")
+    assert "definitions" in pd.read_excel(out / "report.xlsx", sheet_name="contents")[
+        "table"].tolist()

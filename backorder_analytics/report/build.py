@@ -25,6 +25,7 @@ from ..planning.run import plan as plan_run
 from .config import ReportConfig, apply_as_of, load_config
 from .context import Context, Part, Table
 from .export import write_csv, write_xlsx
+from .glossary import definitions
 from .html import Section, paragraph, render_page
 from .publish import ReportError, staged
 from .sections import SECTIONS
@@ -188,6 +189,8 @@ def _run(spec, ctx: Context, parts: dict[str, Part]) -> None:
 
 def _tables(parts: list[Part]) -> list[Table]:
     tables = [t for p in parts for t in p.tables]
+    tables.append(Table("definitions", definitions({t.name: t.frame for t in tables}),
+                        "What the columns of the tables mean, with their units."))
     names = [t.name for t in tables]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -198,7 +201,7 @@ def _tables(parts: list[Part]) -> list[Table]:
 def _contents(tables: list[Table], parts: list[Part]) -> pd.DataFrame:
     section_of = {t.name: p.section.title for p in parts for t in p.tables}
     return pd.DataFrame({"table": [t.name for t in tables],
-                         "section": [section_of[t.name] for t in tables],
+                         "section": [section_of.get(t.name, "(the workbook)") for t in tables],
                          "rows": [len(t.frame) for t in tables],
                          "description": [t.description for t in tables]})
 
