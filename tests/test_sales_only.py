@@ -86,3 +86,9 @@ def test_the_cli_report_on_orders_alone_exits_0(sales, tmp_path):
     stocked = pd.read_csv(tmp_path / "report" / "tables" / "safety_stock.csv")
     assert len(stocked) == sales["sku"].nunique()
     assert stocked["reorder_point"].notna().all()
+    # the first screen is what to do: the reorder points to set, busiest SKUs first
+    todo = pd.read_csv(tmp_path / "report" / "tables" / "today.csv")
+    assert set(todo["sku"]) == set(stocked["sku"])
+    assert todo["mean_demand"].is_monotonic_decreasing
+    assert today.index("Set these reorder points and order quantities") < \
+        today.index("</section>")

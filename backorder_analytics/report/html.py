@@ -42,6 +42,7 @@ th.num, td.num { text-align: right; }
 th { background: #f0f3f7; }
 table.prose td:nth-last-child(-n+2) { white-space: normal; text-align: left;
                                       min-width: 14em; }
+table.prose td.num { white-space: nowrap; text-align: right; min-width: 0; }
 img { max-width: 100%; height: auto; }
 .note { color: #555; font-size: 0.9em; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }

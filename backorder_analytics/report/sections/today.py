@@ -62,11 +62,22 @@ def today(ctx: Context) -> Part:
 
 
 def _sales_only(ctx: Context) -> Part:
-    """The first screen for orders alone: what the report gives, what more data adds."""
+    """The first screen for orders alone: the reorder points to set, busiest SKUs
+    first; what more data adds."""
     rec = ctx.safety_stock
     n = len(rec.summary)
+    rules = (rec.summary.sort_values("mean_demand", ascending=False, kind="stable")
+             .reset_index()[[c for c in ("sku", "mean_demand", "reorder_point",
+                                         "order_quantity", "safety_stock", "note")
+                             if c in rec.summary.reset_index()]])
+    table = Table("today", rules, "The reorder point and order quantity to set per SKU, "
+                                  "busiest first (sales only: no stock to act on yet).")
     body = (paragraph(f"Sales only: {n:,} SKUs forecast and stocked for "
                       f"{ctx.config.service.describe()}.")
+            + f"<h3>Set these reorder points and order quantities: {n:,} SKUs</h3>"
+            + table_html(rules.head(SHOWN * 2), index=False, prose=True)
+            + '<p class="note"><a href="#safety-stock">All SKUs, with the service they '
+            "reach</a>.</p>"
             + '<ul><li><a href="#safety-stock">Reorder points and order quantities</a>: '
             "when to reorder each SKU and how much.</li>"
             '<li><a href="#forecast">Demand forecast</a>: the next weeks per SKU, with '
@@ -76,4 +87,4 @@ def _sales_only(ctx: Context) -> Part:
                         "actions here: which customers to tell, which POs to expedite, "
                         "which SKUs to reorder now, and the backorder history, ETAs and "
                         "risk behind them.", "note"))
-    return Part(Section("today", "Today", body))
+    return Part(Section("today", "Today", body), [table])
