@@ -221,3 +221,17 @@ def test_a_failing_step_names_step_and_partition(client):
                                              r"demand On partition 0 \(\d SKUs: "):
         engine.map(_fails_in_a_step, [None] * len(rows), None, None, step="planning",
                    labels=partition_labels(skus, rows))
+
+
+def test_safety_stock_on_dask_equals_local(client):
+    ds = ba.example_dataset(seed=4, n_skus=15, days=300)
+    fc = ba.forecast(ba.demand_series(ds), 28)
+    options = {"n_reps": 30, "target": ba.FillRate(0.9), "progress": False}
+    local = ba.recommend_safety_stock(ds, forecast=fc, **options)
+    dist = ba.recommend_safety_stock(ds, forecast=fc, client=client, n_partitions=4,
+                                     **options)
+    for attr in ("summary", "tradeoff", "schedule"):
+        assert_frames(getattr(local, attr), getattr(dist, attr))
+    some = list(ds.skus[:5])
+    assert_frames(ba.recommend_safety_stock(ds, skus=some, **options).summary,
+                  ba.recommend_safety_stock(ds, skus=some, client=client, **options).summary)

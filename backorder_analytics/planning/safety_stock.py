@@ -459,6 +459,8 @@ def recommend_safety_stock(
     n_jobs: int = 1,
     demand: pd.DataFrame | None = None,
     forecast=None,
+    client: Any = None,
+    n_partitions: int | None = None,
 ) -> SafetyStockRecommendation:
     """Safety stock and reorder point per SKU for a service target: analytic and simulated.
 
@@ -557,6 +559,12 @@ def recommend_safety_stock(
         A daily forecast of ``ds``'s demand from the day after ``as_of`` (e.g.
         ``run.forecast`` of :func:`~backorder_analytics.plan`, which passes it): drives
         the smooth and erratic SKUs (see "Forecast-driven" above). Only with a Dataset.
+    client : distributed.Client, str or "local", optional
+        Search on a Dask cluster, by partitions of the SKUs, with the numbers of one
+        process (:mod:`backorder_analytics.distributed.functions`); needs the ``dask``
+        extra. Only with a Dataset.
+    n_partitions : int, optional
+        With ``client``: partitions of the SKUs (default 4 per worker thread).
 
     Returns
     -------
@@ -602,6 +610,20 @@ def recommend_safety_stock(
     if not (np.isfinite(cover_days) and cover_days > 0):
         raise ValueError(f"The 'cover_days' parameter must be > 0 [days]. "
                          f"Got {cover_days!r} instead.")
+    if client is not None:
+        if not isinstance(ds_or_forecast, Dataset):
+            raise TypeError("On a cluster (client=...), recommend_safety_stock takes a "
+                            "Dataset.")
+        # imported here: dask is an optional dependency
+        from ..distributed.engine import DaskEngine
+        from ..distributed.functions import recommend_safety_stock_partitioned
+
+        with DaskEngine(client, n_partitions, progress=progress) as engine:
+            return recommend_safety_stock_partitioned(
+                engine, ds_or_forecast, lead_times, demand=demand, forecast=forecast,
+                skus=skus, target=target, review=review, n_reps=n_reps, days=days,
+                seed=seed, review_period=review_period, cover_days=cover_days,
+                warmup_days=warmup_days)
     if isinstance(ds_or_forecast, Dataset):
         ds = ds_or_forecast
         inputs = _inputs_from_dataset(ds, skus, review, review_period, cover_days, demand)
