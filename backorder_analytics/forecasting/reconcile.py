@@ -227,9 +227,11 @@ def reconciliation_of(parts: list[ReconciliationInputs], rows: list[np.ndarray],
 
     ``rows[k]``: the positions of group ``k``'s SKUs in the forecast's SKU order; the
     sums over SKUs are taken in that order, so one group or many give the same
-    numbers. ``scores_at(factors)`` returns, per group, the RMSSE of each SKU's
-    backtest forecast raw and times the window's factor, shape (windows, 2, n_sku)
-    (:func:`rmsse_raw_and_scaled`); it is asked only for ``reconcile="auto"``.
+    numbers (the total demand per period adds the groups' partial sums: exact for
+    whole units, within rounding for fractional demand). ``scores_at(factors)``
+    returns, per group, the RMSSE of each SKU's backtest forecast raw and times the
+    window's factor, shape (windows, 2, n_sku) (:func:`rmsse_raw_and_scaled`); it is
+    asked only for ``reconcile="auto"``.
     """
     first = parts[0]
     h = first.mean.shape[1]

@@ -52,7 +52,7 @@ def today(ctx: Context) -> Part:
         blocks.append(f"<h3>{html.escape(heading)}: {count}</h3>"
                       + table_html(shown.head(SHOWN), index=False, prose=True) + more)
     actions = (pd.concat(rows, ignore_index=True) if rows else alerts.assign(action_group=""))
-    actions = actions[["action_group", *[c for c in alerts.columns]]]
+    actions = actions[["action_group", *alerts.columns]]
     table = Table("today", actions, "The actions of the day, most urgent kind first: "
                                     "every alert under the action it asks for.")
     total = len(actions)
