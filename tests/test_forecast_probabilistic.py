@@ -14,6 +14,7 @@ from backorder_analytics.forecasting.probabilistic import (
     PathSampler,
     bootstrap_sampler,
     count_sampler,
+    hurdle_quantiles,
     quantile_function,
     quantile_function_mean,
     quantile_sampler,
@@ -116,6 +117,45 @@ def test_count_sampler_poisson_and_degenerate_sizes():
     assert (paths[1] == 0).all()  # no demand history: nothing
     assert paths[2].min() >= 1  # p = min(1, 2.5 / 2.5)
     assert not np.isfinite(s.shape[2])  # under-dispersed sizes: Poisson
+
+
+def test_hurdle_quantiles_against_scipy():
+    """The exact quantiles: 0 up to 1 − p, then 1 + scipy's inverse CDF of the size − 1
+    (negative binomial, or Poisson), at the conditional level; large means included."""
+    rng = np.random.default_rng(1)
+    n, h = 2000, 3
+    prob = rng.uniform(0, 1, (n, h))
+    prob[:5], prob[5:10] = 1.0, 0.0
+    mu = rng.lognormal(1, 1.5, (n, h))
+    mu[10:20], mu[20:25] = 0.0, rng.uniform(900, 5000, (5, h))  # sizes of 1; huge sizes
+    shape = np.where(rng.random(n) < 0.5, np.inf, rng.lognormal(0, 1, n))
+    levels = [0.95, 0.5, 0.8, 0.01, 0.9]
+    got = hurdle_quantiles(prob, mu, shape, levels)
+    r = np.broadcast_to(shape[:, None], mu.shape)
+    for k, q in enumerate(levels):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            level = (q - 1 + prob) / prob
+            x = np.where(np.isinf(r), stats.poisson.ppf(level, mu),
+                         stats.nbinom.ppf(level, r, r / (r + mu)))
+        want = np.where((prob > 0) & (q > 1 - prob), 1 + np.where(mu > 0, x, 0), 0)
+        np.testing.assert_array_equal(got[:, k], want, err_msg=f"level {q}")
+
+
+def test_count_quantiles_are_what_the_paths_tend_to():
+    """The hand-over to the paths: a count row's quantiles (exact, not sampled) are
+    the inverted-CDF quantiles of many of its paths, up to sampling error."""
+    y = np.array([[0, 3, 0, 0, 1, 0, 6, 0, 0, 2, 0, 8, 0, 0, 0],
+                  [5, 9, 7, 0, 12, 6, 8, 7, 0, 11, 9, 6, 0, 8, 10]], dtype=float)
+    s = count_sampler(y, np.array([[1.2, 1.2], [6.0, 9.5]]))
+    levels = [0.5, 0.8, 0.9, 0.95]
+    exact = s.quantiles(levels, n_paths=10, seed=0)
+    paths = s.sample(100_000, seed=4)
+    np.testing.assert_array_equal(exact, s.quantiles(levels, n_paths=5, seed=9))
+    for q in levels:
+        low = np.quantile(paths, q - 0.004, axis=1, method="inverted_cdf")
+        high = np.quantile(paths, q + 0.004, axis=1, method="inverted_cdf")
+        k = levels.index(q)
+        assert np.all((low <= exact[:, k]) & (exact[:, k] <= high)), q
 
 
 def test_sampling_is_deterministic_and_per_row():

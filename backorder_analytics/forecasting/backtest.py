@@ -280,12 +280,12 @@ def fit_model(spec: ModelSpec, values: np.ndarray, h: int, season: int | None = 
     ``quantiles``), with every per-series array expanded to all rows of ``values``."""
     n, t_len = values.shape
     enough = (~np.isnan(values)).sum(axis=1) >= MIN_OBS
-    mean = np.full((n, h), np.nan)
-    fitted = np.full((n, t_len), np.nan)
     if not enough.any():
-        return KernelFit(mean=mean, fitted=fitted, params={})
+        return KernelFit(mean=np.full((n, h), np.nan), fitted=np.full((n, t_len), np.nan),
+                         params={})
     rows = np.flatnonzero(enough)
-    sub = values[rows]
+    whole = len(rows) == n
+    sub = values if whole else values[rows]
     start = int(first_valid_index(sub).min())
     extra = {"season_length": season} if season and _accepts(spec.kernel, "season_length") else {}
     if quantiles is not None and _accepts(spec.kernel, "quantiles"):
@@ -297,8 +297,11 @@ def fit_model(spec: ModelSpec, values: np.ndarray, h: int, season: int | None = 
         full[rows] = arr
         return full
 
-    mean[rows] = fit.mean
-    fitted[rows, start:] = fit.fitted
+    if whole and start == 0:  # every row, as the kernel returned them
+        mean, fitted = fit.mean, fit.fitted
+    else:
+        mean, fitted = expand(fit.mean, (h,)), np.full((n, t_len), np.nan)
+        fitted[rows, start:] = fit.fitted
     params = {}
     for key, val in fit.params.items():
         arr = np.asarray(val, dtype=float)

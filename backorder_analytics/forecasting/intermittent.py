@@ -122,14 +122,17 @@ class _Events:
             np.copyto(self.yT, self.z0, where=self.pad)
 
 
-def _finish(fit: np.ndarray, ev: _Events, h: int, params: dict, factor=1.0) -> KernelFit:
-    """fit: (T+1, n) one-step forecasts (row T = next period) -> KernelFit."""
+def _finish(fit: np.ndarray, first: np.ndarray, start: np.ndarray, h: int, params: dict,
+            factor=1.0) -> KernelFit:
+    """fit: (T+1, n) one-step forecasts (row T = next period) -> KernelFit, with the
+    fitted values NaN up to each series' ``first`` demand and no forecast for a series
+    that never ``start``s."""
     T = fit.shape[0] - 1
     if not np.all(np.equal(factor, 1.0)):
         fit *= factor
-    np.copyto(fit[:T], np.nan, where=np.arange(T)[:, None] <= ev.first[None, :])
+    np.copyto(fit[:T], np.nan, where=np.arange(T)[:, None] <= first[None, :])
     last = fit[T].copy()
-    last[ev.start >= T] = np.nan  # rows that never start
+    last[start >= T] = np.nan  # rows that never start
     return KernelFit(np.repeat(last[:, None], h, axis=1), fit[:T].T, params)
 
 
@@ -191,28 +194,41 @@ def croston(y, h: int, alpha=0.1, beta=None, variant: str = "classic") -> Kernel
     n, T = y.shape
     alpha = _constant(alpha, n, "alpha")
     beta = alpha.copy() if beta is None else _constant(beta, n, "beta")
-    ev = _Events(y)
-    z, p = ev.z0.copy(), ev.q0.copy()  # starting at the first demand makes its update a no-op
-    q = -ev.start.astype(np.float64)  # periods since the last demand (reaches 1 at the start)
+    start = first_valid_index(y)
     fit = np.empty((T + 1, n))
-    tmp = np.empty(n)
-    for t in range(T):
-        np.divide(z, p, out=fit[t])
-        dt = ev.d[t]
-        q += 1.0
-        np.subtract(ev.yT[t], z, out=tmp)
-        tmp *= dt
-        tmp *= alpha
-        z += tmp
-        np.subtract(q, p, out=tmp)
-        tmp *= dt
-        tmp *= beta
-        p += tmp
-        np.multiply(q, dt, out=tmp)
-        q -= tmp
-    np.divide(z, p, out=fit[T])
+    first = _croston_rows(np.ascontiguousarray(y, dtype=np.float64), start, alpha, beta, fit)
     factor = 1.0 - beta / 2.0 if variant == "sba" else 1.0
-    return _finish(fit, ev, h, {"alpha": alpha, "beta": beta}, factor)
+    return _finish(fit, first, start, h, {"alpha": alpha, "beta": beta}, factor)
+
+
+@numba.njit(cache=True)
+def _croston_rows(y, start, alpha, beta, fit):  # pragma: no cover (compiled)
+    """Croston's recursion series by series: ``fit[t, i]`` the forecast made before
+    period ``t`` (row ``T``: the next period); returns each series' first demand period
+    (``T`` if none). Sizes ``z`` and intervals ``p`` start at the first demand and
+    interval (so that its own update is a no-op), ``q`` counts the periods since the
+    last demand (1 at the start); before the start nothing moves."""
+    n, T = y.shape
+    first = np.full(n, T)
+    for i in range(n):
+        s = start[i]
+        for t in range(s, T):
+            if y[i, t] > 0:
+                first[i] = t
+                break
+        z = y[i, first[i]] if first[i] < T else 0.0
+        p = float(first[i] - s + 1) if first[i] < T else 1.0
+        q = -float(s)
+        a, b = alpha[i], beta[i]
+        for t in range(T):
+            fit[t, i] = z / p
+            q += 1.0
+            if t >= s and y[i, t] > 0:
+                z += (y[i, t] - z) * a
+                p += (q - p) * b
+                q = 0.0
+        fit[T, i] = z / p
+    return first
 
 
 @register("sba", "intermittent",
@@ -285,7 +301,8 @@ def tsb(y, h: int, alpha_d=0.1, alpha_p=0.1, p0=None) -> KernelFit:
         tmp *= alpha_d
         z += tmp
     np.multiply(p, z, out=fit[T])
-    return _finish(fit, ev, h, {"alpha_d": alpha_d, "alpha_p": alpha_p, "p0": prior})
+    params = {"alpha_d": alpha_d, "alpha_p": alpha_p, "p0": prior}
+    return _finish(fit, ev.first, ev.start, h, params)
 
 
 # --------------------------------------------------------------------------- fitted constants

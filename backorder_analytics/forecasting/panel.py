@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -91,11 +92,7 @@ def to_panel(y: pd.DataFrame) -> Panel:
     dates = pd.DatetimeIndex(np.sort(y["date"].unique()))
     freq = _infer_freq(dates)
     calendar = pd.date_range(dates[0], dates[-1], freq=freq) if len(dates) else dates
-    sku_codes, skus = pd.factorize(y["sku"], sort=True)
-    t = calendar.get_indexer(pd.DatetimeIndex(y["date"]))
-    if (t < 0).any():
-        raise DataError("The demand frame's dates are not on one regular calendar "
-                        f"(frequency {freq}). Fix: build it with demand_series(...).")
+    sku_codes, skus = sku_codes_of(y["sku"])
     demand = pd.to_numeric(y["demand"], errors="coerce").to_numpy(dtype=float)
     odd = np.isinf(demand) | (np.isnan(demand) & y["demand"].notna().to_numpy())
     if odd.any():
@@ -105,20 +102,110 @@ def to_panel(y: pd.DataFrame) -> Panel:
                         f"{y['sku'].iloc[i]!r} on {pd.Timestamp(y['date'].iloc[i]).date()}. "
                         "Expected a number of units per period. Fix: correct or remove "
                         "those rows (demand_series(...) builds the frame from order lines).")
+    if (sku_codes < 0).any():
+        raise DataError(f"The demand frame has {int((sku_codes < 0).sum())} row(s) without a "
+                        "SKU. Expected an id in every row. Fix: remove those rows or fill "
+                        "in their SKU.")
     values = np.full((len(skus), len(calendar)), np.nan)
-    values[sku_codes, t] = demand
+    stamps, origin, step = _calendar_steps(y["date"], calendar)
+    problem, row, filled, first = _fill_panel(sku_codes, stamps, origin, step, demand, values)
+    if problem == OFF_CALENDAR:
+        raise DataError(f"The demand frame's dates are not on one regular calendar "
+                        f"(frequency {freq}): {pd.Timestamp(y['date'].iloc[row]).date()} "
+                        f"(SKU {y['sku'].iloc[row]!r}) is not one of its periods. Fix: "
+                        "build it with demand_series(...).")
+    if problem == DUPLICATE:
+        raise DataError(f"The demand frame has two rows for SKU {y['sku'].iloc[row]!r} on "
+                        f"{pd.Timestamp(y['date'].iloc[row]).date()}. Expected one row per "
+                        "SKU and period. Fix: sum them (demand_series(...) does).")
     # every SKU must be contiguous from its first date to the end
-    first = np.where(~np.isnan(values).all(axis=1), np.argmax(~np.isnan(values), axis=1),
-                     values.shape[1])
-    after_start = np.arange(values.shape[1])[None, :] >= first[:, None]
-    gaps = after_start & np.isnan(values)
+    gaps = filled != len(calendar) - first
     if gaps.any():
-        bad = skus[np.flatnonzero(gaps.any(axis=1))[:5]]
+        bad = skus[np.flatnonzero(gaps)[:5]]
         raise DataError(f"SKUs {', '.join(map(str, bad))} have missing periods in the demand "
                         "frame. Expected every period from each SKU's start to the end "
                         "(zero when nothing was ordered). Fix: build it with "
                         "demand_series(...), which zero-fills.")
     return Panel(pd.Index(skus, name="sku"), calendar, values, freq)
+
+
+def sku_codes_of(sku: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``(codes, skus)``: the sorted distinct SKU ids and each row's position among them
+    (``pd.factorize(sku, sort=True)``, faster for the usual layouts).
+
+    A categorical column gives its codes; an object column whose SKUs come in runs
+    (each SKU's rows together, as :func:`demand_series` and most exports write them)
+    is read run by run: one comparison of neighbours instead of a hash per row."""
+    if isinstance(sku.dtype, pd.CategoricalDtype):
+        codes, cats = sku.cat.codes.to_numpy(), sku.cat.categories
+        if (codes >= 0).all():
+            order = np.argsort(cats.to_numpy(), kind="stable")
+            rank = np.empty(len(cats), np.int64)
+            rank[order] = np.arange(len(cats))
+            used = np.zeros(len(cats), bool)
+            used[codes] = True
+            new = np.cumsum(used[order]) - 1  # sorted position among the used ids
+            return new[rank[codes]], pd.Index(cats[order][used[order]])
+    values = sku.to_numpy()
+    if values.dtype == object and len(values) > 1:
+        starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+        runs = pd.Index(values[starts])
+        if runs.is_unique and not runs.hasnans and runs.inferred_type == "string":
+            order = runs.argsort()
+            rank = np.empty(len(runs), np.int64)
+            rank[order] = np.arange(len(runs))
+            return np.repeat(rank, np.diff(np.append(starts, len(values)))), runs[order]
+    codes, uniques = pd.factorize(sku, sort=True)
+    return codes, pd.Index(uniques)
+
+
+OFF_CALENDAR, DUPLICATE = 1, 2
+
+
+def _calendar_steps(date: pd.Series, calendar: pd.DatetimeIndex
+                    ) -> tuple[np.ndarray, int, int]:
+    """``(stamps, origin, step)`` for :func:`_fill_panel`: the dates as integers, the
+    calendar's first and its step when it has a fixed one (days, weeks); otherwise
+    (months) each date's period number already looked up (-1 off the calendar),
+    origin 0 and step 0."""
+    stamps = pd.DatetimeIndex(date)
+    steps = np.diff(calendar.asi8)
+    if (len(steps) == 0 or (steps != steps[0]).any() or stamps.tz != calendar.tz
+            or stamps.unit != calendar.unit):
+        return calendar.get_indexer(stamps).astype(np.int64), 0, 0
+    return stamps.asi8, int(calendar.asi8[0]), int(steps[0])
+
+
+@numba.njit(cache=True)
+def _fill_panel(codes, stamps, origin, step, demand, values):  # pragma: no cover (compiled)
+    """Write each row's demand into ``values[sku, period]`` (a NaN demand leaves the
+    period missing); the period is ``(stamp − origin) / step``, or ``stamps`` itself
+    when ``step`` is 0. Returns ``(problem, row, filled, first)``: ``problem``
+    :data:`OFF_CALENDAR` or :data:`DUPLICATE` at ``row`` (0 when none), and per SKU the
+    periods filled and the first of them (``n_time`` if none)."""
+    n, n_time = values.shape
+    filled = np.zeros(n, np.int64)
+    first = np.full(n, n_time, np.int64)
+    for r in range(codes.shape[0]):
+        if step > 0:
+            offset = stamps[r] - origin
+            t = offset // step
+            if t * step != offset:
+                return OFF_CALENDAR, r, filled, first
+        else:
+            t = stamps[r]
+        if t < 0 or t >= n_time:
+            return OFF_CALENDAR, r, filled, first
+        v = demand[r]
+        if v != v:  # NaN: a missing period
+            continue
+        c = codes[r]
+        if values[c, t] == values[c, t]:
+            return DUPLICATE, r, filled, first
+        values[c, t] = v
+        filled[c] += 1
+        first[c] = min(first[c], t)
+    return 0, 0, filled, first
 
 
 def future_dates(panel: Panel, horizon: int) -> pd.DatetimeIndex:

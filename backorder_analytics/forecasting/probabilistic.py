@@ -78,6 +78,13 @@ gets paths of 0, with mean ``max(ŷ_j, 0)``.
   on ``n_paths`` (the first ``k`` of ``n`` paths are not the ``k`` paths of a call
   with ``n_paths = k``), never on other series. The quantiles come from these paths.
 
+Quantiles
+---------
+Bootstrap rows: sample quantiles of their paths. Count rows: the exact quantiles of
+the hurdle distribution (:func:`hurdle_quantiles`), no paths drawn, so a forecast of
+intermittent demand with quantiles costs no Monte Carlo. Quantile rows: the model's
+own (:func:`quantile_function`).
+
 :func:`~backorder_analytics.forecasting.lead_time_demand.lead_time_demand` sums the paths
 over a lead time that is itself random.
 
@@ -144,6 +151,7 @@ __all__ = [
     "bootstrap_sampler",
     "censored_mean_match",
     "count_sampler",
+    "hurdle_quantiles",
     "quantile_function",
     "quantile_function_mean",
     "quantile_sampler",
@@ -643,21 +651,26 @@ class PathSampler:
         return out
 
     def quantiles(self, quantiles: Sequence[float], n_paths: int, seed: int) -> np.ndarray:
-        """Quantiles of the path distribution, shape (n, n_quantiles, h).
+        """Quantiles of the forecast distribution, shape (n, n_quantiles, h).
 
-        Block by block (paths are not kept), with the same draws as :meth:`sample`.
-        Count rows use the inverted-CDF sample quantile (a whole number), bootstrap
-        rows linear interpolation (Hyndman & Fan, 1996, definitions 1 and 7). Rows
-        with the model's own quantiles are not sampled: they get
-        :func:`quantile_function` at ``quantiles``, so a fitted level returns the
-        model's forecast exactly (unless the quantiles were scaled down to the point
-        forecast, see :func:`quantile_sampler`).
+        Only bootstrap rows are sampled: block by block (paths are not kept), with the
+        same draws as :meth:`sample`, and linear interpolation between the sorted
+        paths (Hyndman & Fan, 1996, definition 7). Count rows get the exact quantile
+        of their hurdle distribution (:func:`hurdle_quantiles`: the inverted CDF,
+        definition 1, a whole number; what the inverted-CDF quantile of their paths
+        tends to as ``n_paths`` grows), with no draws. Rows with the model's own
+        quantiles get :func:`quantile_function` at ``quantiles``, so a fitted level
+        returns the model's forecast exactly (unless the quantiles were scaled down to
+        the point forecast, see :func:`quantile_sampler`).
         """
         n_paths, seed = int(n_paths), int(seed)
         out = np.empty((self.n_series, len(quantiles), self.horizon))
-        for block in self._blocks(np.flatnonzero(~self.given), n_paths):
-            paths = self._draw(block, n_paths, seed)
-            out[block] = quantiles_from_paths(paths, quantiles, discrete=self.count[block])
+        for block in self._blocks(np.flatnonzero(~self.given & ~self.count), n_paths):
+            out[block] = quantiles_from_paths(self._draw(block, n_paths, seed), quantiles)
+        rows = np.flatnonzero(self.count & ~self.given)
+        if len(rows):
+            out[rows] = hurdle_quantiles(self.prob[rows], self.extra_mean[rows],
+                                         self.shape[rows], quantiles)
         rows = np.flatnonzero(self.given)
         if len(rows):
             out[rows] = self._given_quantiles(quantiles, rows)
@@ -707,6 +720,89 @@ def quantiles_from_paths(paths: np.ndarray, quantiles: Sequence[float],
     linear = srt[:, lo, :] * (1 - frac) + srt[:, hi, :] * frac
     inv = srt[:, np.clip(np.ceil(q * p - 1e-9).astype(np.int64) - 1, 0, p - 1), :]
     return np.where(discrete[:, None, None], inv, linear).astype(float)
+
+
+def hurdle_quantiles(prob: np.ndarray, extra_mean: np.ndarray, shape: np.ndarray,
+                     quantiles: Sequence[float]) -> np.ndarray:
+    """Exact quantiles of the count distribution (hurdle negative binomial).
+
+    In period ``j`` demand is 0 with probability ``1 − p_j``, else ``1 + X_j`` with
+    ``X_j`` negative binomial of mean ``μ_j`` and gamma shape ``r`` (Poisson when
+    ``r = ∞``; see :func:`count_sampler`). Its level-``q`` quantile, the smallest ``y``
+    with ``P(Y ≤ y) ≥ q`` (the inverted CDF), is 0 when ``q ≤ 1 − p_j``, else
+    ``1 + F_X⁻¹((q − 1 + p_j) / p_j)``. ``F_X`` is summed along the probability mass
+    function's recursion, ``P(X = x + 1) = P(X = x) · (x + r) / (x + 1) · μ / (r + μ)``
+    (``μ / (x + 1)`` for Poisson), in logarithms so that a large mean does not
+    underflow ``P(X = 0)``; the work per cell grows with the quantile's value.
+
+    Parameters
+    ----------
+    prob, extra_mean : numpy.ndarray, shape (n, h)
+        ``p_j`` [probability] and ``μ_j`` [units] per series and period.
+    shape : numpy.ndarray, shape (n,)
+        ``r`` per series (``inf``: Poisson).
+    quantiles : sequence of float
+        Levels in (0, 1), in any order.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n_quantiles, h)
+        Whole numbers [units per period].
+
+    Examples
+    --------
+    >>> hurdle_quantiles(np.array([[0.5]]), np.array([[2.0]]), np.array([np.inf]),
+    ...                  [0.4, 0.9])[0, :, 0]
+    array([0., 4.])
+    """
+    q = np.asarray(quantiles, dtype=float)
+    order = np.argsort(q)
+    prob = np.ascontiguousarray(np.nan_to_num(prob), dtype=float)
+    out = np.empty((prob.shape[0], len(q), prob.shape[1]))
+    _hurdle_quantiles(prob, np.ascontiguousarray(np.nan_to_num(extra_mean), dtype=float),
+                      np.ascontiguousarray(shape, dtype=float), q[order], out)
+    result = np.empty_like(out)
+    result[:, order, :] = out
+    return result
+
+
+@numba.njit(cache=True)
+def _hurdle_quantiles(prob, extra, shape, levels, out):  # pragma: no cover (compiled)
+    """:func:`hurdle_quantiles` into ``out``, ``levels`` increasing: for each cell the
+    walk up ``X``'s CDF goes on from the previous level's quantile."""
+    n, h = prob.shape
+    for i in range(n):
+        r = shape[i]
+        for j in range(h):
+            p, mu = prob[i, j], extra[i, j]
+            x = 0
+            if mu > 0:
+                if np.isinf(r):
+                    log_pmf = -mu
+                    log_step = np.log(mu)
+                else:
+                    log_pmf = r * np.log(r / (r + mu))
+                    log_step = np.log(mu / (r + mu))
+                cdf = np.exp(log_pmf)
+            else:  # every size is 1
+                log_pmf, log_step, cdf = 0.0, 0.0, 1.0
+            for k in range(levels.shape[0]):
+                q = levels[k]
+                if not p > 0 or q <= 1.0 - p:
+                    out[i, k, j] = 0.0
+                    continue
+                target = (q - (1.0 - p)) / p
+                while cdf < target:
+                    if np.isinf(r):
+                        log_pmf += log_step - np.log(x + 1.0)
+                    else:
+                        log_pmf += np.log((x + r) / (x + 1.0)) + log_step
+                    x += 1
+                    term = np.exp(log_pmf)
+                    cdf += term
+                    if x > mu and term < 1e-17 * cdf:  # the sum has converged below
+                        break  # ``target`` by rounding: the tail holds nothing more
+                out[i, k, j] = 1.0 + x
 
 
 def bootstrap_sampler(y: np.ndarray, fit: KernelFit, kernel: Callable[..., KernelFit] | None,
@@ -856,16 +952,10 @@ def count_sampler(y: np.ndarray, mean: np.ndarray) -> PathSampler:
     >>> s.prob, s.extra_mean, s.shape
     (array([[0.5, 1. ]]), array([[2., 4.]]), array([inf]))
     """
-    y = np.asarray(y, dtype=float)
     mean = np.asarray(mean, dtype=float)
     n, h = mean.shape
-    pos = np.nan_to_num(y) > 0
-    k = pos.sum(axis=1)
-    sizes = np.where(pos, y, 0.0)
+    k, m, v = _size_moments(np.ascontiguousarray(y, dtype=float))
     with np.errstate(invalid="ignore", divide="ignore"):
-        m = np.where(k > 0, sizes.sum(axis=1) / np.maximum(k, 1), np.nan)
-        sq = np.where(pos, (y - m[:, None]) ** 2, 0.0).sum(axis=1)
-        v = np.where(k > 1, sq / np.maximum(k - 1, 1), 0.0)
         extra = np.maximum(np.nan_to_num(m) - 1.0, 0.0)
         over = v > extra
         shape = np.where(over & (extra > 0), extra**2 / np.where(over, v - extra, 1.0), np.inf)
@@ -878,3 +968,29 @@ def count_sampler(y: np.ndarray, mean: np.ndarray) -> PathSampler:
         extra_mean=extra, shape=np.where(np.isfinite(shape), shape, np.inf),
     )
 
+
+
+@numba.njit(cache=True)
+def _size_moments(y):  # pragma: no cover (compiled)
+    """Per row of ``y``: the number ``k`` of values above 0, their mean (NaN when none)
+    and their variance (``ddof=1``; 0 for fewer than two), in two passes."""
+    n, t_len = y.shape
+    k = np.zeros(n, np.int64)
+    m = np.full(n, np.nan)
+    v = np.zeros(n)
+    for i in range(n):
+        total = 0.0
+        for t in range(t_len):
+            if y[i, t] > 0:
+                k[i] += 1
+                total += y[i, t]
+        if k[i] == 0:
+            continue
+        m[i] = total / k[i]
+        if k[i] > 1:
+            sq = 0.0
+            for t in range(t_len):
+                if y[i, t] > 0:
+                    sq += (y[i, t] - m[i]) ** 2
+            v[i] = sq / (k[i] - 1)
+    return k, m, v
