@@ -55,10 +55,11 @@ def test_sku_codes_match_pandas_factorize():
     assert list(skus) == list(want)
     split = pd.Series(["a", "b", "a"], dtype=object)  # a SKU in two runs: hashed instead
     codes, skus = sku_codes_of(split)
-    assert list(codes) == [0, 1, 0] and list(skus) == ["a", "b"]
+    assert list(codes) == [0, 1, 0]
+    assert list(skus) == ["a", "b"]
 
 
-@pytest.mark.parametrize("change, message", [
+@pytest.mark.parametrize(("change", "message"), [
     (lambda f: pd.concat([f, f.iloc[[3]]]), "two rows for SKU"),
     (lambda f: f.assign(date=f["date"].where(f.index != 5, pd.Timestamp("2024-01-03 12:00"))),
      "not on one regular calendar"),
