@@ -242,7 +242,8 @@ columns, which a model of the 21 snapshot columns rejects by design."""
 
 
 @pytest.mark.parametrize("check", SKLEARN_CHECKS)
-@pytest.mark.parametrize("estimator", [BackorderRiskClassifier(max_iter=10, cv=2),
+@pytest.mark.parametrize("estimator", [BackorderRiskClassifier(max_iter=10),
+                                       BackorderRiskClassifier(max_iter=10, cv=2),
                                        BackorderFeatures()], ids=lambda e: type(e).__name__)
 def test_sklearn_common_checks(estimator, check):
     getattr(checks, check)(type(estimator).__name__, estimator)
@@ -250,7 +251,9 @@ def test_sklearn_common_checks(estimator, check):
 
 @pytest.mark.parametrize(("params", "y", "match"), [
     ({"calibration": "platt"}, None, "'calibration' parameter must be one of"),
-    ({"cv": 1}, None, "'cv' parameter must be an integer >= 2"),
+    ({"cv": 1}, None, "'cv' parameter must be None, an integer >= 2"),
+    ({"calibration_size": 1.0}, None, r"'calibration_size' parameter must lie in \(0, 1\)"),
+    ({"n_threads": 0}, None, "'n_threads' parameter must be an integer >= 1 or None"),
     ({"threshold": 1.5}, None, r"'threshold' parameter must lie in \(0, 1\)"),
     ({}, "three", "exactly two classes"),
     ({}, "short", "one label per row"),
@@ -386,3 +389,27 @@ def test_cv_may_be_a_splitter_and_the_tags_say_binary(sample):
     by_number = BackorderRiskClassifier(max_iter=10, cv=3).fit(X, y)
     np.testing.assert_allclose(by_splitter.predict_proba(X), by_number.predict_proba(X))
     assert BackorderRiskClassifier().__sklearn_tags__().classifier_tags.multi_class is False
+
+
+def test_default_fit_is_one_boosting_calibrated_on_held_out_rows(sample):
+    """One boosting fit on 90 % of the rows (stratified), its sigmoid fitted on the
+    other 10 %: the same as calibrating that boosting, frozen, on those rows."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    X, y = small(sample, 600)
+    clf = BackorderRiskClassifier(max_iter=15).fit(X, y)
+    assert len(clf.model_.calibrated_classifiers_) == 1
+    Z = clf.features_.transform(X)
+    y = np.asarray(y)
+    train, held = next(StratifiedShuffleSplit(1, test_size=0.1, random_state=0).split(Z, y))
+    assert len(held) == 60
+    boost = HistGradientBoostingClassifier(
+        learning_rate=0.05, max_iter=15, max_leaf_nodes=31, min_samples_leaf=20,
+        max_features=0.5, early_stopping=False, random_state=0).fit(Z[train], y[train])
+    by_hand = CalibratedClassifierCV(FrozenEstimator(boost), method="sigmoid").fit(
+        Z[held], y[held])
+    np.testing.assert_allclose(clf.predict_proba(X)[:, 1], by_hand.predict_proba(Z)[:, 1],
+                               rtol=1e-10)

@@ -35,8 +35,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError as _SklearnNotFitted
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import PredefinedSplit, StratifiedKFold, StratifiedShuffleSplit
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from ..data.dataset import Dataset
 from ..exceptions import DataError, NotFittedError
@@ -280,9 +281,11 @@ class BackorderRiskClassifier(ClassifierMixin, BaseEstimator):
 
     :class:`BackorderFeatures` turns the snapshot columns into features; a
     :class:`~sklearn.ensemble.HistGradientBoostingClassifier` learns from them;
-    :class:`~sklearn.calibration.CalibratedClassifierCV` with ``cv`` stratified folds
-    inside ``fit`` maps its scores to probabilities (Platt/sigmoid or isotonic
-    regression on the held-out fold, averaged over the ``cv`` fold models). A
+    :class:`~sklearn.calibration.CalibratedClassifierCV` maps its scores to
+    probabilities (Platt/sigmoid or isotonic regression on rows the boosting did not
+    see): by default one boosting fit on a stratified ``1 − calibration_size`` of the
+    rows and its calibration on the rest; with ``cv`` folds, one calibrated model per
+    fold, averaged (five times the work for a small gain, see ``cv``). A
     scikit-learn estimator: works in a :class:`~sklearn.pipeline.Pipeline`, with
     ``clone`` and grid search.
 
@@ -303,10 +306,24 @@ class BackorderRiskClassifier(ClassifierMixin, BaseEstimator):
         None: the boosting's own probabilities. Sigmoid is monotone, so it keeps the
         ranking (ROC-AUC) of the fold models; isotonic makes ties (cross-validated
         ROC-AUC 0.951 against 0.952 for sigmoid, Brier score 0.0503 against 0.0501).
-    cv : int or cross-validation splitter, default 5
-        Folds of the calibration: a number (>= 2; stratified, shuffled with
+    cv : int, cross-validation splitter or None, default None
+        None: one held-out calibration (``calibration_size``). Otherwise the folds of a
+        cross-validated calibration: a number (>= 2; stratified, shuffled with
         ``random_state``) or a splitter such as
-        :class:`~sklearn.model_selection.StratifiedKFold`.
+        :class:`~sklearn.model_selection.StratifiedKFold`. On the training part of the
+        Kaggle sample (two splits, 25 % tested), ``cv=5`` reached ROC-AUC 0.949 /
+        0.956 and PR-AUC 0.759 / 0.770 on the test part, against 0.947 / 0.952 and
+        0.749 / 0.755 held out, at about 4.5 times the CPU time.
+    calibration_size : float, default 0.1
+        Share of the rows held out for the calibration when ``cv`` is None, in (0, 1)
+        (a sigmoid has two parameters: 10 % of the sample, 1,400 rows, fit it well; on
+        the same splits 0.2 lost 0.002–0.003 of ROC-AUC, 0.3 more).
+    n_threads : int or None, default 1
+        OpenMP threads of the boosting while fitting and predicting, set for the whole
+        call (None: scikit-learn's default, every core). On 20,000 rows and the 2 cores
+        of our CI machine, one thread fits in 1.7 s of CPU, two take 6.7 s of CPU and
+        5.6 s of wall clock: at this size threads cost more than they save. Raise it
+        for hundreds of thousands of rows on a machine of your own.
     learning_rate, max_iter, max_leaf_nodes, min_samples_leaf, max_features, l2_regularization
         Passed to the gradient boosting (defaults chosen by 5-fold cross-validation
         on the training part of the Kaggle sample: 0.05, 300, 31, 20, 0.5, 0.0).
@@ -353,7 +370,8 @@ class BackorderRiskClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, *, features: bool = True, class_weight: Any = None,
-                 calibration: str | None = "sigmoid", cv: int = 5,
+                 calibration: str | None = "sigmoid", cv: Any = None,
+                 calibration_size: float = 0.1, n_threads: int | None = 1,
                  learning_rate: float = 0.05, max_iter: int = 300, max_leaf_nodes: int = 31,
                  min_samples_leaf: int = 20, max_features: float = 0.5,
                  l2_regularization: float = 0.0, threshold: float = 0.5,
@@ -362,6 +380,8 @@ class BackorderRiskClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.calibration = calibration
         self.cv = cv
+        self.calibration_size = calibration_size
+        self.n_threads = n_threads
         self.learning_rate = learning_rate
         self.max_iter = max_iter
         self.max_leaf_nodes = max_leaf_nodes
@@ -377,11 +397,18 @@ class BackorderRiskClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"The 'calibration' parameter must be one of {CALIBRATIONS}. "
                              f"Got {self.calibration!r} instead.")
         splitter = hasattr(self.cv, "split") and hasattr(self.cv, "get_n_splits")
-        if not splitter and (isinstance(self.cv, bool) or not isinstance(
+        if self.cv is not None and not splitter and (isinstance(self.cv, bool) or not isinstance(
                 self.cv, int | np.integer) or self.cv < 2):
-            raise ValueError(f"The 'cv' parameter must be an integer >= 2 or a "
+            raise ValueError(f"The 'cv' parameter must be None, an integer >= 2 or a "
                              f"cross-validation splitter (e.g. StratifiedKFold). Got "
                              f"{self.cv!r} instead.")
+        if self.n_threads is not None and (isinstance(self.n_threads, bool) or not isinstance(
+                self.n_threads, int | np.integer) or self.n_threads < 1):
+            raise ValueError(f"The 'n_threads' parameter must be an integer >= 1 or None. "
+                             f"Got {self.n_threads!r} instead.")
+        if not 0 < self.calibration_size < 1:
+            raise ValueError(f"The 'calibration_size' parameter must lie in (0, 1). Got "
+                             f"{self.calibration_size!r} instead.")
         if not 0 < self.threshold < 1:
             raise ValueError(f"The 'threshold' parameter must lie in (0, 1). Got "
                              f"{self.threshold!r} instead.")
@@ -413,10 +440,10 @@ class BackorderRiskClassifier(ClassifierMixin, BaseEstimator):
         if self.calibration is None:
             model = boost
         else:
-            folds = (self.cv if hasattr(self.cv, "split") else
-                     StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state))
-            model = CalibratedClassifierCV(boost, method=self.calibration, cv=folds)
-        self.model_ = model.fit(Z, y_enc, sample_weight=sample_weight)
+            model = CalibratedClassifierCV(boost, method=self.calibration,
+                                           cv=self._calibration_folds(y_enc))
+        with threadpool_limits(self.n_threads, user_api="openmp"):
+            self.model_ = model.fit(Z, y_enc, sample_weight=sample_weight)
         self.train_rate_ = float(np.average(y_enc, weights=sample_weight))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing feature
@@ -426,6 +453,20 @@ class BackorderRiskClassifier(ClassifierMixin, BaseEstimator):
         if hasattr(self.features_, "feature_names_in_"):
             self.feature_names_in_ = self.features_.feature_names_in_
         return self
+
+    def _calibration_folds(self, y_enc: np.ndarray):
+        """The splitter of the calibration: ``cv``'s folds, or one stratified split
+        holding out ``calibration_size`` of the rows (one boosting fit)."""
+        if hasattr(self.cv, "split"):
+            return self.cv
+        if self.cv is not None:
+            return StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+        split = StratifiedShuffleSplit(n_splits=1, test_size=self.calibration_size,
+                                       random_state=self.random_state)
+        _, held_out = next(split.split(np.zeros(len(y_enc)), y_enc))
+        fold = np.full(len(y_enc), -1)
+        fold[held_out] = 0
+        return PredefinedSplit(fold)
 
     def predict_proba(self, X) -> np.ndarray:
         """Probabilities, shape ``(n, 2)``: column 1 is P(went on backorder), for the
@@ -444,7 +485,8 @@ class BackorderRiskClassifier(ClassifierMixin, BaseEstimator):
 
     def _positive(self, Z) -> np.ndarray:
         """P(positive) for model features ``Z``, corrected to ``base_rate``."""
-        p = self.model_.predict_proba(Z)[:, 1]
+        with threadpool_limits(self.n_threads, user_api="openmp"):
+            p = self.model_.predict_proba(Z)[:, 1]
         if self.base_rate is None:
             return p
         rho, pi = self.train_rate_, self.base_rate
