@@ -401,7 +401,9 @@ class Forecast:
     quantiles : tuple of float
         Levels of ``quantile_values``.
     quantile_values : numpy.ndarray, shape (n_sku, n_quantiles, horizon)
-        Quantile forecasts [units per period], from ``n_paths`` paths; for a model
+        Quantile forecasts [units per period]: from ``n_paths`` paths for the
+        residual bootstrap (smooth models); the exact quantiles of the hurdle
+        distribution for the intermittent models (whole numbers); for a model
         that forecasts its own quantiles (global family) the model's forecasts,
         interpolated between its levels (the quantile function its paths follow;
         scaled down where the model's mean is below what they imply).
@@ -701,7 +703,8 @@ def forecast(
     seed : int, default 0
         Seed of the sample paths (and so of the quantiles).
     n_paths : int, default 1000
-        Paths per SKU behind the quantiles (for sampled distributions).
+        Paths per SKU behind the quantiles of the bootstrapped (smooth) models; the
+        intermittent models' quantiles are exact and need none.
     models : sequence of str, optional
         With ``model="auto"``: the candidates for every SKU instead of the class lists
         (the way to let ``global_gbm`` compete).
