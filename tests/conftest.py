@@ -10,6 +10,16 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Chained assignment is an error under pandas 2 (pandas 3's copy-on-write has no
+    such warning: assignment through a chain then simply does not write)."""
+    import pandas as pd
+
+    if hasattr(pd.errors, "SettingWithCopyWarning"):
+        config.addinivalue_line("filterwarnings",
+                                "error::pandas.errors.SettingWithCopyWarning")
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """Folder of the real public datasets, from the ``BACKORDER_DATA_DIR`` variable.

@@ -146,8 +146,8 @@ def sku_codes_of(sku: pd.Series) -> tuple[np.ndarray, pd.Index]:
             used[codes] = True
             new = np.cumsum(used[order]) - 1  # sorted position among the used ids
             return new[rank[codes]], pd.Index(cats[order][used[order]])
-    values = sku.to_numpy()
-    if values.dtype == object and len(values) > 1:
+    if sku.dtype == object and len(sku) > 1:  # (string dtypes factorize fast as they are)
+        values = sku.to_numpy()
         starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
         runs = pd.Index(values[starts])
         if runs.is_unique and not runs.hasnans and runs.inferred_type == "string":
