@@ -38,7 +38,37 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["DemandStream", "EngineResult", "Policy", "BaseStock", "ReorderPoint", "MinMax",
-           "OrderUpTo"]
+           "OrderUpTo", "rep_bounds", "rep_slices", "order_by_rep_time"]
+
+
+def rep_bounds(rep: np.ndarray, n_reps: int) -> np.ndarray:
+    """Start offsets of each replication in a flat array sorted by ``rep``: replication
+    ``r`` is ``[b[r], b[r+1])``; shape ``(n_reps + 1,)``."""
+    return np.searchsorted(rep, np.arange(n_reps + 1))
+
+
+def rep_slices(bounds: np.ndarray) -> list[slice]:
+    """One slice per replication from :func:`rep_bounds`."""
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def order_by_rep_time(rep: np.ndarray, time: np.ndarray, n_reps: int) -> np.ndarray | None:
+    """The stable permutation that sorts flat arrays by ``(rep, time)``, or ``None`` when
+    they are sorted already (no copy, no sort).
+
+    When ``rep`` is non-decreasing (the usual case: lines, orders) only the runs of each
+    replication are sorted, one short stable sort each; otherwise one lexsort.
+    """
+    rep, time = np.asarray(rep), np.asarray(time)
+    rep_up = rep[1:] >= rep[:-1]
+    if np.all(rep_up & ((rep[1:] > rep[:-1]) | (time[1:] >= time[:-1]))):
+        return None
+    if not np.all(rep_up):
+        return np.lexsort((time, rep))
+    perm = np.arange(len(rep))
+    for run in rep_slices(rep_bounds(rep, n_reps)):
+        perm[run] = run.start + np.argsort(time[run], kind="stable")
+    return perm
 
 
 

@@ -10,9 +10,12 @@ inventory position only, and the position (on hand + on order − backorders = o
 stock + ordered − demanded) depends on cumulative demand only, so order times and
 quantities come from cumulative demand by search as well (:func:`order_rows`).
 
-Everything works on ``(n_reps, n)`` arrays padded with ``inf`` times (one row per
-replication; sorts along rows are exact and fast on the already-sorted runs), so the
-run is vectorised across replications; the only Python loops are over policy types.
+Orders are computed on ``(n_reps, n)`` arrays padded with ``inf`` times (one row per
+replication; sorts along rows are exact and fast on the already-sorted runs),
+vectorised across replications. The queue itself is one compiled pass (numba) per
+replication over its lines and its receipts in arrival order (no sort when orders do
+not cross): a merge that follows the net inventory (served at once, on-hand and
+backorder areas) and a two-pointer walk of the cumulative curves (ship times).
 
 Conventions, beyond those of :mod:`backorder_analytics.simulation.base`:
 
@@ -46,6 +49,7 @@ References
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from ..parameters import check_options
@@ -57,7 +61,9 @@ from .base import (
     OrderUpTo,
     Policy,
     ReorderPoint,
+    rep_bounds,
 )
+from .metrics import area_step
 
 __all__ = ["run_fifo", "fifo_applies", "order_rows", "max_orders"]
 
@@ -70,23 +76,21 @@ EVENT_ENGINE = "the general event engine (backorder_analytics.simulation.events.
 def to_rows(rep: np.ndarray, n_reps: int, *values: np.ndarray, fill=np.inf):
     """Flat arrays sorted by ``rep`` → ``(n_reps, width)`` rows padded with ``fill``.
 
-    Returns ``(counts, col, rows...)``: per-replication counts, the column of each flat
-    element, and one padded 2-D array per input (same dtype, padding ``fill`` for
-    floats and 0 for integers).
+    Returns ``(counts, valid, rows...)``: per-replication counts, the mask of real (not
+    padding) cells, and one padded 2-D array per input (same dtype, padding ``fill``
+    for floats and 0 for integers); ``rows[valid]`` gives the flat array back.
     """
-    rep = np.asarray(rep, dtype=np.int64)
-    counts = np.bincount(rep, minlength=n_reps)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    col = np.arange(len(rep)) - starts[rep]
+    counts = np.diff(rep_bounds(np.asarray(rep), n_reps))
     width = int(counts.max()) if len(counts) else 0
+    valid = np.arange(width) < counts[:, None]
     out = []
     for v in values:
         v = np.asarray(v)
         pad = fill if v.dtype.kind == "f" else 0
         arr = np.full((n_reps, width), pad, dtype=v.dtype)
-        arr[rep, col] = v
+        arr[valid] = v
         out.append(arr)
-    return (counts, col, *out)
+    return (counts, valid, *out)
 
 
 def _row_count_le(a: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -195,10 +199,10 @@ def fifo_applies(demand: DemandStream, policy: Policy, *, initial_on_hand=None,
 
 
 def _lines(demand: DemandStream):
-    counts, _, t2, q2 = to_rows(demand.rep, demand.n_reps, demand.time, demand.qty)
-    c2 = np.cumsum(q2, axis=1)
-    valid = np.arange(t2.shape[1]) < counts[:, None]
-    return t2, q2, c2, valid
+    """Lines as rows: times [days] (``inf`` padding), quantities and cumulative demand
+    [units], and the mask of real lines."""
+    _, valid, t2, q2 = to_rows(demand.rep, demand.n_reps, demand.time, demand.qty)
+    return t2, q2, np.cumsum(q2, axis=1), valid
 
 
 def _review_times(period: float, horizon: float) -> np.ndarray:
@@ -278,15 +282,133 @@ def max_orders(demand: DemandStream, policy: Policy, initial_on_hand=None) -> in
     for ``(r, Q)``), reviews for periodic review."""
     n = demand.n_reps
     i0 = _initial_on_hand(initial_on_hand, policy, n)
-    lines = np.bincount(demand.rep, minlength=n)
-    units = np.bincount(demand.rep, weights=demand.qty, minlength=n).astype(np.int64)
     if isinstance(policy, OrderUpTo):
         return len(_review_times(float(policy.R), float(demand.horizon)))
     if isinstance(policy, ReorderPoint):
+        units = np.bincount(demand.rep, weights=demand.qty, minlength=n).astype(np.int64)
         q = max(int(policy.Q), 1)
         bound = np.maximum(0, -((i0 - units - int(policy.r) - 1) // q))
         return int(bound.max()) if n else 0
-    return int(lines.max()) if n else 0
+    return int(np.diff(demand.bounds()).max()) if n else 0
+
+
+# ------------------------------------------------------------------- queue
+
+
+def _by_arrival(arrive: np.ndarray, qty: np.ndarray, zero: np.ndarray):
+    """Receipts of each row in arrival order (stable; at one instant, zero-lead-time
+    receipts last): arrival times [days], quantities [units] and zero-lead-time flags.
+    No sort when the rows are in that order already (e.g. a constant lead time)."""
+    if zero.any():
+        order = np.lexsort((zero, arrive), axis=1)
+    elif np.all(arrive[:, 1:] >= arrive[:, :-1]):
+        return arrive, qty, zero
+    else:
+        order = np.argsort(arrive, axis=1, kind="stable")
+    return tuple(np.take_along_axis(x, order, axis=1) for x in (arrive, qty, zero))
+
+
+@numba.njit(cache=True)
+def _ship_times(t, q, a_time, a_qty, i0, horizon, ship, shipped):
+    """One replication's lines (times ``t`` [days], units ``q``, in time order) against
+    its receipts in arrival order: unit ``x`` of cumulative demand ships with unit ``x``
+    of cumulative supply (opening stock ``i0``, then the receipts). Fills ``ship`` —
+    when a line's last unit ships [days], ``inf`` if after the horizon — and
+    ``shipped``, its units shipped by the horizon."""
+    supply_end = i0 + a_qty[:np.searchsorted(a_time, horizon, side="right")].sum()
+    supply, demanded, j = i0, 0, 0      # supply: opening stock + receipts before j
+    for x in range(len(t)):
+        demanded += q[x]
+        while j < len(a_time) and supply < demanded:
+            supply += a_qty[j]
+            j += 1
+        if demanded <= i0:
+            t_supply = 0.0
+        elif supply >= demanded:
+            t_supply = a_time[j - 1]
+        else:
+            t_supply = np.inf
+        ship[x] = max(t[x], t_supply) if t_supply <= horizon else np.inf
+        shipped[x] = min(max(supply_end - (demanded - q[x]), 0), q[x])
+
+
+@numba.njit(cache=True)
+def _receipt_first(a_time, zero, t):
+    """Whether a receipt at ``a_time`` comes before a line at ``t``: earlier, or at the
+    same instant unless it has zero lead time (then it follows the line)."""
+    return a_time < t or (a_time == t and not zero)
+
+
+@numba.njit(cache=True)
+def _net_walk_row(t, q, a_time, a_qty, a_zero, i0, horizon, served):
+    """One replication's lines and receipts (arrival order, zero-lead-time ones last at
+    an instant) in time order, following the net inventory from the opening stock
+    ``i0`` [units]. Fills ``served`` (units of each line served at once from stock).
+
+    Returns the integrals of on hand and backorders over ``[0, horizon]`` [unit·days]
+    and the net inventory at the horizon [units]."""
+    in_run = np.searchsorted(a_time, horizon, side="right")  # receipts by the horizon
+    first = horizon                     # first event [days]
+    if len(t):
+        first = min(first, t[0])
+    if in_run:
+        first = min(first, a_time[0])
+    net, prev, on, bo, j = i0, first, 0.0, 0.0, 0
+    for x in range(len(t) + 1):
+        until = t[x] if x < len(t) else np.inf
+        while j < in_run and _receipt_first(a_time[j], a_zero[j], until):
+            on, bo = area_step(on, bo, net, a_time[j] - prev)
+            prev = a_time[j]
+            net += a_qty[j]
+            j += 1
+        if x == len(t):
+            break
+        on, bo = area_step(on, bo, net, t[x] - prev)
+        prev = t[x]
+        served[x] = min(max(net, 0), q[x])
+        net -= q[x]
+    on, bo = area_step(on, bo, net, horizon - prev)
+    return i0 * first + on, bo, net
+
+
+@numba.njit(cache=True)
+def _fifo_queue(bounds, time, qty, n_orders, a_time, a_qty, a_zero, i0, horizon):
+    """The FIFO backorder queue of every replication.
+
+    Parameters
+    ----------
+    bounds : int64 array, shape (n_reps + 1,)
+        Lines of replication ``r`` are ``bounds[r]:bounds[r+1]`` of ``time`` [days] and
+        ``qty`` [units] (sorted by time).
+    n_orders : int64 array, shape (n_reps,)
+        Receipts of row ``r``: the first ``n_orders[r]`` of ``a_time`` [days],
+        ``a_qty`` [units] and ``a_zero`` (zero lead time) — in arrival order, those
+        with zero lead time last at an instant.
+    i0 : int64 array
+        Opening stock [units].
+    horizon : float
+        [days]
+
+    Returns
+    -------
+    served, shipped, ship_time : per line
+        See :func:`_net_walk_row` and :func:`_ship_times`.
+    on_area, bo_area, net_end : per replication
+        Integrals of on hand and backorders over ``[0, horizon]`` [unit·days]; net
+        inventory at the horizon [units].
+    """
+    n_lines, n = len(time), len(i0)
+    served, shipped = np.zeros(n_lines, np.int64), np.zeros(n_lines, np.int64)
+    ship = np.full(n_lines, np.inf)
+    on_area, bo_area, net_end = np.zeros(n), np.zeros(n), np.zeros(n, np.int64)
+    for r in range(n):
+        a, b, k = bounds[r], bounds[r + 1], n_orders[r]
+        t, q = time[a:b], qty[a:b]
+        _ship_times(t, q, a_time[r, :k], a_qty[r, :k], i0[r], horizon, ship[a:b],
+                    shipped[a:b])
+        on_area[r], bo_area[r], net_end[r] = _net_walk_row(
+            t, q, a_time[r, :k], a_qty[r, :k], a_zero[r, :k], i0[r], horizon, served[a:b])
+    return served, shipped, ship, on_area, bo_area, net_end
 
 
 # ------------------------------------------------------------------- engine
@@ -365,7 +487,6 @@ def run_fifo(demand: DemandStream, policy: Policy, lead_times, *, initial_on_han
     n, horizon = int(demand.n_reps), float(demand.horizon)
     i0 = _initial_on_hand(initial_on_hand, policy, n)
     t2, q2, c2, valid = _lines(demand)
-    m = t2.shape[1]
 
     # replenishment orders and their arrivals
     counts, placed, oqty = order_rows(policy, t2, q2, c2, valid, i0, horizon)
@@ -385,66 +506,24 @@ def run_fifo(demand: DemandStream, policy: Policy, lead_times, *, initial_on_han
     if sequential_supply:
         arrive = np.maximum.accumulate(arrive, axis=1)
 
-    # receipts in arrival order; cumulative supply (opening stock first)
-    by_arrival = np.argsort(arrive, axis=1, kind="stable")
-    a_time = np.take_along_axis(arrive, by_arrival, axis=1)
-    a_qty = np.take_along_axis(oqty, by_arrival, axis=1)
-    a_zero = np.take_along_axis(has & (arrive == placed), by_arrival, axis=1)
-    supply = i0[:, None] + np.cumsum(a_qty, axis=1)
-    in_run = a_time <= horizon
-    supply_end = i0 + np.where(in_run, a_qty, 0).sum(axis=1)
+    # receipts in arrival order, then the queue of each replication in one pass
+    a_time, a_qty, a_zero = _by_arrival(arrive, oqty, has & (arrive == placed))
+    served, shipped, ship, on_area, bo_area, net_end = _fifo_queue(
+        demand.bounds(), demand.time, demand.qty, counts, a_time, a_qty, a_zero, i0, horizon)
 
-    # last unit of each line: the receipt that lifts supply to its cumulative demand
-    j = _row_searchsorted_int(supply, np.where(valid, c2, 0))
-    found = j < counts[:, None]
-    t_supply = np.where(found, np.take_along_axis(a_time, np.minimum(j, max(k - 1, 0)), axis=1)
-                        if k else np.inf, np.inf)
-    t_supply = np.where(c2 <= i0[:, None], 0.0, t_supply)
-    ship = np.where(t_supply <= horizon, np.maximum(t2, t_supply), np.inf)
-    before = c2 - q2
-    shipped = np.clip(supply_end[:, None] - before, 0, q2)
-
-    # merge receipts (within the run) with lines, one stable sort along rows: receipts
-    # first at an instant, except zero-lead-time receipts, which come after its demand
-    zero = a_zero & in_run
-    rq = np.where(in_run, a_qty, 0)
-    parts_t = [np.where(in_run & ~zero, a_time, np.inf), t2]
-    parts_d = [np.where(zero, 0, rq), -q2]
-    if zero.any():
-        parts_t.append(np.where(zero, a_time, np.inf))
-        parts_d.append(np.where(zero, rq, 0))
-    times = np.concatenate(parts_t, axis=1)
-    order = np.argsort(times, axis=1, kind="stable")
-    times = np.take_along_axis(times, order, axis=1)
-    net = np.take_along_axis(np.concatenate(parts_d, axis=1), order, axis=1)
-    np.cumsum(net, axis=1, out=net)
-    net += i0[:, None]  # net inventory after each event
-    is_line = (order >= k) & (order < k + m)
-    served = np.clip(net[is_line].reshape(n, m) + q2, 0, q2)  # net just before the line
-
-    # time integrals of on hand and backorders over [0, horizon]
-    np.minimum(times, horizon, out=times)
-    first = times[:, 0].copy() if times.shape[1] else np.full(n, horizon)
-    dt = np.diff(times, axis=1, append=horizon)
-    on_area = i0 * first + np.einsum("ij,ij->i", np.maximum(net, 0), dt)
-    bo_area = np.einsum("ij,ij->i", np.maximum(-net, 0), dt)
-    net_end = supply_end - (c2[:, -1] if m else 0)
-
-    rows, cols = demand.rep, np.arange(demand.n_lines) - demand.bounds()[demand.rep]
-    orep, ok = np.nonzero(has)
     return EngineResult(
-        served_at_once=served[rows, cols].astype(np.int64),
-        shipped=shipped[rows, cols].astype(np.int64),
+        served_at_once=served,
+        shipped=shipped,
         cancelled=np.zeros(demand.n_lines, dtype=np.int64),
-        ship_time=ship[rows, cols],
+        ship_time=ship,
         cancel_time=np.full(demand.n_lines, np.nan),
-        order_rep=orep.astype(np.int64),
-        order_placed=placed[orep, ok],
-        order_qty=oqty[orep, ok].astype(np.int64),
-        order_received=arrive[orep, ok],
-        on_hand_area=on_area.astype(np.float64),
-        backorder_area=bo_area.astype(np.float64),
-        on_hand_end=np.maximum(net_end, 0).astype(np.int64),
-        backorders_end=np.maximum(-net_end, 0).astype(np.int64),
+        order_rep=np.repeat(np.arange(n, dtype=np.int64), counts),
+        order_placed=placed[has],
+        order_qty=oqty[has].astype(np.int64),
+        order_received=arrive[has],
+        on_hand_area=on_area,
+        backorder_area=bo_area,
+        on_hand_end=np.maximum(net_end, 0),
+        backorders_end=np.maximum(-net_end, 0),
         extra={"initial_on_hand": i0, "engine": "fifo"},
     )

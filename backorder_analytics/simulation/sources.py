@@ -22,8 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .base import DemandStream
-from .fifo import to_rows
+from .base import DemandStream, order_by_rep_time, rep_bounds, rep_slices
 
 __all__ = ["DemandSource", "PoissonDemand", "ForecastDemand", "BootstrapDemand",
            "as_demand_source", "draw_lead_times", "round_units", "LEAD_TIME_BLOCK"]
@@ -45,16 +44,22 @@ class DemandSource(Protocol):
 
 
 def _sorted_stream(rep, time, qty, n_reps: int, days: float) -> DemandStream:
-    """A DemandStream from lines with ``rep`` non-decreasing, sorting times within reps."""
+    """A DemandStream from lines with ``rep`` non-decreasing, sorting times [days] within
+    reps (stable: lines at one instant keep their order).
+
+    When every line has the same quantity, each replication's times are sorted in place
+    instead (the same stream, without a permutation)."""
     rep = np.asarray(rep, dtype=np.int64)
-    time = np.asarray(time, dtype=np.float64)
+    time = np.array(time, dtype=np.float64)
     qty = np.asarray(qty, dtype=np.int64)
-    counts, col, t2 = to_rows(rep, n_reps, time)
-    order = np.argsort(t2, axis=1, kind="stable")
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    perm = (starts[:, None] + order)[np.arange(t2.shape[1]) < counts[:, None]]
-    return DemandStream(rep=rep[perm], time=time[perm], qty=qty[perm], n_reps=n_reps,
-                        horizon=float(days))
+    if len(qty) == 0 or np.all(qty == qty[0]):
+        for run in rep_slices(rep_bounds(rep, n_reps)):
+            time[run].sort()
+    else:
+        perm = order_by_rep_time(rep, time, n_reps)
+        if perm is not None:
+            time, qty = time[perm], qty[perm]
+    return DemandStream(rep=rep, time=time, qty=qty, n_reps=n_reps, horizon=float(days))
 
 
 def round_units(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
