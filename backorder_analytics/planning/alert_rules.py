@@ -342,7 +342,7 @@ def status_updates_due(lines: pd.DataFrame, as_of, *, update_every_days: float =
         last = last_contacted.groupby(key, as_index=False)["contacted_at"].max()
         told = pd.Series(pd.to_datetime(lines[key].merge(last, on=key, how="left")
                                         ["contacted_at"]).to_numpy(), index=lines.index)
-        new &= (told.isna() | (told < lines["order_date"])).to_numpy()
+        new = new & (told.isna() | (told < lines["order_date"])).to_numpy()
         never = ~new & told.isna().to_numpy()
         routine = ~new & ~never & ((as_of - told) >= pd.Timedelta(days=every)).to_numpy()
     fire = new | never | routine
