@@ -528,7 +528,8 @@ class BacktestResult:
         return table.idxmin(axis=1).rename("model")
 
     def plot(self, metric: str = "rmsse", ax: Axes | None = None) -> Axes:
-        """Bar chart of the mean ``metric`` per model (see :func:`plot_backtest`)."""
+        """Bar chart of the mean ``metric`` per model (see
+        :func:`~backorder_analytics.plotting.plot_backtest`)."""
         from ..plotting import plot_backtest
 
         return plot_backtest(self.summary, metric=metric, ax=ax)

@@ -489,14 +489,15 @@ def recommend_safety_stock(
        Demand: order lines arrive as a Poisson process at the SKU's historical line
        rate, sizes bootstrapped from its order lines (a Forecast: one line per day,
        bootstrapped from the forecast's sample paths, rounded to whole units). The
-       demand is the *predictive* one (:func:`~backorder_analytics.simulation.crn.
-       demand_lines`): each replication's line rate carries its estimation error (a
-       Gamma factor from the number of lines seen) and each replication draws its
-       sizes from its own bootstrap resample of them. Lead
-       times: i.i.d. draws from the SKU's distribution. All reorder levels are
-       evaluated on the *same* demand and lead-time draws (common random numbers), which
-       makes service exactly monotone in the level; the smallest level (>= 0) that meets
-       the target is chosen. Each replication starts with nothing on order and, under
+       demand is the *predictive* one
+       (:func:`~backorder_analytics.simulation.crn.demand_lines`): each replication's
+       line rate carries its estimation error (a Gamma factor from the number of lines
+       seen) and each replication draws its sizes from its own bootstrap resample of
+       them. Lead times: i.i.d. draws from the SKU's distribution. All reorder levels
+       are evaluated on the *same* demand and lead-time draws (common random numbers),
+       which makes service exactly monotone in the level; the smallest level (>= 0)
+       that meets the target is chosen. Each replication starts with nothing on order
+       and, under
        ``(r, Q)``, an inventory position drawn uniformly from ``r+1 … r+Q`` (its
        stationary law for unit demand; one draw per replication, shared by all levels),
        under ``(R, S)`` at ``S``; its first ``warmup_days`` (default: the p99 lead

@@ -131,7 +131,7 @@ def replay(
         Ship what is there, or a line only whole.
     max_wait_days : float, optional
         Cancel a line still (partly) waiting this many days after it was ordered
-        [days]; recorded ``cancel_date``s are honoured either way.
+        [days]; recorded ``cancel_date`` values are honoured either way.
     start : str or pandas.Timestamp, optional
         Replay only order lines and receipts at or after ``start``, from stock counts
         at or after it (see the module docstring); default the whole history.
