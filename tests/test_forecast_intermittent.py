@@ -111,6 +111,9 @@ def _statsforecast(model, y: np.ndarray, fitted: bool = False):
     ("IMAPA", lambda y: im.imapa(y, 2)),
 ])
 def test_matches_statsforecast(sf_panel, name, ours):
+    if name in ("ADIDA", "IMAPA"):  # earlier releases optimise the aggregated SES otherwise
+        pytest.importorskip("statsforecast", minversion="2.1",
+                            reason="ADIDA / IMAPA are matched to statsforecast 2.1")
     models = pytest.importorskip("statsforecast.models")
     model = {"CrostonClassic": models.CrostonClassic(), "CrostonSBA": models.CrostonSBA(),
              "TSB": models.TSB(0.1, 0.1), "TSB-0.3-0.05": models.TSB(0.3, 0.05),

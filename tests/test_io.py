@@ -29,7 +29,7 @@ EXPECTED = pd.DataFrame({
     "order_id": ["SO-1", "SO-2", "SO-3"],
     "sku": ["00123", "A-7", "00123"],
     "quantity": pd.Series([2, 15, 1], dtype="int64"),
-    "order_date": pd.to_datetime(["2024-03-01", "2024-03-02", "2024-03-04"]),
+    "order_date": pd.to_datetime(["2024-03-01", "2024-03-02", "2024-03-04"]).as_unit("ns"),
 }).astype({"order_id": TEXT, "sku": TEXT})
 CANONICAL = ["order_id", "sku", "quantity", "order_date"]
 

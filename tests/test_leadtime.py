@@ -346,7 +346,7 @@ def test_group_with_no_received_po_uses_parent():
     row = fit_lead_times(po, by=("sku",), as_of=as_of).summary.loc["SMALL"]
     assert (row["n_received"], row["n_open"]) == (0, 3)
     assert "no received POs" in row["note"]
-    assert row["distribution"] is None
+    assert pd.isna(row["distribution"])
 
 
 def test_as_of_ignores_later_orders_and_receipts():

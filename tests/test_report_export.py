@@ -48,7 +48,7 @@ def test_numbers_dates_and_missing_values_are_untouched():
     pd.testing.assert_frame_equal(out[["int", "float", "bool", "date"]],
                                   frame[["int", "float", "bool", "date"]])
     assert out["mixed"].tolist() == [-2, "'-2"]               # a number stays a number
-    assert out.loc[0, "text"] is None
+    assert pd.isna(out.loc[0, "text"])
     assert out.loc[1, "text"] == "'=x"
     assert out.loc[0, "string"] == "'-y"
     assert out.loc[1, "string"] is pd.NA

@@ -310,7 +310,7 @@ class Dataset:
         open_ = (po["order_date"] <= when).to_numpy()
         if "received_date" in po:
             received = po["received_date"]
-            open_ &= (received.isna() | (received > when)).to_numpy()
+            open_ = open_ & (received.isna() | (received > when)).to_numpy()
         return po[open_]
 
     @property

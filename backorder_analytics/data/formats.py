@@ -252,7 +252,7 @@ def _read_sql(con: Any, query: str | None) -> tuple[pd.DataFrame, str]:
                 frame = pd.read_sql(statement, connection)
         else:
             frame = pd.read_sql(statement, engine)
-    except sa.exc.SQLAlchemyError as err:
+    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as err:  # (pandas 3 wraps)
         raise DataError(f"{where}: could not read {query!r}: {err.__class__.__name__}: "
                         f"{str(err).splitlines()[0]}. Fix: check the table name or query "
                         "and the connection.") from None
@@ -328,7 +328,7 @@ def read_raw(source: Any, *, encoding: str | None, sheet_name: str | int,
     with pd.ExcelFile(path) as book:
         sheets = book.sheet_names
         try:
-            frame = book.parse(sheet_name, dtype=object)
+            frame = pd.read_excel(book, sheet_name=sheet_name, dtype=object)
         except (ValueError, IndexError) as err:
             if "not found" not in str(err) and "out of range" not in str(err):
                 raise

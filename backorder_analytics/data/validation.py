@@ -144,13 +144,14 @@ def _to_numbers(raw: pd.Series, thousands: str | None) -> tuple[np.ndarray, np.n
     """Numbers (float64) and a mask of cells that held something but not a number."""
     blank = _blank(raw)
     if is_numeric_dtype(raw.dtype) and raw.dtype != bool:
-        return raw.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(raw), dtype=bool)
+        return (raw.to_numpy(dtype=float, na_value=np.nan, copy=True),
+                np.zeros(len(raw), dtype=bool))
     text = pd.Series(None, index=raw.index, dtype=object)
     text[~blank] = _strip(raw[~blank].astype(str))
     if thousands:
         text = text.where(blank, text.str.replace(thousands, "", regex=False))
     numbers = pd.to_numeric(text.where(~blank, None), errors="coerce")
-    numbers = numbers.to_numpy(dtype=float, na_value=np.nan)
+    numbers = numbers.to_numpy(dtype=float, na_value=np.nan, copy=True)
     not_number = ~blank & np.isnan(numbers)
     # pandas' fast parser may be off in the last digit (0.30000000000000004 -> 0.3):
     # re-read the numbers it accepted with numpy's correctly rounded one
@@ -207,6 +208,16 @@ def _parse_number(raw: pd.Series, col: Column, found: list, thousands: str | Non
     return pd.Series(np.where(bad_any, np.nan, numbers), index=raw.index)
 
 
+def _in_nanosecond_range(dates: pd.Series) -> pd.Series:
+    """``dates`` as ``datetime64[ns]``, NaT where they do not fit (years before 1677 or
+    after 2262; pandas 3 parses them at a coarser resolution, pandas 2 gives NaT), so
+    that they are reported as beyond the range in either."""
+    if dates.dt.unit == "ns":
+        return dates
+    fits = (dates >= pd.Timestamp.min) & (dates <= pd.Timestamp.max)
+    return dates.where(fits).astype("datetime64[ns]")
+
+
 def _parse_date(raw: pd.Series, col: Column, found: list, date_format,
                 dayfirst: bool) -> pd.Series:
     blank = _blank(raw)
@@ -216,7 +227,8 @@ def _parse_date(raw: pd.Series, col: Column, found: list, date_format,
             dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
         bad = np.zeros(len(raw), dtype=bool)
         try:
-            dates = dates.astype("datetime64[ns]", copy=False)
+            if dates.dtype != "datetime64[ns]":
+                dates = dates.astype("datetime64[ns]")
         except pd.errors.OutOfBoundsDatetime:  # e.g. Parquet microseconds in year 3000
             beyond = ((dates < pd.Timestamp.min) | (dates > pd.Timestamp.max)).to_numpy()
             found.append(_beyond_range(np.flatnonzero(beyond), col,
@@ -263,7 +275,7 @@ def _parse_date(raw: pd.Series, col: Column, found: list, date_format,
                                           f"write {col.name} as a date, with the time if "
                                           "you have it (2024-01-05 10:30)"))
                 reported[where] = True
-            dates[text.index] = parsed
+            dates[text.index] = _in_nanosecond_range(parsed)
         bad = ~blank & dates.isna().to_numpy() & ~reported
         if bad.any():
             values = raw.iloc[np.flatnonzero(bad)].astype(str).str.strip()
@@ -275,8 +287,10 @@ def _parse_date(raw: pd.Series, col: Column, found: list, date_format,
             pos = np.flatnonzero(bad)
             values = raw.iloc[pos].astype(str).str.strip()
             if fmt is not None and not explicit:
-                other_format = pd.to_datetime(values, format="mixed", dayfirst=dayfirst,
-                                              errors="coerce").notna().to_numpy()
+                # (a date has digits: a month name alone, "March", is not one)
+                other_format = (pd.to_datetime(values, format="mixed", dayfirst=dayfirst,
+                                               errors="coerce").notna()
+                                & values.str.contains(r"\d")).to_numpy()
             else:
                 other_format = np.zeros(len(pos), dtype=bool)
             shown = fmt or "ISO 8601"

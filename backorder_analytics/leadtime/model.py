@@ -328,7 +328,8 @@ class LeadTimeModel(BaseEstimator):
                  else max(order.max(), received.max()))
         keep = (order <= as_of).to_numpy()
         if self.window_days is not None:
-            keep &= (order > as_of - pd.Timedelta(days=float(self.window_days))).to_numpy()
+            keep = keep & (order > as_of - pd.Timedelta(days=float(self.window_days))
+                           ).to_numpy()
         backwards = (received < order).to_numpy() & keep
         if backwards.any():
             raise DataError(f"purchase_orders: {int(backwards.sum())} PO(s) received before "

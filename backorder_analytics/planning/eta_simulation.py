@@ -385,6 +385,6 @@ def _frame(lines, orders, out, qs, now) -> pd.DataFrame:
         frame[name] = (now + pd.to_timedelta(finite, unit="D")).round("s")
     frame["p_ship_within_limit"] = out["p"]
     frame["limit_date"] = lines["limit_date"]
-    frame["expected_po"] = out["src"]
+    frame["expected_po"] = pd.Series(out["src"], index=frame.index).astype(str)  # (also empty)
     frame["p_expected_po"] = out["p_src"]
     return frame

@@ -74,7 +74,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out.columns = out.columns.map(lambda c: _neutralise(c) if isinstance(c, str) else c)
     if isinstance(out.index, pd.MultiIndex):
         out.index = out.index.set_levels([lvl.map(_neutralise) for lvl in out.index.levels])
-    elif out.index.dtype == object:
+    elif out.index.dtype == object or pd.api.types.is_string_dtype(out.index.dtype):
         out.index = out.index.map(_neutralise)
     return out
 

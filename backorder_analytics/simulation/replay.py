@@ -298,7 +298,7 @@ def _gather(ds: Dataset, as_of: pd.Timestamp, start: pd.Timestamp | None) -> dic
     o = ds.orders
     keep = (o["order_date"] <= as_of).to_numpy()
     if start is not None:
-        keep &= (o["order_date"] >= start).to_numpy()
+        keep = keep & (o["order_date"] >= start).to_numpy()
     if not keep.all():  # (no copy of the whole table when every line is replayed)
         o = o[keep]
     po = ds.purchase_orders
