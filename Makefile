@@ -9,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-fast lint data gallery bench clean
+.PHONY: demo test test-fast lint typecheck data gallery bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
@@ -29,6 +30,10 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# Type-check the package (configured in pyproject.toml, [tool.mypy]).
+typecheck: $(STAMP)
+	$(BIN)/python -m mypy
 
 # Regenerate the bundled example dataset (data/*.csv) from example_dataset(seed=0).
 data: $(STAMP)
@@ -45,4 +50,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/plan_bench.py
 
 clean:
-	rm -rf $(VENV) report .pytest_cache
+	rm -rf $(VENV) report .pytest_cache .mypy_cache

@@ -176,8 +176,8 @@ def per_replication(demand: DemandStream, result: EngineResult, initial_on_hand,
         out["expected_wait_backordered"] = total(np.where(done, wait, 0.0), bo_done) \
             / total(None, bo_done)
         frame = pd.DataFrame({"rep": rep[done], "wait": wait[done]})
-        qs = frame.groupby("rep")["wait"].quantile(list(WAIT_QUANTILES))
-        qs = (qs.unstack() if len(qs) else pd.DataFrame()).reindex(
+        by_rep = frame.groupby("rep")["wait"].quantile(np.array(WAIT_QUANTILES))
+        qs = (by_rep.unstack() if len(by_rep) else pd.DataFrame()).reindex(
             index=range(n), columns=list(WAIT_QUANTILES))
         for q in WAIT_QUANTILES:
             out[f"wait_p{round(q * 100):d}"] = qs[q].to_numpy(float)
