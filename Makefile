@@ -10,7 +10,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-fast lint docs data gallery bench clean
+.PHONY: demo test test-fast lint typecheck docs data gallery bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
@@ -36,6 +37,10 @@ lint: $(STAMP)
 docs: $(STAMP)
 	rm -rf docs/api  # autosummary's pages: made anew, none left from a name since removed
 	MPLBACKEND=Agg $(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+# Type-check the package (configured in pyproject.toml, [tool.mypy]).
+typecheck: $(STAMP)
+	$(BIN)/python -m mypy
 
 # Regenerate the bundled example dataset (data/*.csv) from example_dataset(seed=0).
 data: $(STAMP)
@@ -52,4 +57,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/plan_bench.py
 
 clean:
-	rm -rf $(VENV) report .pytest_cache docs/_build docs/api
+	rm -rf $(VENV) report .pytest_cache .mypy_cache docs/_build docs/api

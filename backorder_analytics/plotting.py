@@ -82,7 +82,7 @@ def plot_demand_classes(classes: pd.DataFrame, adi_cutoff: float = 1.32,
         ax.scatter(group["adi"], group["cv2"], s=8 if many else 18,
                    alpha=0.5 if many else 1.0, linewidths=0,
                    label=f"{category} ({len(group):,})",
-                   color=CATEGORY_COLORS.get(category, "#333333"))
+                   color=CATEGORY_COLORS.get(str(category), "#333333"))
     ax.axvline(adi_cutoff, color="grey", linestyle="--", linewidth=0.8)
     ax.axhline(cv2_cutoff, color="grey", linestyle="--", linewidth=0.8)
     ax.set_xscale("log")

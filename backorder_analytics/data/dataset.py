@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -24,7 +24,7 @@ def to_timestamp(value: Any) -> pd.Timestamp:
     Timestamp('2024-03-01 00:00:00')
     """
     when = pd.Timestamp(value)
-    if when is not pd.NaT and when.tzinfo is not None:
+    if pd.notna(when) and when.tzinfo is not None:
         when = when.tz_convert("UTC").tz_localize(None)
     return when
 
@@ -106,14 +106,23 @@ class Dataset:
     """
 
     orders: pd.DataFrame
-    purchase_orders: pd.DataFrame | None = None
-    inventory: pd.DataFrame | None = None
-    as_of: pd.Timestamp | None = None
+    # None, the default, is replaced in __post_init__ (an empty table, the latest date):
+    # the attributes are never None, the constructor below accepts it
+    purchase_orders: pd.DataFrame = None  # type: ignore[assignment]
+    inventory: pd.DataFrame = None  # type: ignore[assignment]
+    as_of: pd.Timestamp = None  # type: ignore[assignment]
     items: pd.DataFrame | None = None
     shipments: pd.DataFrame | None = None
     rejected: pd.DataFrame = field(default_factory=_empty_rejected)
     truth: dict[str, Any] | None = None
     supplier_history: pd.DataFrame | None = None
+
+    if TYPE_CHECKING:  # the signature of the generated __init__, as the parameters read
+        def __init__(self, orders: pd.DataFrame, purchase_orders: pd.DataFrame | None = None,
+                     inventory: pd.DataFrame | None = None, as_of: Any = None,
+                     items: pd.DataFrame | None = None, shipments: pd.DataFrame | None = None,
+                     rejected: pd.DataFrame = ..., truth: dict[str, Any] | None = None,
+                     supplier_history: pd.DataFrame | None = None) -> None: ...
 
     def __post_init__(self) -> None:
         for name in ("purchase_orders", "inventory"):
@@ -149,11 +158,12 @@ class Dataset:
         """
         if value is None:
             return self.as_of
+        when: pd.Timestamp | None
         try:
             when = to_timestamp(value)
         except (TypeError, ValueError):
-            when = pd.NaT
-        if pd.isna(when):
+            when = None
+        if when is None or pd.isna(when):
             raise ValueError(f"The '{name}' parameter must be a date or timestamp, e.g. "
                              f"'2025-06-30'. Got {value!r} instead.")
         if when > self.as_of:
@@ -205,9 +215,7 @@ class Dataset:
                              "'2025-06-30'. Got None instead.")
         when = self.moment(date, "date")
 
-        def upto(table: pd.DataFrame | None, col: str) -> pd.DataFrame | None:
-            if table is None:
-                return None
+        def upto(table: pd.DataFrame, col: str) -> pd.DataFrame:
             return table[(table[col] <= when).to_numpy()].copy()
 
         orders = upto(self.orders, "order_date")
@@ -220,7 +228,7 @@ class Dataset:
             inventory=upto(self.inventory, "date"),
             as_of=when,
             items=self.items,
-            shipments=upto(self.shipments, "ship_date"),
+            shipments=None if self.shipments is None else upto(self.shipments, "ship_date"),
             rejected=self.rejected,
             truth=self.truth,
             supplier_history=None if self.supplier_history is None

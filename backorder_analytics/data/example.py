@@ -515,7 +515,8 @@ def _order_lines(
     line_no = np.empty(n, dtype=np.int64)
     cust = np.empty(n, dtype=np.int64)
     t_list, day_list, sku_list = t.tolist(), day.tolist(), sku.tolist()
-    cur, cur_day, cur_t, cur_cust, cur_skus = -1, -1, 0, 0, set()
+    cur, cur_day, cur_t, cur_cust = -1, -1, 0, 0
+    cur_skus: set[int] = set()
     for i in range(n):
         if (
             join_draw[i]

@@ -237,12 +237,12 @@ def _read_sql(con: Any, query: str | None) -> tuple[pd.DataFrame, str]:
                         "read_orders(url, query='orders').")
     engine = sa.create_engine(con) if isinstance(con, str) else con
     url = getattr(engine, "url", None) or getattr(getattr(engine, "engine", None), "url", "")
-    where = url.render_as_string(hide_password=True) if hasattr(url, "render_as_string") \
-        else str(url)
+    render = getattr(url, "render_as_string", None)
+    where = render(hide_password=True) if render is not None else str(url)
     is_table = query.replace("_", "").replace(".", "").isalnum()
     if is_table:
         schema_name, _, table_name = query.rpartition(".")
-        statement = sa.select(sa.text("*")).select_from(
+        statement: sa.Select[Any] | sa.TextClause = sa.select(sa.text("*")).select_from(
             sa.table(table_name, schema=schema_name or None))
     else:
         statement = sa.text(query)
@@ -340,7 +340,7 @@ def read_raw(source: Any, *, encoding: str | None, sheet_name: str | int,
     also = f"; the workbook also has {', '.join(map(repr, others))}" if others else ""
     where = f"{path} (sheet {name!r}{also})"
     if frame.isna().to_numpy().any():
-        _check_formulas(path, name, where, frame)
+        _check_formulas(path, str(name), where, frame)
     return frame, Source(where, 2, "row")
 
 

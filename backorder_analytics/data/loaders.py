@@ -315,14 +315,14 @@ def read_dataset(
         if as_of is None and meta.exists():
             as_of = json.loads(meta.read_text()).get("as_of")
     if given["orders"] is None:
-        where = f" in {directory}" if directory is not None else ""
-        raise DataError(f"read_dataset needs orders; found no orders file{where}. Fix: pass "
+        place = f" in {directory}" if directory is not None else ""
+        raise DataError(f"read_dataset needs orders; found no orders file{place}. Fix: pass "
                         "orders=<file, DataFrame or database> or put orders.csv in the "
                         "folder.")
     if errors not in ("raise", "report"):
         raise ValueError(f"The 'errors' parameter must be one of {{'raise', 'report'}}. "
                          f"Got {errors!r} instead.")
-    per_table = bool(column_map) and all(k in SCHEMAS for k in column_map)
+    per_table = bool(column_map and all(k in SCHEMAS for k in column_map))
     queries = options.pop("query", None)
     encoding, sheet_name = options.pop("encoding", None), options.pop("sheet_name", 0)
     read = {}
@@ -350,7 +350,7 @@ def read_dataset(
         raise DataError(
             format_problems(all_problems, {s.name: s.row_word for s in sources.values()}),
             all_problems.drop(columns="_pos"))
-    rejected = []
+    rejected_parts = []
     for name in tables:
         mine = all_problems[all_problems["table"] == name] if len(all_problems) else \
             all_problems
@@ -358,8 +358,8 @@ def read_dataset(
                                            "report")
         tables[name] = tables[name].reset_index(drop=True)
         if len(rej):
-            rejected.append(rej)
-    rejected = pd.concat(rejected, ignore_index=True) if rejected else \
+            rejected_parts.append(rej)
+    rejected = pd.concat(rejected_parts, ignore_index=True) if rejected_parts else \
         pd.DataFrame(columns=REJECTED_COLUMNS)
     if as_of is None:
         as_of = latest_date(tables)
@@ -422,7 +422,7 @@ def write_dataset(ds: Dataset, directory: str | os.PathLike, format: str = "csv"
                          f"None. Got {partition_by!r} instead.")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    meta = {"as_of": _date_text(ds.as_of)}
+    meta: dict[str, Any] = {"as_of": _date_text(ds.as_of)}
     for name, table in ds.tables().items():
         if partition_by is not None:
             _write_partitioned(table, directory / name, n_partitions)

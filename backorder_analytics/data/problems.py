@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -107,14 +108,15 @@ def format_problems(problems: pd.DataFrame, row_words: Mapping[str, str] | str =
         _kind=problems["problem"].str.replace(r" of (line|row|position) \d+$", "", regex=True))
     for (source, table), per_source in problems.groupby(["source", "table"], sort=False):
         n = len(per_source)
-        row_word = row_words if isinstance(row_words, str) else row_words[source]
+        row_word = row_words if isinstance(row_words, str) else row_words[str(source)]
         lines.append(f"{source}: {n:,} problem{'s' if n != 1 else ''} in the {table} table.")
         for column, per_column in per_source.groupby("column", sort=False):
-            col = SCHEMAS[table].column(column) if table in SCHEMAS else None
+            col = SCHEMAS[table].column(str(column)) if table in SCHEMAS else None
             expected = f" (expected {col.expected})" if col is not None else ""
             lines.append(f"  column {column!r}{expected}:")
             for kind, group in per_column.groupby("_kind", sort=False):
                 lines.append(f"    {kind}: {len(group):,} row{'s' if len(group) != 1 else ''}")
+                r: Any  # a row's fields, by column name
                 for r in _examples(group).itertuples():
                     where = f"{row_word} {r.row}" if pd.notna(r.row) else "table"
                     lines.append(f"      {where}: found {_show(r.value)}"
@@ -181,4 +183,4 @@ def raise_or_split(
     rejected.insert(1, "source", source.name)
     rejected.insert(2, "row", source.rows(rejected.index.to_numpy()))
     rejected.insert(3, "reason", reasons.reindex(rejected.index).to_numpy())
-    return clean.drop(index=bad, errors="ignore"), rejected.reset_index(drop=True)
+    return clean.drop(bad, errors="ignore"), rejected.reset_index(drop=True)

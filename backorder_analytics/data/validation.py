@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
-from pandas.tseries.api import guess_datetime_format
+from pandas.tseries.api import guess_datetime_format  # type: ignore[attr-defined]  # not in stubs
 
 from ..exceptions import PROBLEM_COLUMNS, DataError
 from .problems import Source, finish_problems, problem_rows
@@ -150,7 +150,8 @@ def _to_numbers(raw: pd.Series, thousands: str | None) -> tuple[np.ndarray, np.n
     text[~blank] = _strip(raw[~blank].astype(str))
     if thousands:
         text = text.where(blank, text.str.replace(thousands, "", regex=False))
-    numbers = pd.to_numeric(text.where(~blank, None), errors="coerce")
+    numbers = pd.to_numeric(text.where(~blank, None),  # type: ignore[call-overload]
+                            errors="coerce")  # pandas-stubs: where() with other=None
     numbers = numbers.to_numpy(dtype=float, na_value=np.nan, copy=True)
     not_number = ~blank & np.isnan(numbers)
     # pandas' fast parser may be off in the last digit (0.30000000000000004 -> 0.3):
@@ -307,7 +308,7 @@ def _parse_date(raw: pd.Series, col: Column, found: list, date_format,
                  "this column alone)"),
             ):
                 if mask.any():
-                    found.append(problem_rows(pos[mask], col.name, values.iloc[mask], problem, fix))
+                    found.append(problem_rows(pos[mask], col.name, values[mask], problem, fix))
     if col.required:
         missing = blank & ~bad
         if missing.any():
@@ -626,7 +627,7 @@ def dataset_problems(tables: dict[str, pd.DataFrame], sources: dict[str, Source]
     """Problems that need more than one table, or ``as_of``: unknown SKUs, over-shipped
     order lines, dates after ``as_of``. ``tables`` hold the rows that passed the
     per-table checks, indexed by position in their source."""
-    found = {name: [] for name in tables}
+    found: dict[str, list[pd.DataFrame]] = {name: [] for name in tables}
     for name, pieces in unknown_sku_problems(tables).items():
         found[name] += pieces
     if as_of is not None:
@@ -636,7 +637,7 @@ def dataset_problems(tables: dict[str, pd.DataFrame], sources: dict[str, Source]
         orders = tables["orders"]
         if found["orders"]:
             gone = np.unique(np.concatenate([f["_pos"].to_numpy() for f in found["orders"]]))
-            orders = orders.drop(index=gone, errors="ignore")
+            orders = orders.drop(gone, errors="ignore")
         found["shipments"] += overshipped_problems(orders, tables["shipments"])
     finished = [finish_problems(pd.concat(pieces, ignore_index=True), name, sources[name])
                 for name, pieces in found.items() if pieces]

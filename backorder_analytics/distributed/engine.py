@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from ..exceptions import BackorderAnalyticsError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["DaskEngine", "PartitionError"]
 
@@ -136,7 +139,7 @@ def _small(value: Any) -> bool:
     return value is None or isinstance(value, int | float | str | bool)
 
 
-def partition_labels(skus: Sequence[Any], rows: Sequence[np.ndarray]) -> list[str]:
+def partition_labels(skus: Sequence[Any] | pd.Index, rows: Sequence[np.ndarray]) -> list[str]:
     """A label per partition naming its first SKUs, for messages."""
     labels = []
     for k, r in enumerate(rows):

@@ -14,6 +14,8 @@ inputs from what the partitions send back, in the SKUs' order:
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -111,17 +113,19 @@ def _concat_backtests(parts: list[BacktestResult | None],
     """The partitions' backtests as one (``means`` on the whole forecast's rows)."""
     if parts[0] is None:
         return None
-    first = parts[0]
+    done = cast("list[BacktestResult]", parts)  # every partition backtests, or none does
+    first = done[0]
     means = None
-    if all(p.means is not None for p in parts):
+    kept = [p.means for p in done if p.means is not None]
+    if len(kept) == len(done):  # every partition kept its means
         means = {}
-        for name in dict.fromkeys(m for p in parts for m in p.means):
-            got = [(r[p.means[name][0]], p.means[name][1])
-                   for r, p in zip(rows, parts, strict=True) if name in p.means]
+        for name in dict.fromkeys(m for own in kept for m in own):
+            got = [(r[own[name][0]], own[name][1])
+                   for r, own in zip(rows, kept, strict=True) if name in own]
             where = np.concatenate([w for w, _ in got])
             order = np.argsort(where, kind="stable")
             means[name] = (where[order], np.concatenate([a for _, a in got], axis=1)[:, order])
-    frame = pd.concat([p.frame for p in parts], ignore_index=True)
+    frame = pd.concat([p.frame for p in done], ignore_index=True)
     return BacktestResult(frame=frame, horizon=first.horizon, windows=first.windows,
                           step=first.step, quantiles=first.quantiles, means=means,
                           starts=first.starts)

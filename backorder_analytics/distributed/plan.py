@@ -75,8 +75,8 @@ def _concat(name: str, parts: list[Any], ds: Dataset) -> Any:
         return pd.concat(parts).sort_values("sku", kind="stable", ignore_index=True)
     if name in ("eta", "previous_eta"):
         return BackorderETA.concat(parts)
-    kinds = {"safety_stock": SafetyStockRecommendation, "risk": BackorderRisk,
-             "alerts": Alerts}
+    kinds: dict[str, type[SafetyStockRecommendation] | type[BackorderRisk] | type[Alerts]] = {
+        "safety_stock": SafetyStockRecommendation, "risk": BackorderRisk, "alerts": Alerts}
     return kinds[name].concat(parts)
 
 

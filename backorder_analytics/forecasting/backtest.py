@@ -41,7 +41,7 @@ import functools
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -198,9 +198,17 @@ def combination_kernel(y: np.ndarray, h: int, *, components: Sequence[str],
     return combine_fits(fits)
 
 
+def _components(name: str) -> tuple[str, ...]:
+    """The components of ``name``, a combination name."""
+    parts = combination_components(name)
+    if parts is None:
+        raise ValueError(f"{name!r} is not a combination of models.")
+    return parts
+
+
 @functools.lru_cache(maxsize=64)
 def _combination_spec(name: str) -> ModelSpec:
-    parts = combination_components(name)
+    parts = _components(name)
     kernel = functools.partial(combination_kernel, components=parts)
     return ModelSpec(name, kernel, COMBINATION_FAMILY,
                      "Equal-weight mean of " + ", ".join(parts) + " (Clemen, 1989)")
@@ -223,7 +231,7 @@ def _counts(spec: ModelSpec) -> bool:
     """True when the model's distribution is the count distribution."""
     if spec.family == COMBINATION_FAMILY:
         return any(MODELS[m].family == "intermittent"
-                   for m in combination_components(spec.name))
+                   for m in _components(spec.name))
     return spec.family == "intermittent"
 
 
@@ -287,7 +295,8 @@ def fit_model(spec: ModelSpec, values: np.ndarray, h: int, season: int | None = 
     whole = len(rows) == n
     sub = values if whole else values[rows]
     start = int(first_valid_index(sub).min())
-    extra = {"season_length": season} if season and _accepts(spec.kernel, "season_length") else {}
+    extra: dict[str, Any] = ({"season_length": season}
+                             if season and _accepts(spec.kernel, "season_length") else {})
     if quantiles is not None and _accepts(spec.kernel, "quantiles"):
         extra["quantiles"] = fit_levels(quantiles)
     fit = spec.kernel(sub[:, start:], h, **extra)
@@ -307,7 +316,7 @@ def fit_model(spec: ModelSpec, values: np.ndarray, h: int, season: int | None = 
         arr = np.asarray(val, dtype=float)
         if arr.shape == (len(rows),):
             params[key] = expand(arr, ())
-    changes = {"mean": mean, "fitted": fitted, "params": params}
+    changes: dict[str, Any] = {"mean": mean, "fitted": fitted, "params": params}
     own = getattr(fit, "quantiles", None)
     if isinstance(own, dict):
         changes["quantiles"] = {q: expand(v, (h,)) for q, v in own.items()}
@@ -578,7 +587,7 @@ def backtest_panel(panel: Panel, models: Sequence[str], horizon: int, windows: i
     scored = {m: everything if rows is None else np.asarray(rows.get(m, []), dtype=np.int64)
               for m in names}
     scored = {m: idx for m, idx in scored.items() if len(idx)}
-    combos = {m: combination_components(m) for m in scored if combination_components(m)}
+    combos = {m: parts for m in scored if (parts := combination_components(m))}
     fit_rows: dict[str, np.ndarray] = {}  # registered model -> the rows it is fitted on
     for m, idx in scored.items():
         for part in combos.get(m, (m,)):

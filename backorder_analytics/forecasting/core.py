@@ -95,7 +95,7 @@ import dataclasses
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -129,6 +129,8 @@ from .reconcile import (
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+
+_T = TypeVar("_T")
 
 __all__ = ["forecast", "Forecast", "ForecastGlobals", "candidate_models", "class_scores",
            "select_models", "CLASS_FAMILIES", "CLASS_COMBINATIONS"]
@@ -447,7 +449,7 @@ class Forecast:
     def take(self, skus) -> Forecast:
         """The forecast of ``skus`` alone: the same means, quantiles and paths (without
         the backtest, which belongs to the whole)."""
-        rows = self.skus.get_indexer(list(skus))
+        rows = self.skus.get_indexer(pd.Index(list(skus)))
         if (rows < 0).any():
             raise KeyError(f"Unknown SKUs: {list(pd.Index(skus)[rows < 0][:5])}")
         h = self.history
@@ -507,7 +509,7 @@ class Forecast:
         """
         n = self.n_paths if n is None else int(n)
         seed = self.seed if seed is None else int(seed)
-        rows = None if skus is None else self.skus.get_indexer(list(skus))
+        rows = None if skus is None else self.skus.get_indexer(pd.Index(list(skus)))
         if rows is not None and (rows < 0).any():
             raise KeyError(f"Unknown SKUs: {[s for s, r in zip(skus, rows, strict=True) if r < 0]}")
         arr = self.sampler.sample(n, seed, rows)
@@ -536,7 +538,7 @@ class Forecast:
         from ..plotting import plot_forecast
 
         sku = self.skus[0] if sku is None else sku
-        i = self.skus.get_loc(sku)
+        i = cast(int, self.skus.get_loc(sku))  # the SKUs are unique: one position
         hist = self.history.values[i]
         dates = self.history.dates
         if history is not None:
@@ -647,7 +649,7 @@ def select_models(bt: BacktestResult, classes: pd.Series, bias_weight: float = B
     class_mean.index = finite.index
     blended = (1 - shrink) * finite + shrink * class_mean
     blended = blended.where(finite.notna())
-    out = pd.Series("zero", index=finite.index, name="model", dtype=object)
+    out: pd.Series = pd.Series("zero", index=finite.index, name="model", dtype=object)
     scored = blended.notna().any(axis=1)  # idxmin of an all-NaN row is an error
     if scored.any():
         out[scored] = blended[scored].idxmin(axis=1, skipna=True)
@@ -776,9 +778,10 @@ def forecast(
     >>> fc.paths(100).shape
     (1, 100, 2)
     """
-    options = dict(model=model, quantiles=quantiles, seed=seed, n_paths=n_paths,
-                   models=models, windows=windows, step=step, bias_weight=bias_weight,
-                   shrink=shrink, combine=combine, reconcile=reconcile)
+    options: dict[str, Any] = dict(
+        model=model, quantiles=quantiles, seed=seed, n_paths=n_paths, models=models,
+        windows=windows, step=step, bias_weight=bias_weight, shrink=shrink, combine=combine,
+        reconcile=reconcile)
     if client is not None:
         if global_inputs is not None:
             raise ValueError("The 'global_inputs' parameter cannot be combined with "
@@ -795,8 +798,8 @@ def forecast(
     run.backtest(keep_means=global_inputs is None)
     if global_inputs is not None:
         scores = global_inputs.class_scores
-        if run.category is not None:
-            _check_class_scores(scores, run.category, run.rows)
+        if run.category is not None and scores is not None:  # checked: scores when selecting
+            _check_class_scores(scores, run.category, _staged(run.rows, "backtest"))
     else:
         scores = None if run.bt is None else class_scores_of(run.score_table())
     run.select_and_fit(scores)
@@ -804,6 +807,13 @@ def forecast(
         global_inputs = ForecastGlobals(class_scores=scores, reconciliation=run.reconciliation(),
                                         settings=run.settings)
     return run.finish(global_inputs)
+
+
+def _staged(value: _T | None, stage: str) -> _T:
+    """``value``, an attribute of a :class:`ForecastPass` set by the method ``stage``."""
+    if value is None:
+        raise RuntimeError(f"ForecastPass.{stage}() has not run.")
+    return value
 
 
 @dataclass(eq=False)
@@ -904,7 +914,8 @@ class ForecastPass:
 
     def score_table(self) -> tuple[pd.DataFrame, pd.Series]:
         """Per-SKU selection scores and classes (see :func:`class_scores_of`)."""
-        return _score_table(self.bt, self.category, self.bias_weight)
+        return _score_table(_staged(self.bt, "backtest"), _staged(self.category, "backtest"),
+                            self.bias_weight)
 
     def select_and_fit(self, scores: pd.DataFrame | None) -> None:
         """Each SKU's model (from ``scores``, the class means) and its point forecast."""
@@ -913,13 +924,15 @@ class ForecastPass:
             chosen = pd.Series(check_models(self.model)[0], index=self.panel.skus,
                                name="model")
         elif self.bt is not None:
-            chosen = select_models(self.bt, self.category, self.bias_weight, self.shrink,
-                                   scores)
+            chosen = select_models(self.bt, _staged(self.category, "backtest"),
+                                   self.bias_weight, self.shrink, scores)
         elif isinstance(self.model, str) and self.models is None:  # no backtest fits
-            chosen = pd.Series([candidate_models(c, self.combine)[0] for c in self.category],
+            chosen = pd.Series([candidate_models(c, self.combine)[0]
+                                for c in _staged(self.category, "backtest")],
                                index=self.panel.skus, dtype=object)
         else:
-            chosen = pd.Series(list(self.rows)[0], index=self.panel.skus, dtype=object)
+            chosen = pd.Series(list(_staged(self.rows, "backtest"))[0], index=self.panel.skus,
+                               dtype=object)
         if self.selecting:
             chosen = chosen.reindex(self.panel.skus).fillna("zero")
         season = season_length(self.panel.freq)
@@ -945,26 +958,31 @@ class ForecastPass:
         """What the reconciliation needs from these SKUs (see :func:`reconciliation_of`)."""
         p = self.panel
         observed = ~np.isnan(p.values)
-        means = (_chosen_means(self.bt, self.chosen, self.h) if self.reconcile == "auto"
-                 and self.bt is not None and self.bt.means is not None else None)
+        means = (_chosen_means(self.bt, _staged(self.chosen, "select_and_fit"), self.h)
+                 if self.reconcile == "auto" and self.bt is not None
+                 and self.bt.means is not None else None)
         return ReconciliationInputs(
-            total=np.nansum(p.values, axis=0), observed=observed.any(axis=0), mean=self.mean,
+            total=np.nansum(p.values, axis=0), observed=observed.any(axis=0),
+            mean=_staged(self.mean, "select_and_fit"),
             window_means=means, starts=None if self.bt is None else self.bt.starts,
             dates=p.dates, freq=p.freq)
 
     def reconciliation_scores(self, factors: Sequence[float]) -> np.ndarray:
         """Per backtest window and SKU, the RMSSE of the chosen model's backtest
         forecast raw and times the window's ``factors`` (shape (windows, 2, n_sku))."""
-        means = _chosen_means(self.bt, self.chosen, self.h)
+        bt = _staged(self.bt, "backtest")
+        means = _chosen_means(bt, _staged(self.chosen, "select_and_fit"), self.h)
         return np.stack([rmsse_raw_and_scaled(self.panel, int(origin), mean, factor, self.h)
-                         for origin, mean, factor in zip(self.bt.starts, means, factors,
+                         for origin, mean, factor in zip(_staged(bt.starts, "backtest"), means,
+                                                         factors,
                                                          strict=True)])
 
     def reconciliation(self) -> Reconciliation | None:
         """The reconciliation of this forecast on its own SKUs (a global step)."""
         if not self.considers_reconciliation(len(self.panel.skus)):
             return None
-        return reconciliation_of([self.reconciliation_inputs()], [np.arange(len(self.mean))],
+        n = len(_staged(self.mean, "select_and_fit"))
+        return reconciliation_of([self.reconciliation_inputs()], [np.arange(n)],
                                  self.reconcile, self.windows, self.step,
                                  lambda factors: [self.reconciliation_scores(factors)])
 
@@ -978,14 +996,15 @@ class ForecastPass:
         # each distribution from the kernel's own fit, scaled as a whole with its mean
         parts = [(idx, make_sampler(spec, self.panel.values[idx], fit, self.h, season,
                                     factor=factor))
-                 for idx, spec, fit in self.fits.values()]
+                 for idx, spec, fit in _staged(self.fits, "select_and_fit").values()]
         sampler = PathSampler.combine(parts, n, keys=stream_keys(self.panel.skus))
         q = self.q
         qv = sampler.quantiles(q, self.n_paths, self.seed) if q else np.empty((n, 0, self.h))
         return Forecast(
             skus=self.panel.skus, dates=future_dates(self.panel, self.h),
-            mean=self.mean * factor, quantiles=q, quantile_values=qv,
-            model_=self.chosen.rename("model"), seed=self.seed, n_paths=self.n_paths,
+            mean=_staged(self.mean, "select_and_fit") * factor, quantiles=q,
+            quantile_values=qv, model_=_staged(self.chosen, "select_and_fit").rename("model"),
+            seed=self.seed, n_paths=self.n_paths,
             history=self.panel, sampler=sampler, backtest_=self.bt, classes_=self.classes,
             reconciliation_=rec, global_inputs_=global_inputs,
         )
@@ -1005,15 +1024,15 @@ def _windows_that_fit(t_len: int, h: int, windows: int, step: int, warn: bool = 
     return fit
 
 
-def _chosen_means(bt: BacktestResult, chosen: pd.Series, h: int) -> list[np.ndarray]:
-    """The backtest forecasts of each SKU's chosen model, one (n_sku, h) array per
-    window (NaN for a SKU whose model was not scored there)."""
+def _chosen_means(bt: BacktestResult, chosen: pd.Series, h: int) -> np.ndarray:
+    """The backtest forecasts of each SKU's chosen model, shape (windows, n_sku, h)
+    (NaN for a SKU whose model was not scored there)."""
     n = len(chosen)
     out = np.full((bt.windows, n, h), np.nan)
     names = chosen.to_numpy()
-    for name, (rows, arr) in bt.means.items():
+    for name, (rows, arr) in _staged(bt.means, "backtest(keep_means=True)").items():
         idx = np.flatnonzero(names == name)
         pos = np.searchsorted(rows, idx)
         ok = (pos < len(rows)) & (rows[np.minimum(pos, len(rows) - 1)] == idx)
         out[:, idx[ok]] = arr[:, pos[ok]]
-    return list(out)
+    return out

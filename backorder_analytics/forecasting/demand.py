@@ -44,6 +44,8 @@ demand patterns. *Journal of the Operational Research Society*, 56(5), 495–503
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -108,10 +110,10 @@ def _sku_codes(sku: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
     Non-string identifiers are turned into their ``str`` form; missing ones raise.
     """
-    codes, uniques = pd.factorize(sku, sort=False)
+    codes, found = pd.factorize(sku, sort=False)
     if (codes < 0).any():
         raise _bad_rows(sku, codes < 0, "sku", "a non-missing identifier")
-    uniques = np.asarray(uniques, dtype=object)
+    uniques = np.asarray(found, dtype=object)
     if pd.api.types.infer_dtype(uniques, skipna=False) != "string":
         as_text = np.array([str(u) for u in uniques], dtype=object)
         if len(set(as_text)) < len(as_text):  # e.g. 1 and "1": merge them
@@ -158,7 +160,7 @@ def _period_start(periods: np.ndarray, freq: str) -> np.ndarray:
     return out.astype("datetime64[ns]")
 
 
-def _as_timestamp(value: object, name: str) -> pd.Timestamp:
+def _as_timestamp(value: Any, name: str) -> pd.Timestamp:
     try:
         stamp = pd.Timestamp(value)
     except (TypeError, ValueError) as err:
@@ -579,7 +581,9 @@ def classify_demand(
     category_code = np.where(
         ~has, 4, np.where(high_adi, np.where(high_cv2, 3, 2), np.where(high_cv2, 1, 0))
     )
-    category = pd.Categorical.from_codes(category_code, categories=list(DEMAND_CATEGORIES))
+    # pandas-stubs: from_codes takes array-like codes and list-like categories
+    category = pd.Categorical.from_codes(
+        category_code, list(DEMAND_CATEGORIES))  # type: ignore[arg-type]
     return pd.DataFrame(
         {
             "periods": periods.astype(np.int64),

@@ -162,6 +162,11 @@ def sku_codes_of(sku: pd.Series) -> tuple[np.ndarray, pd.Index]:
 OFF_CALENDAR, DUPLICATE = 1, 2
 
 
+def _i8(index: pd.DatetimeIndex) -> np.ndarray:
+    """The index's int64 values (``asi8``, which pandas-stubs does not declare)."""
+    return index.asi8  # type: ignore[attr-defined]
+
+
 def _calendar_steps(date: pd.Series, calendar: pd.DatetimeIndex
                     ) -> tuple[np.ndarray, int, int]:
     """``(stamps, origin, step)`` for :func:`_fill_panel`: the dates as integers, the
@@ -169,11 +174,11 @@ def _calendar_steps(date: pd.Series, calendar: pd.DatetimeIndex
     (months) each date's period number already looked up (-1 off the calendar),
     origin 0 and step 0."""
     stamps = pd.DatetimeIndex(date)
-    steps = np.diff(calendar.asi8)
+    steps = np.diff(_i8(calendar))
     if (len(steps) == 0 or (steps != steps[0]).any() or stamps.tz != calendar.tz
             or stamps.unit != calendar.unit):
         return calendar.get_indexer(stamps).astype(np.int64), 0, 0
-    return stamps.asi8, int(calendar.asi8[0]), int(steps[0])
+    return _i8(stamps), int(_i8(calendar)[0]), int(steps[0])
 
 
 @numba.njit(cache=True)

@@ -484,9 +484,10 @@ class PathSampler:
     prob: np.ndarray
     extra_mean: np.ndarray
     shape: np.ndarray
-    given: np.ndarray | None = None
-    levels: np.ndarray | None = None
-    qvalues: np.ndarray | None = None
+    # None, the default, is replaced in __post_init__ (no given row): never None after it
+    given: np.ndarray = None  # type: ignore[assignment]
+    levels: np.ndarray = None  # type: ignore[assignment]
+    qvalues: np.ndarray = None  # type: ignore[assignment]
     keys: np.ndarray | None = None
 
     def __post_init__(self) -> None:
@@ -902,7 +903,7 @@ def quantile_sampler(mean: np.ndarray, quantiles: dict[float, np.ndarray]) -> Pa
     qvalues = np.stack([np.asarray(quantiles[q], dtype=float) for q in sorted(quantiles)],
                        axis=1) if len(levels) else np.zeros((n, 0, h))
     qvalues = np.sort(qvalues, axis=1)  # never crossing, as a quantile function must
-    given = np.isfinite(qvalues).all(axis=(1, 2)) & (len(levels) > 0)
+    given = np.asarray(np.isfinite(qvalues).all(axis=(1, 2)) & (len(levels) > 0))
     qvalues = np.where(given[:, None, None], qvalues, 0.0)
     if len(levels) and levels[-1] < 1:
         target = np.where(np.isfinite(mean), mean, quantile_function_mean(levels, qvalues))

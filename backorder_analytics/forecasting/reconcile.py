@@ -36,7 +36,9 @@ forecasting. *Journal of Forecasting*, 9(3), 233–254.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -52,6 +54,8 @@ from .backtest import (
 )
 from .base import KernelFit
 from .panel import Panel
+
+_A = TypeVar("_A")
 
 __all__ = ["Reconciliation", "ReconciliationInputs", "TOTAL_MODELS", "check_reconcile",
            "forecast_total", "reconciliation_factor", "reconciliation_of",
@@ -135,7 +139,7 @@ def scale_fit(fit: KernelFit, factor: float) -> KernelFit:
     from the kernel's own fit, scaled as a whole
     (:func:`~backorder_analytics.forecasting.backtest.make_sampler` with ``factor``),
     so that its paths are ``factor`` times the model's and average the scaled mean."""
-    changes = {"mean": fit.mean * factor}
+    changes: dict[str, Any] = {"mean": fit.mean * factor}
     own = getattr(fit, "quantiles", None)
     if isinstance(own, dict):
         changes["quantiles"] = {q: v * factor for q, v in own.items()}
@@ -213,7 +217,15 @@ class ReconciliationInputs:
     freq: str
 
 
-def _in_order(arrays: list[np.ndarray], rows: list[np.ndarray], axis: int) -> np.ndarray:
+def _backtested(value: _A | None) -> _A:
+    """``value``, a backtest input that ``reconcile="auto"`` needs."""
+    if value is None:
+        raise ValueError("reconcile='auto' needs the backtest forecasts of every part "
+                         "(window_means and starts).")
+    return value
+
+
+def _in_order(arrays: Sequence[np.ndarray], rows: list[np.ndarray], axis: int) -> np.ndarray:
     """The parts' arrays put back in the SKU order of the whole along ``axis``."""
     out = np.concatenate(arrays, axis=axis)
     order = np.argsort(np.concatenate(rows), kind="stable")
@@ -244,14 +256,14 @@ def reconciliation_of(parts: list[ReconciliationInputs], rows: list[np.ndarray],
     factor = reconciliation_factor(total, mean)
     if reconcile is True:
         return Reconciliation(True, factor, total_model, total, "reconcile=True")
-    window_means = _in_order([p.window_means for p in parts], rows, axis=1)
-    table = []
-    for origin, means in zip(first.starts, window_means, strict=True):
+    window_means = _in_order([_backtested(p.window_means) for p in parts], rows, axis=1)
+    records = []
+    for origin, means in zip(_backtested(first.starts), window_means, strict=True):
         origin_total, name = forecast_total(total_history, h, windows, step,
                                             upto=int(origin))
-        table.append({"origin": first.dates[int(origin)], "total_model": name,
-                      "factor": reconciliation_factor(origin_total, means)})
-    table = pd.DataFrame(table)
+        records.append({"origin": first.dates[int(origin)], "total_model": name,
+                        "factor": reconciliation_factor(origin_total, means)})
+    table = pd.DataFrame(records)
     scores = _in_order(scores_at(table["factor"].tolist()), rows, axis=2)
     raw_means, rec_means, counts = [], [], []
     for raw, rec in scores:

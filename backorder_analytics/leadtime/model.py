@@ -389,9 +389,9 @@ class LeadTimeModel(BaseEstimator):
                            dist=self._parents[parent[label]]["dist"])
                 continue
             fit.update(weight=1.0, weight_scale=1.0, dist=fit["own"])
-            m, sd = log_moments(fit["distribution"], fit["params"])
-            if np.isfinite(m) and 0 < sd < np.inf:
-                pooled.append((label, m, sd))
+            log_mean, log_sd = log_moments(fit["distribution"], fit["params"])
+            if np.isfinite(log_mean) and 0 < log_sd < np.inf:
+                pooled.append((label, log_mean, log_sd))
         if not pooled or self.shrinkage == 0:
             return
         labels = [p[0] for p in pooled]

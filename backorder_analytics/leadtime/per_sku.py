@@ -43,7 +43,7 @@ class SkuLeadTime:
 def lead_time_of(value) -> SkuLeadTime:
     """A :class:`SkuLeadTime` from days (a number) or a frozen scipy.stats distribution."""
     if np.isscalar(value) and not isinstance(value, str):
-        v = float(value)
+        v = float(value)  # type: ignore[arg-type]  # a complex or bytes scalar raises here
         if not np.isfinite(v) or v < 0:
             raise ValueError(f"A constant lead time must be a finite number >= 0 [days]. "
                              f"Got {value!r} instead.")

@@ -119,7 +119,7 @@ def _alerts(kind, f: pd.DataFrame, severity, message, action, **cols) -> pd.Data
     for c in _NUM:
         out[c] = np.asarray(cols.pop(c), float) if c in cols else np.nan
     out["due_date"] = pd.to_datetime(cols.pop("due_date", pd.NaT))
-    out["eta_p80"] = pd.to_datetime(f.get("eta_p80", pd.NaT))
+    out["eta_p80"] = pd.to_datetime(f["eta_p80"]) if "eta_p80" in f else pd.NaT
     return out.reset_index(drop=True)
 
 
@@ -287,7 +287,7 @@ def late_purchase_orders(pos: pd.DataFrame, as_of, *, high_days: int = LATE_PO_H
     """
     as_of = pd.Timestamp(as_of)
     if "expected_date" not in pos:
-        pos = pos.assign(expected_date=pd.NaT)
+        pos = pos.assign(expected_date=pd.NaT)  # type: ignore[arg-type]  # pandas-stubs: NaT
     due = pd.to_datetime(pos["expected_date"])
     late = ((as_of.normalize() - due.dt.normalize()) / DAY).to_numpy(float)
     f = pos[late >= 1].assign(late=late[late >= 1])
@@ -376,8 +376,9 @@ def eta_slipped(lines: pd.DataFrame, previous: pd.DataFrame, *,
     """
     key = line_key(lines, previous)
     prev = previous.groupby(key, as_index=False)["eta_p80"].last()
-    was = pd.Series(pd.to_datetime(lines[key].merge(prev, on=key, how="left")["eta_p80"])
-                    .to_numpy(), index=lines.index)
+    was: pd.Series[pd.Timestamp] = pd.Series(
+        pd.to_datetime(lines[key].merge(prev, on=key, how="left")["eta_p80"]).to_numpy(),
+        index=lines.index)
     now = pd.to_datetime(_col(lines, "eta_p80", pd.NaT))
     beyond = _col(lines, "eta_beyond", False).to_numpy(bool)
     slip = np.where(beyond & was.notna().to_numpy(), np.inf, ((now - was) / DAY).to_numpy(float))

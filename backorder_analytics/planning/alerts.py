@@ -149,8 +149,8 @@ class Alerts:
 
     def __repr__(self) -> str:
         n = self.alerts["severity"].value_counts()
-        kinds = self.summary["total"]
-        kinds = ", ".join(f"{k} {v}" for k, v in kinds[kinds > 0].items())
+        total = self.summary["total"]
+        kinds = ", ".join(f"{k} {v}" for k, v in total[total > 0].items())
         return (f"Alerts as of {self.as_of}: {len(self):,} ({n.get('high', 0)} high, "
                 f"{n.get('medium', 0)} medium, {n.get('low', 0)} low)"
                 + (f": {kinds}" if kinds else ""))
@@ -417,10 +417,11 @@ backorder waits for SKU-0004'
     _check(lead_time_quantile=lead_time_quantile, warn_days=warn_days,
            update_every_days=update_every_days, slip_days=slip_days,
            late_supplier_days=late_supplier_days, demand_window_days=demand_window_days)
-    max_wait_days = check_max_wait_days(max_wait_days)
-    if max_wait_days is None:
+    checked = check_max_wait_days(max_wait_days)
+    if checked is None:
         raise ValueError("The 'max_wait_days' parameter must be a number of days >= 0: the "
                          "ageing alerts measure backorders against it. Got None instead.")
+    max_wait_days = checked
     notes: list[str] = []
     if lead_times is None:
         lead_times = dataset_lead_times(ds, as_of)
@@ -433,7 +434,7 @@ backorder waits for SKU-0004'
                               reorder_points, float(demand_window_days), notes)
     lines["limit_date"] = lines["order_date"] + pd.Timedelta(days=float(max_wait_days))
     model = lead_times if isinstance(lead_times, LeadTimeModel) else None
-    eta_kw = {"max_wait_days": max_wait_days, "n_reps": n_reps, "seed": seed}
+    eta_kw: dict[str, Any] = {"max_wait_days": max_wait_days, "n_reps": n_reps, "seed": seed}
     if eta is None:
         eta = backorder_eta(ds, model, replay=rep, **eta_kw)
     elif isinstance(eta, BackorderETA):  # the slip check compares like with like

@@ -54,7 +54,7 @@ import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from numbers import Real
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -114,13 +114,13 @@ def _poisson_demand(sources: dict, h: int) -> _Demand:
 
     def draw(rows, n, h, seed):
         count = np.empty((len(rows), n, h), np.int64)
-        sizes = []
+        drawn = []
         for j, r in enumerate(rows):  # each SKU's lines and sizes from its own stream
             rng = sku_rng(seed, skus[r], "risk_demand")
             count[j] = rng.poisson(rate[r], (n, h))
-            sizes.append(srcs[r]._sizes(int(count[j].sum()), rng))
+            drawn.append(srcs[r]._sizes(int(count[j].sum()), rng))
         cell = np.repeat(np.arange(count.size), count.ravel())
-        sizes = np.concatenate(sizes) if sizes else np.zeros(0, np.int64)
+        sizes = np.concatenate(drawn) if drawn else np.zeros(0, np.int64)
         units = np.bincount(cell, sizes, count.size).astype(np.int64)
         before = np.concatenate([[0], np.cumsum(units)])[cell]
         return units.reshape(count.shape), (cell, np.cumsum(sizes) - before)
@@ -256,7 +256,8 @@ def _new_leads(lt, skus, suppliers, po_all: pd.DataFrame, shape, seed) -> np.nda
         if "expected_date" not in po_all:
             raise DataError("lead_times='expected' with reorder_points needs the "
                             "purchase_orders column expected_date (for quoted lead times).")
-        quoted = (po_all["expected_date"] - po_all["order_date"]) / DAY
+        quoted = cast("pd.Series[pd.Timedelta]",
+                      po_all["expected_date"] - po_all["order_date"]) / DAY
         per = quoted.groupby(po_all["sku"]).median().reindex(skus).fillna(quoted.median())
         return np.broadcast_to(per.to_numpy(float)[:, None, None], shape).copy()
     groups = lt.groups_for(skus, suppliers)
@@ -424,7 +425,7 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
     lt = _lead_model(lead_times, ds, as_of) if needs_lt else lead_times
     arrive = _arrivals(po, lt, as_of, start, n, seed) if len(po) else np.empty((0, n))
     po_day = np.clip(np.floor(arrive), 0, None).astype(np.int64)  # 0-based day
-    po_row = skus.get_indexer(po["sku"])
+    po_row = skus.get_indexer(pd.Index(po["sku"]))
     po_qty = po["quantity"].to_numpy(np.int64)
 
     k_all = len(skus)

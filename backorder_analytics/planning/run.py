@@ -53,7 +53,7 @@ import html
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -111,6 +111,9 @@ STEPS: tuple[Step, ...] = (
 )
 STEP_NAMES = tuple(s.name for s in STEPS)
 
+LeadTimes: TypeAlias = LeadTimeModel | float | dict[str, float]
+"""The ``lead_times`` step: fitted, or days given (sales-only data)."""
+
 
 class PlanningRun:
     """The steps of planning for one dataset, each computed once (see :func:`plan`).
@@ -128,6 +131,21 @@ class PlanningRun:
     notes : list of str
         What a step could not do (e.g. the ETAs of a week ago), in words.
     """
+
+    if TYPE_CHECKING:  # the steps, properties set on the class below (_step_property)
+        demand: pd.DataFrame
+        weekly_demand: pd.DataFrame
+        classes: pd.DataFrame
+        lead_times: LeadTimes
+        forecast: Forecast
+        replay: ReplayResult
+        state: pd.DataFrame
+        reorder_rule: pd.DataFrame
+        safety_stock: SafetyStockRecommendation
+        eta: BackorderETA
+        previous_eta: BackorderETA | pd.DataFrame | None
+        risk: BackorderRisk
+        alerts: Alerts
 
     def __init__(self, ds: Dataset, settings: Any = None, **given: Any) -> None:
         if not isinstance(ds, Dataset):
@@ -222,7 +240,7 @@ class PlanningRun:
     def _compute_classes(self) -> pd.DataFrame:
         return classify_demand(self.weekly_demand)
 
-    def _compute_lead_times(self) -> LeadTimeModel | float | dict:
+    def _compute_lead_times(self) -> LeadTimes:
         """Fitted from the purchase orders; without any received, the days given (the
         items' ``lead_time_days``, else ``[supply] lead_time_days``)."""
         po = self.ds.purchase_orders
@@ -288,7 +306,9 @@ class PlanningRun:
 
     def _eta(self, as_of=None, skus=None) -> BackorderETA:
         s = self.settings
-        return backorder_eta(self.ds, self.lead_times, as_of=as_of, replay=self.replay,
+        # lead times given as days (sales-only data) are refused there, with a TypeError
+        return backorder_eta(self.ds, self.lead_times,  # type: ignore[arg-type]
+                             as_of=as_of, replay=self.replay,
                              quantiles=ETA_QUANTILES, max_wait_days=s.policy.max_wait_days,
                              n_reps=s.n_reps, seed=s.seed, skus=skus)
 

@@ -95,6 +95,7 @@ def _evaluate_sku(inp: dict, target, review: str, review_period: float, n_reps: 
         rep, t, q = daily_lines(rng, inp["pool"], n_reps, t_end)
     base = 0 if schedule is None else int(schedule[0])  # the schedule's part of r(0)
     line_start = np.searchsorted(rep, np.arange(n_reps + 1))
+    offset: int | np.ndarray
     if periodic:
         o_rep, o_time, o_qty = replenishment_orders(t, q, line_start, None, review_period,
                                                      t_end, schedule=schedule)
@@ -421,6 +422,7 @@ def _notes(summary: pd.DataFrame, target) -> pd.Series:
     """Per SKU, in words: a negative safety stock, and what the analytic reorder point
     would do where it disagrees."""
     notes = []
+    row: Any  # a row's fields, by column name
     for row in summary.itertuples():
         parts = []
         if row.safety_stock < 0 and np.isfinite(row.order_quantity):

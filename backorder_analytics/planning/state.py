@@ -253,7 +253,7 @@ def reorder_points_of(spec, skus: pd.Index) -> tuple[np.ndarray, np.ndarray]:
         if not b >= 1:
             raise ValueError(f"reorder_points: the order quantity Q of {sku!r} must be >= 1 "
                              f"[units]. Got {b!r} instead.")
-        i = skus.get_indexer([sku])[0]
+        i = skus.get_indexer(pd.Index([sku]))[0]
         if i >= 0:
             r[i], q[i] = float(a), float(b)
     return r, q

@@ -9,6 +9,7 @@ table a section shows is exported in full.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import warnings
 from collections.abc import Callable, Mapping
@@ -149,7 +150,7 @@ def build_report(ds: Dataset, out_dir: str | os.PathLike,
 
     steps: list[tuple[str, Callable[[], object]]] = [
         (name.replace("_", " "), shared(name)) for name in STEP_NAMES]
-    steps += [(spec.title.lower(), lambda spec=spec: _run(spec, ctx, parts))
+    steps += [(spec.title.lower(), functools.partial(_run, spec, ctx, parts))
               for spec in SECTIONS]
     import matplotlib
 

@@ -292,7 +292,7 @@ def _checked(check, value, where: str, key: str):
     return checked(check, value, where, key, ConfigError)
 
 
-def _unknown(where: str, key: str, section: str | None, allowed) -> ConfigError:
+def _unknown(where: str, key: str, section: str | None, allowed) -> Exception:
     return unknown_key(where, key, section, allowed, ConfigError)
 
 
@@ -318,9 +318,9 @@ def _data(raw: Any, where: str, base: Path) -> DataConfig:
     folder = values.pop("folder", None)
     if folder is not None:
         folder = _resolve(folder, base, where, "folder", folder=True)
-    files = {t: _resolve(values.pop(t), base, where, t, folder=False)
-             for t in TABLES if t in values}
-    files = {t: str(p) for t, p in files.items()}
+    resolved = {t: _resolve(values.pop(t), base, where, t, folder=False)
+                for t in TABLES if t in values}
+    files = {t: str(p) for t, p in resolved.items()}
     column_map = values.pop("column_map", None)
     errors = values.pop("errors", "report")
     return DataConfig(folder=folder, files=files, column_map=column_map, errors=errors,
@@ -427,7 +427,8 @@ def read_configured_dataset(config: ReportConfig):
         raise ConfigError(f"{where}: [data] names no data. Set folder = \"...\" (a folder "
                           "with orders.csv, and purchase_orders.csv and inventory.csv when "
                           "there are) or an orders file (and the others).")
-    ds = read_dataset(data.folder, **data.files, column_map=data.column_map,
+    files: Mapping[str, Any] = data.files  # by table name
+    ds = read_dataset(data.folder, **files, column_map=data.column_map,
                       errors=data.errors, **data.options)
     return apply_as_of(ds, config.as_of)
 

@@ -73,7 +73,9 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             out[col] = s.map(_neutralise, na_action="ignore")
     out.columns = out.columns.map(lambda c: _neutralise(c) if isinstance(c, str) else c)
     if isinstance(out.index, pd.MultiIndex):
-        out.index = out.index.set_levels([lvl.map(_neutralise) for lvl in out.index.levels])
+        # pandas-stubs: set_levels takes a list of Index
+        out.index = out.index.set_levels(
+            [lvl.map(_neutralise) for lvl in out.index.levels])  # type: ignore[misc]
     elif out.index.dtype == object or pd.api.types.is_string_dtype(out.index.dtype):
         out.index = out.index.map(_neutralise)
     return out
@@ -88,7 +90,8 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
     for col in frame.columns:
         s = frame[col]
         if isinstance(s.dtype, pd.CategoricalDtype):
-            frame[col] = s.astype(object).where(s.notna(), None)
+            frame[col] = s.astype(object).where(  # pandas-stubs: where() with other=None
+                s.notna(), None)  # type: ignore[call-overload]
         elif isinstance(s.dtype, pd.DatetimeTZDtype):
             frame[col] = s.dt.tz_localize(None)
         elif s.dtype == object:
@@ -148,7 +151,8 @@ def _cells(s: pd.Series) -> tuple[list, str | None]:
         cells = [None if np.isnan(v) else v for v in values.tolist()]
         return cells, "yyyy-mm-dd" if whole else "yyyy-mm-dd hh:mm"
     if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-        values = s.to_numpy(dtype=object, na_value=None)
+        # pandas-stubs: to_numpy() with na_value=None
+        values = s.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
         return [None if (isinstance(v, float) and v != v) else v for v in values.tolist()], None
     return [v if isinstance(v, str | bool | int | float) and v == v else
             None if v is None or (isinstance(v, float) and v != v) else str(v)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 
 import pandas as pd
 
@@ -184,7 +185,7 @@ def definitions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     of ``tables`` that has a definition, in order of first appearance."""
     seen: dict[str, list[str]] = {}
     for name, frame in tables.items():
-        columns = list(frame.columns)
+        columns: list[Hashable] = list(frame.columns)
         if any(n is not None for n in frame.index.names):
             columns = [n for n in frame.index.names if n is not None] + columns
         for column in map(str, columns):

@@ -34,6 +34,7 @@ Conventions (tested; see DESIGN.md §4):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -98,8 +99,15 @@ class DemandStream:
     qty: np.ndarray
     n_reps: int
     horizon: float
-    priority: np.ndarray | None = None
-    patience: np.ndarray | None = None
+    # None, the default, is replaced in __post_init__ (all 0, all inf): the attributes are
+    # never None, the constructor below accepts it
+    priority: np.ndarray = None  # type: ignore[assignment]
+    patience: np.ndarray = None  # type: ignore[assignment]
+
+    if TYPE_CHECKING:  # the signature of the generated __init__, as the parameters read
+        def __init__(self, rep: np.ndarray, time: np.ndarray, qty: np.ndarray, n_reps: int,
+                     horizon: float, priority: np.ndarray | None = None,
+                     patience: np.ndarray | None = None) -> None: ...
 
     def __post_init__(self) -> None:
         self.rep = np.asarray(self.rep, dtype=np.int64)

@@ -166,8 +166,8 @@ def demand_lines(rng, rate, sizes, n_reps, t_end, n_observed=None, level_sd=0.0)
     n_days = int(np.ceil(t_end))
     constant = days.ndim == 0
     cum = None if constant else np.concatenate([[0.0], np.cumsum(days[:n_days])])
-    total = float(days) * t_end if constant else float(np.interp(t_end, np.arange(len(cum)),
-                                                                  cum))
+    total = float(days) * t_end if cum is None else float(np.interp(t_end, np.arange(len(cum)),
+                                                                     cum))
     if total <= 0:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
     factor = (np.ones(n_reps) if not n_observed else
@@ -186,7 +186,7 @@ def demand_lines(rng, rate, sizes, n_reps, t_end, n_observed=None, level_sd=0.0)
             cs = np.concatenate([cs, cs[:, -1:] + more / factor[:, None]], axis=1)
         rep, col = np.nonzero(cs < total)
         e = cs[rep, col]
-    t = e / float(days) if constant else np.interp(e, cum, np.arange(len(cum), dtype=float))
+    t = e / float(days) if cum is None else np.interp(e, cum, np.arange(len(cum), dtype=float))
     return rep.astype(np.int64), t, _sizes(rng, sizes, rep, n_reps, bool(n_observed))
 
 

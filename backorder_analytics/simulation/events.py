@@ -442,7 +442,7 @@ def _run_one(times: list, qtys: list, deadlines: list, keys: list | None, lt: li
                     shp[i] = oh
                     q -= oh
                     oh = 0
-            elif prio and complete and oh >= q:
+            elif keys is not None and complete and oh >= q:  # prio
                 # a better key than the (live) head jumps ahead and ships if it fits
                 while not rem[pq[0] % n]:
                     heappop(pq)
@@ -455,7 +455,7 @@ def _run_one(times: list, qtys: list, deadlines: list, keys: list | None, lt: li
                     continue
             rem[i] = q
             bo += q
-            if prio:
+            if keys is not None:  # prio
                 heappush(pq, keys[i])
             else:
                 dq.append(i)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -108,7 +108,8 @@ class SimulationResult:
         parts = []
         for name, label, fmt in HEADLINE:
             if name in s.index:
-                m, lo, hi = s.loc[name, ["mean", "ci_low", "ci_high"]]
+                row = cast("pd.Series", s.loc[name])  # one row: the metrics are unique
+                m, lo, hi = row[["mean", "ci_low", "ci_high"]]
                 half = (hi - lo) / 2 if np.isfinite(hi) else np.nan
                 txt = fmt.format(m)
                 parts.append(f"{label} {txt}" + (f" ± {half:.2g}" if np.isfinite(half) else ""))
@@ -232,7 +233,8 @@ def simulate(policy: Policy, demand: Any, lead_time: Any, days: float, n_reps: i
                              f"days={days:g}.")
     else:
         stream = source.generate(n_reps, float(days), np.random.default_rng(demand_ss))
-    kwargs = dict(allocation=allocation, shipping=shipping, max_wait_days=max_wait_days)
+    kwargs: dict[str, Any] = dict(allocation=allocation, shipping=shipping,
+                                  max_wait_days=max_wait_days)
     why = fifo_applies(stream, policy, initial_on_hand=initial_on_hand, **kwargs)
     if engine == "fifo" and why is not None:
         raise ValueError(f"engine='fifo' cannot run {why}. Use engine='auto' or 'events'.")

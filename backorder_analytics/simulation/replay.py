@@ -381,6 +381,7 @@ def _lines_frame(o, origin, t, qty, prio, at_once, shipped, remaining, cancelled
         last_ship_date=_to_dates(last, origin, has_ship),
         cancel_date=_to_dates(cancel_at, origin, cancelled > 0),
         wait_days=wait,
-        status=pd.Categorical.from_codes(status, categories=list(STATUSES)),
+        # pandas-stubs: from_codes takes array-like codes and list-like categories
+        status=pd.Categorical.from_codes(status, list(STATUSES)),  # type: ignore[arg-type]
     )
     return pd.DataFrame(cols, index=o.index, copy=False)  # no copy of the arrays

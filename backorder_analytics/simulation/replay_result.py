@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -320,10 +320,11 @@ class ReplayResult:
         days (rounded down); buckets :data:`AGE_BUCKETS`."""
         lines = self.lines
         is_open = lines["open"].to_numpy() > 0
-        age = np.floor((self.as_of - lines["order_date"][is_open]) / pd.Timedelta(days=1))
+        ordered = cast("pd.Series[pd.Timestamp]", lines["order_date"][is_open])
+        age = np.floor(((self.as_of - ordered) / pd.Timedelta(days=1)).to_numpy())
         labels = [b[0] for b in AGE_BUCKETS]
         edges = [b[1] for b in AGE_BUCKETS[1:]]
-        bucket = np.searchsorted(edges, age.to_numpy(), "right")
+        bucket = np.searchsorted(edges, age, "right")
         units = lines["open"].to_numpy()[is_open]
         n_sku, k = len(self.stock), len(labels)
         cell = self._events["code"][is_open] * k + bucket
@@ -464,9 +465,10 @@ class ReplayResult:
         lines["shipped"], lines["cancelled"], lines["open"] = shipped, cancelled, remaining
         done = remaining + cancelled == 0
         lines["wait_days"] = np.where(done, (last - t) / DAY_NS, np.nan)
-        lines["status"] = pd.Categorical.from_codes(
-            np.where(remaining > 0, 1, np.where(cancelled > 0, 2, 0)),
-            categories=list(self.lines["status"].cat.categories))
+        status = np.where(remaining > 0, 1, np.where(cancelled > 0, 2, 0))
+        categories = list(self.lines["status"].cat.categories)
+        # pandas-stubs: from_codes takes array-like codes and list-like categories
+        lines["status"] = pd.Categorical.from_codes(status, categories)  # type: ignore[arg-type]
         r_keep = ev["r_t"] <= t_ns
         stock = self.stock.copy()
         stock["received_units"] = np.bincount(ev["r_code"][r_keep], ev["r_q"][r_keep],
@@ -524,8 +526,8 @@ class ReplayResult:
             "recorded_shipped": recorded[code], "replayed_shipped": L["shipped"].to_numpy(),
             "recorded_last_ship": rec_last, "replayed_last_ship": L["last_ship_date"].to_numpy(),
         }, index=pd.MultiIndex.from_arrays([L[c].array for c in key], names=key))
-        out["diff_days"] = ((out["replayed_last_ship"] - out["recorded_last_ship"])
-                            / pd.Timedelta(days=1))
+        out["diff_days"] = (cast("pd.Series[pd.Timedelta]", out["replayed_last_ship"]
+                                 - out["recorded_last_ship"]) / pd.Timedelta(days=1))
         out["identical"] = same[code]
         diff = out["diff_days"].abs().dropna()
         n_same = int(out["identical"].sum())
@@ -547,7 +549,7 @@ class ReplayResult:
         if inv is None or not len(inv):
             return pd.DataFrame(columns=cols)
         d = self._daily["on_hand"]
-        codes = self.stock.index.get_indexer(inv["sku"])
+        codes = self.stock.index.get_indexer(pd.Index(inv["sku"]))
         day = ((inv["date"].dt.normalize() - self.origin) / pd.Timedelta(days=1)).to_numpy()
         ok = (codes >= 0) & (day >= 1) & (day < d.shape[1])
         day = day[ok].astype(np.int64)

@@ -174,7 +174,8 @@ def _period_days_of(fc) -> float:
     if len(dates) >= 2:
         return float((dates[1] - dates[0]) / pd.Timedelta(days=1))
     if dates.freq is not None:
-        return float(pd.Timedelta(pd.tseries.frequencies.to_offset(dates.freq))
+        tick = pd.tseries.frequencies.to_offset(dates.freq)  # a Tick, which pandas-stubs'
+        return float(pd.Timedelta(tick)  # type: ignore[arg-type]  # Timedelta does not take
                      / pd.Timedelta(days=1))
     return 1.0
 
@@ -353,7 +354,7 @@ def draw_lead_times(source, n_reps: int, n_orders: int, rng: np.random.Generator
     if hasattr(source, "distribution") and hasattr(source, "sample"):
         source = source.distribution(group)
     if isinstance(source, Real):
-        if not (np.isfinite(source) and source >= 0):
+        if not (np.isfinite(float(source)) and float(source) >= 0):  # as float: typed
             raise ValueError(f"A constant lead time must be >= 0 [days]. Got {source!r}.")
         return np.full((n_reps, n_orders), float(source))
     if hasattr(source, "rvs"):

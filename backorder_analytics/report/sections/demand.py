@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -138,7 +139,7 @@ def demand_forecast(ctx: Context) -> Part:
         axes = new_axes_grid(len(skus), width=11, height_each=2.8, ncols=2)
         hist = view.history
         for ax, sku in zip(axes, skus, strict=True):
-            i = fc.skus.get_loc(sku)
+            i = cast(int, fc.skus.get_loc(sku))  # the SKUs are unique: one position
             past = hist[hist["sku"] == sku].tail(26 if weekly else 90)
             plotting.plot_forecast(past["date"], past["demand"], view.dates, view.mean[i],
                                    CHART_QUANTILES, chart_bands(fc, i, f.periods, weekly),
