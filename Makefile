@@ -10,7 +10,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-fast lint typecheck docs data gallery bench clean
+.PHONY: demo test test-oldest test-fast lint typecheck docs data gallery bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,17 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
+
+# The suite on the oldest supported releases (.ci/oldest-constraints.txt), in .venv-oldest.
+OLDEST := .venv-oldest
+$(OLDEST)/.installed-stamp: pyproject.toml .ci/oldest-constraints.txt
+	$(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST)/bin/python -m pip install --quiet -c .ci/oldest-constraints.txt -e '.[dev]'
+	touch $@
+
+test-oldest: $(OLDEST)/.installed-stamp
+	$(OLDEST)/bin/python -m pytest
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
@@ -57,4 +68,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/plan_bench.py
 
 clean:
-	rm -rf $(VENV) report .pytest_cache .mypy_cache docs/_build docs/api
+	rm -rf $(VENV) $(OLDEST) report .pytest_cache .mypy_cache docs/_build docs/api

@@ -219,7 +219,7 @@ def _state(ds, as_of, rep, lt_model, q, reorder_points, window, notes) -> tuple:
     s["sku"] = skus
     state = state_from_replay(ds, rep).reindex(skus)
     s["supplier_id"] = state["supplier_id"]
-    s["supplier_late_days"] = s["supplier_id"].map(late)
+    s["supplier_late_days"] = s["supplier_id"].map(late).astype(float)  # (also none known)
     s["on_hand"] = state["on_hand"]
     at_q = {id(lt): lt.quantile(q) for lt in lts}  # one ppf per group
     s["lead_time_days"] = [at_q[id(lt)] for lt in lts]
@@ -254,10 +254,10 @@ def _state(ds, as_of, rep, lt_model, q, reorder_points, window, notes) -> tuple:
                      "and were not checked against one.")
 
     lines["supplier_id"] = lines["sku"].map(s["supplier_id"])
-    lines["supplier_late_days"] = lines["sku"].map(s["supplier_late_days"])
+    lines["supplier_late_days"] = lines["sku"].map(s["supplier_late_days"]).astype(float)
     opos = opos.assign(backordered_units=opos["sku"].map(s["backordered_units"]),
                        backordered_lines=opos["sku"].map(s["backordered_lines"]),
-                       supplier_late_days=opos["supplier_id"].map(late))
+                       supplier_late_days=opos["supplier_id"].map(late).astype(float))
     return lines, opos, s.reset_index(drop=True)
 
 
