@@ -55,7 +55,7 @@ KINDS = tuple(EXPECTED)
 try:
     TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 except TypeError:  # pandas 2.2 names the same dtype "pyarrow_numpy"
-    TEXT = pd.StringDtype("pyarrow_numpy")
+    TEXT = pd.StringDtype("pyarrow_numpy")  # type: ignore[call-overload]
 """The dtype of ids and text: strings held by Arrow (about 4 bytes plus the text per
 value, against some 60 for a Python string), missing values NaN, comparisons giving
 plain booleans; pandas 3's default ``str`` dtype."""

@@ -431,6 +431,27 @@ def _censored_mean_match(x, target):  # pragma: no cover (compiled)
                 x[i, k, j] = max(float(x[i, k, j]) + delta, 0.0)
 
 
+@numba.njit(cache=True)
+def _propagate(e, psi):  # pragma: no cover (compiled)
+    """``e_j + Σ_{i=1}^{j-1} ψ_i · e_{j−i}`` for every series, path and period of ``e``
+    (float32, (n_series, n_paths, h)), summed in float64 in a fixed order.
+
+    Compiled rather than a batched matrix product: BLAS may round a series' sums
+    differently with the rows around it (seen with the OpenBLAS of numpy 2.0-2.1) or
+    on another CPU, and a series' paths must not depend on the block it is drawn in
+    nor on the machine of a Dask worker."""
+    n, n_paths, h = e.shape
+    out = np.empty_like(e)
+    for i in range(n):
+        for p in range(n_paths):
+            for j in range(h):
+                acc = float(e[i, p, j])
+                for k in range(j):
+                    acc += psi[i, j - k - 1] * e[i, p, k]
+                out[i, p, j] = acc
+    return out
+
+
 # ---------------------------------------------------------------------------
 # the sampler
 # ---------------------------------------------------------------------------
@@ -594,10 +615,7 @@ class PathSampler:
             e = e.reshape(len(boot), n_paths, h)
             psi = self.psi[rows[boot]]
             if np.any(psi != 0):
-                lag = np.arange(h)[None, :] - np.arange(h)[:, None]  # target j − source k
-                full = np.concatenate([np.ones((len(boot), 1)), psi[:, : h - 1]], axis=1)
-                a = np.where(lag[None] >= 0, full[:, np.clip(lag, 0, None)], 0.0)
-                e = np.matmul(e, a.astype(np.float32))
+                e = _propagate(e, np.ascontiguousarray(psi, dtype=np.float64))
             paths = mean[boot][:, None, :].astype(np.float32) + e
             _censored_mean_match(paths, np.ascontiguousarray(mean[boot]))
             out[boot] = paths
