@@ -247,7 +247,7 @@ def test_seasonal_skus_follow_their_weekly_profile(ds):
     seasonal = demand.index[demand["seasonal"]]
     assert len(seasonal) >= 5
     o = ds.orders[ds.orders["sku"].isin(seasonal)]
-    by_dow = o.groupby(["sku", o["order_date"].dt.dayofweek]).size().unstack()
+    by_dow = o.groupby(["sku", o["order_date"].dt.day_of_week]).size().unstack()
     assert (by_dow.idxmax(axis=1) == demand.loc[by_dow.index, "weekly_peak_dow"]).mean() >= 0.8
 
 

@@ -331,8 +331,8 @@ def _demand_parameters(
     y_amp = np.where(seasonal, np.round(rng.uniform(0.3, 0.6, n), 3), 0.0)
     y_peak = np.where(seasonal, rng.integers(1, 366, n), 1)
     w_amp, y_amp = (np.minimum(a * seasonality, MAX_AMPLITUDE) for a in (w_amp, y_amp))
-    dow = dates.dayofweek.to_numpy()[None, :]
-    doy = dates.dayofyear.to_numpy()[None, :]
+    dow = dates.day_of_week.to_numpy()[None, :]
+    doy = dates.day_of_year.to_numpy()[None, :]
     weekly = 1 + w_amp[:, None] * np.cos(2 * np.pi * (dow - w_peak[:, None]) / 7)
     yearly = 1 + y_amp[:, None] * np.cos(2 * np.pi * (doy - y_peak[:, None]) / 365.25)
     rate = line_rate[:, None] * weekly * yearly

@@ -8,6 +8,7 @@ later is NaN on the left (see :mod:`backorder_analytics.forecasting.base`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numba
 import numpy as np
@@ -54,10 +55,21 @@ class Panel:
         return frame[started].reset_index(drop=True)
 
 
+def _pandas_freq(dates: pd.DatetimeIndex) -> str | None:
+    """``pd.infer_freq`` as a string, the same in pandas 2 and 3 (pandas 3.1 warns that
+    it will return an offset; its option to do so already is unknown to pandas 2)."""
+    try:
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            offset: Any = pd.infer_freq(dates)
+    except pd.errors.OptionError:  # pandas before 3.1: a string already
+        return pd.infer_freq(dates)
+    return None if offset is None else str(offset.freqstr)
+
+
 def _infer_freq(dates: pd.DatetimeIndex) -> str:
     if len(dates) < 2:
         return "D"
-    freq = pd.infer_freq(dates[: min(len(dates), 60)]) if len(dates) >= 3 else None
+    freq = _pandas_freq(dates[: min(len(dates), 60)]) if len(dates) >= 3 else None
     if freq is None:  # irregular, or two dates (pandas needs three)
         step = (dates[1:] - dates[:-1]).min()
         freq = "D" if step == pd.Timedelta(days=1) else "W-MON" if step == pd.Timedelta(
