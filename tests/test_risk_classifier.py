@@ -156,6 +156,14 @@ def test_features_by_hand():
     # a plain array in SNAPSHOT_COLUMNS order gives the same features
     arr = X[list(SNAPSHOT_COLUMNS)].to_numpy(object)
     np.testing.assert_array_equal(f.transform(arr), f.transform(X))
+    # so do a SciPy sparse matrix of the numeric snapshot and an Arrow table
+    import pyarrow as pa
+    from scipy import sparse
+
+    numeric = X[list(SNAPSHOT_COLUMNS)].replace({"Yes": 1, "yes": 1, "No": 0}).astype(float)
+    np.testing.assert_array_equal(f.transform(sparse.csr_matrix(numeric.to_numpy())),
+                                  f.transform(numeric))
+    np.testing.assert_array_equal(f.transform(pa.Table.from_pandas(X)), f.transform(X))
 
 
 @pytest.mark.parametrize(("X", "error", "match"), [

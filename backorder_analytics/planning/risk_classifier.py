@@ -152,7 +152,13 @@ def read_backorder_snapshots(path: str | Path, target: str | None = TARGET
 
 
 def _clean(X: Any) -> pd.DataFrame:
-    """The snapshot columns as floats: flags 1/0, ``perf_*`` −99 → NaN."""
+    """The snapshot columns as floats: flags 1/0, ``perf_*`` −99 → NaN. ``X``: a
+    DataFrame, a 2-D array or a SciPy sparse matrix (made dense: 21 columns), or
+    anything with ``to_pandas()`` (an Arrow table, a polars frame)."""
+    if hasattr(X, "to_pandas") and not isinstance(X, pd.DataFrame):
+        X = X.to_pandas()
+    if hasattr(X, "toarray"):  # scipy.sparse
+        X = X.toarray()
     if not isinstance(X, pd.DataFrame):
         arr = np.asarray(X, dtype=object)
         if arr.ndim != 2 or arr.shape[1] != len(SNAPSHOT_COLUMNS):
