@@ -160,7 +160,10 @@ def test_features_by_hand():
     import pyarrow as pa
     from scipy import sparse
 
-    numeric = X[list(SNAPSHOT_COLUMNS)].replace({"Yes": 1, "yes": 1, "No": 0}).astype(float)
+    numeric = X[list(SNAPSHOT_COLUMNS)].copy()
+    flags = list(FLAG_COLUMNS)
+    numeric[flags] = numeric[flags].apply(lambda c: c.str.lower().eq("yes")).astype(float)
+    numeric = numeric.astype(float)
     np.testing.assert_array_equal(f.transform(sparse.csr_matrix(numeric.to_numpy())),
                                   f.transform(numeric))
     np.testing.assert_array_equal(f.transform(pa.Table.from_pandas(X)), f.transform(X))
