@@ -605,9 +605,11 @@ class BackorderRisk:
         g = t.groupby(band)
         out = g[cols].sum().assign(skus=g.size()).reindex([b[0] for b in RISK_BANDS])
         out.loc["total"] = t[cols].sum().to_list() + [len(t)]
-        out["skus"] = out["skus"].fillna(0).astype(int)
+        out = out.fillna(0.0)
+        for whole in ("skus", "backordered_now"):  # counts (pandas 2 makes a float of a
+            out[whole] = out[whole].astype(np.int64)  # row set with .loc, pandas 3 not)
         out.index.name = "band"
-        return out.fillna(0.0)[["skus", *cols]]
+        return out[["skus", *cols]]
 
     def plot(self, ax=None, top: int = 20):
         """Bar chart of the ``top`` riskiest SKUs; see
