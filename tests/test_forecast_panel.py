@@ -30,7 +30,8 @@ def pivot(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("freq", ["D", "W-MON", "MS"])
-@pytest.mark.parametrize("layout", ["runs", "shuffled", "categorical", "arrow"])
+@pytest.mark.parametrize("layout", ["runs", "shuffled", "categorical", "categorical_sorted",
+                                    "arrow"])
 def test_panel_is_the_pivot_of_the_frame(freq, layout):
     frame = long_frame(freq)
     if layout == "shuffled":
@@ -38,6 +39,9 @@ def test_panel_is_the_pivot_of_the_frame(freq, layout):
     elif layout == "categorical":  # categories unsorted, one unused
         cats = ["SKU-99", *sorted(frame["sku"].unique(), reverse=True)]
         frame = frame.assign(sku=pd.Categorical(frame["sku"], categories=cats))
+    elif layout == "categorical_sorted":  # as astype("category") makes it
+        frame = frame.sample(frac=1.0, random_state=2).assign(
+            sku=frame["sku"].astype("category"))
     elif layout == "arrow":
         frame = frame.assign(sku=frame["sku"].astype("string[pyarrow]"))
     panel = to_panel(frame)

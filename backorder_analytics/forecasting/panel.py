@@ -150,6 +150,9 @@ def sku_codes_of(sku: pd.Series) -> tuple[np.ndarray, pd.Index]:
     is read run by run: one comparison of neighbours instead of a hash per row."""
     if isinstance(sku.dtype, pd.CategoricalDtype):
         codes, cats = sku.cat.codes.to_numpy(), sku.cat.categories
+        if (codes >= 0).all() and cats.is_monotonic_increasing \
+                and (np.bincount(codes, minlength=len(cats)) > 0).all():
+            return codes.astype(np.int64), pd.Index(cats)  # sorted and all used: as they are
         if (codes >= 0).all():
             order = np.argsort(cats.to_numpy(), kind="stable")
             rank = np.empty(len(cats), np.int64)
