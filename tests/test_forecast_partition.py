@@ -140,6 +140,21 @@ def test_auto_subset_with_global_inputs_equals_full(y_short, subsets, auto_full)
         assert part.global_inputs_ is g
 
 
+def test_auto_subset_of_a_history_too_short_to_backtest(y, subsets):
+    """No backtest window fits: no class scores, each SKU its class's first candidate;
+    the global inputs without scores still give a subset the whole's numbers."""
+    short = y[y["date"] > y["date"].max() - pd.Timedelta(days=H)]
+    with pytest.warns(UserWarning, match="too few"):
+        full = ba.forecast(short, H, model="auto", n_paths=N_PATHS, seed=0)
+    g = full.global_inputs_
+    assert g.class_scores is None
+    for skus in subsets:
+        with pytest.warns(UserWarning, match="too few"):
+            part = ba.forecast(part_of(short, skus), H, model="auto", n_paths=N_PATHS,
+                               seed=0, global_inputs=g)
+        assert_same_forecast(part, full)
+
+
 def test_auto_global_inputs_reconciliation_is_used(auto_full):
     """With reconcile=True the factor is applied: the test above compared scaled means."""
     rec = auto_full.global_inputs_.reconciliation

@@ -342,7 +342,8 @@ def check_global_inputs(global_inputs, settings: dict[str, Any]) -> ForecastGlob
                 "of all the SKUs made with the same settings, or global_inputs=None to "
                 "compute them from 'y'.")
     scores = global_inputs.class_scores
-    if "bias_weight" in settings and not isinstance(scores, pd.DataFrame):
+    backtested = "bias_weight" in settings and settings.get("windows", 0) > 0
+    if backtested and not isinstance(scores, pd.DataFrame):  # (no window: no scores)
         raise ValueError("The 'global_inputs' parameter must have class_scores, a DataFrame "
                          "of the mean selection score per demand class and model, to choose "
                          f"models by backtest. Got {type(scores).__name__} instead.")
