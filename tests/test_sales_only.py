@@ -48,6 +48,10 @@ def test_the_run_stocks_for_the_lead_time_given(sales):
                                        demand=run.demand, forecast=run.forecast,
                                        progress=False)
     pd.testing.assert_frame_equal(run.safety_stock.summary, direct.summary)
+    given = ba.plan(ds, SETTINGS, lead_times=7)  # a whole number of days is days too
+    pd.testing.assert_frame_equal(given.safety_stock.summary, direct.summary)
+    with pytest.raises(TypeError, match="'lead_times' parameter must be"):
+        ba.plan(ds, SETTINGS, lead_times=True)
     for step in ("replay", "state", "eta", "risk", "alerts"):
         with pytest.raises(ba.MissingData, match="Sales-only data"):
             run.get(step)

@@ -96,7 +96,7 @@ STEPS: tuple[Step, ...] = (
     Step("weekly_demand", "complete weeks of demand per SKU", pd.DataFrame),
     Step("classes", "demand class per SKU (weekly series)", pd.DataFrame),
     Step("lead_times", "lead-time distributions by supplier (or days given, sales only)",
-         (LeadTimeModel, float, dict)),
+         (LeadTimeModel, float, int, dict)),
     Step("forecast", "daily forecast: mean, quantiles, sample paths", Forecast),
     Step("replay", "the history replayed", ReplayResult),
     Step("state", "stock position per SKU at as_of", pd.DataFrame),
@@ -165,7 +165,7 @@ class PlanningRun:
             value = given.get(step.name)
             if value is None:
                 continue
-            if not isinstance(value, step.kind):
+            if isinstance(value, bool) or not isinstance(value, step.kind):
                 names = step.kind.__name__ if isinstance(step.kind, type) else \
                     " or ".join(k.__name__ for k in step.kind)
                 raise TypeError(f"The {step.name!r} parameter must be a {names}. Got "
