@@ -225,21 +225,17 @@ def bench_classifier() -> list[str]:
     return rows
 
 
-def _import_seconds(statement: str, repeat: int = 5) -> float:
-    """Best time [s] of ``statement`` in a fresh interpreter that has imported pandas."""
-    code = ("import time, pandas; t = time.perf_counter(); " + statement +
-            "; print(time.perf_counter() - t)")
+def _import_seconds(statement: str, setup: str = "import pandas", repeat: int = 5) -> float:
+    """Best time [s] of ``statement`` in a fresh interpreter, after ``setup``."""
+    code = (f"import time; {setup}; t = time.perf_counter(); {statement}; "
+            "print(time.perf_counter() - t)")
     return min(float(subprocess.run([sys.executable, "-c", code], capture_output=True,
                                     text=True, check=True, cwd=ROOT).stdout)
                for _ in range(repeat))
 
 
 def bench_import() -> list[str]:
-    code = ("import time; t = time.perf_counter(); import pandas; "
-            "print(time.perf_counter() - t)")
-    pandas_s = min(float(subprocess.run([sys.executable, "-c", code], capture_output=True,
-                                        text=True, check=True, cwd=ROOT).stdout)
-                   for _ in range(5))
+    pandas_s = _import_seconds("import pandas", setup="pass")
     ours = _import_seconds("import backorder_analytics")
     first = _import_seconds("import backorder_analytics as ba; ba.forecast")
     return [f"| `import backorder_analytics` (after `import pandas`) | — | {ours:.3f} | "
