@@ -234,3 +234,23 @@ def test_reorder_rule_of_a_sku_without_recent_pos_uses_all_of_its_pos(ds):
     rule = ba.historical_reorder_points(past, allocation="priority").set_index("sku")
     assert "SKU-0001" in rule.index
     assert np.isfinite(rule.loc["SKU-0001", "r"])
+
+
+def test_days_given_as_lead_times_still_give_etas_and_alerts(ds, run):
+    """With POs received, ETAs learn when an open PO arrives from them, as the public
+    function does by default; the days given set the rules that take a lead time."""
+    given = ba.plan(ds, SETTINGS, lead_times=7)
+    eta = ba.backorder_eta(ds, as_of=ds.as_of, replay=run.replay, n_reps=40, seed=1,
+                           max_wait_days=given.settings.policy.max_wait_days)
+    pd.testing.assert_frame_equal(given.eta.lines, eta.lines)
+    assert len(given.alerts.to_frame()) > 0
+    assert any("days given" in note for note in given.notes)
+
+
+def test_days_given_and_no_po_received_say_what_etas_need(ds):
+    po = ds.purchase_orders.assign(received_date=pd.NaT, received_quantity=pd.NA)
+    unreceived = ba.Dataset(orders=ds.orders, purchase_orders=po, inventory=ds.inventory,
+                            as_of=ds.as_of, items=ds.items)
+    run = ba.plan(unreceived, SETTINGS, lead_times=7)
+    with pytest.raises(ba.MissingData, match="received dates"):
+        run.get("eta")

@@ -304,11 +304,28 @@ class PlanningRun:
                                       demand=self.demand, forecast=self.forecast,
                                       progress=False)
 
+    @property
+    def eta_lead_times(self) -> LeadTimeModel | None:
+        """The lead times of the ETAs: the run's when fitted; with days given, None
+        (:func:`~backorder_analytics.backorder_eta` fits them from the received POs as
+        of its date: an open PO's remaining time is learnt, not a number of days)."""
+        if isinstance(self.lead_times, LeadTimeModel):
+            return self.lead_times
+        po = self.ds.purchase_orders
+        if "received_date" in po and po["received_date"].notna().any():
+            note = ("ETAs use lead times fitted from the received purchase orders; the "
+                    "days given set the reorder rule, safety stock and risk.")
+            if note not in self.notes:
+                self.notes.append(note)
+            return None
+        raise MissingData("ETAs of open backorders need lead-time distributions learnt from "
+                          "received purchase orders, and none was received: days given "
+                          "cannot say when an open PO arrives. Fix: add the POs' received "
+                          "dates, or pass lead_times= a fitted LeadTimeModel.")
+
     def _eta(self, as_of=None, skus=None) -> BackorderETA:
         s = self.settings
-        # lead times given as days (sales-only data) are refused there, with a TypeError
-        return backorder_eta(self.ds, self.lead_times,  # type: ignore[arg-type]
-                             as_of=as_of, replay=self.replay,
+        return backorder_eta(self.ds, self.eta_lead_times, as_of=as_of, replay=self.replay,
                              quantiles=ETA_QUANTILES, max_wait_days=s.policy.max_wait_days,
                              n_reps=s.n_reps, seed=s.seed, skus=skus)
 
