@@ -325,7 +325,8 @@ class PlanningRun:
 
     def _eta(self, as_of=None, skus=None) -> BackorderETA:
         s = self.settings
-        return backorder_eta(self.ds, self.eta_lead_times, as_of=as_of, replay=self.replay,
+        replay = self.replay  # first: sales-only data say so
+        return backorder_eta(self.ds, self.eta_lead_times, as_of=as_of, replay=replay,
                              quantiles=ETA_QUANTILES, max_wait_days=s.policy.max_wait_days,
                              n_reps=s.n_reps, seed=s.seed, skus=skus)
 
