@@ -430,3 +430,17 @@ def test_lead_time_model_clones_like_a_scikit_learn_estimator():
     assert copy.get_params() == model.get_params()
     assert copy.by == ("supplier_id",)
     assert copy.set_params(shrinkage=0.0).shrinkage == 0.0
+
+
+def test_table_cells_are_found_as_a_search_finds_them():
+    """``draws._cell`` skips the binary search on the even part of the grid: the same
+    cell as ``searchsorted`` for random uniforms, every grid point and its neighbours."""
+    from backorder_analytics.leadtime.draws import PROBABILITIES, _cell
+
+    rng = np.random.default_rng(3)
+    u = np.concatenate([rng.random(200_000), 1 - rng.random(20_000) * 0.02, PROBABILITIES,
+                        np.nextafter(PROBABILITIES, 0), np.nextafter(PROBABILITIES, 1)])
+    u = np.clip(u, 0.0, PROBABILITIES[-1])
+    expected = np.clip(np.searchsorted(PROBABILITIES, u, side="right") - 1, 0,
+                       len(PROBABILITIES) - 2)
+    np.testing.assert_array_equal(_cell(u), expected)

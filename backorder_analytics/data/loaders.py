@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -68,7 +68,7 @@ def _rename(raw: pd.DataFrame, column_map: Mapping[str, str] | None, source: Sou
             schema: TableSchema, strict: bool = True) -> pd.DataFrame:
     """Apply ``column_map``. With ``strict=False`` (one map shared by several tables)
     entries for columns this table lacks, or for another table's columns, are skipped."""
-    raw = raw.rename(columns=lambda c: str(c).replace("\ufeff", "").strip())
+    raw = _renamed(raw, lambda c: str(c).replace("\ufeff", "").strip())
     if not column_map:
         return raw
     if not strict:
@@ -96,8 +96,16 @@ def _rename(raw: pd.DataFrame, column_map: Mapping[str, str] | None, source: Sou
     clash = [v for v in column_map.values() if v in raw.columns and v not in column_map]
     if clash:
         # the canonical name is already taken by another column: keep the user's choice
-        raw = raw.rename(columns={c: f"{c}_original" for c in clash})
-    return raw.rename(columns=dict(column_map))
+        raw = _renamed(raw, {c: f"{c}_original" for c in clash}.get)
+    return _renamed(raw, dict(column_map).get)
+
+
+def _renamed(frame: pd.DataFrame, new_name: Callable[[Any], Any]) -> pd.DataFrame:
+    """``frame`` with each column called ``new_name(column)`` (kept when that is None),
+    sharing its data (``rename`` copies every column under pandas 2)."""
+    out = frame.copy(deep=False)
+    out.columns = [c if (new := new_name(c)) is None else new for c in frame.columns]
+    return out
 
 
 def _load(schema: TableSchema, source: Any, *, column_map=None, as_of=None, date_format=None,

@@ -51,10 +51,26 @@ def draw(table: np.ndarray, g: np.ndarray, u: np.ndarray) -> np.ndarray:
     0.0
     """
     u = np.clip(u, 0.0, PROBABILITIES[-1])
-    i = np.clip(np.searchsorted(PROBABILITIES, u, side="right") - 1, 0,
-                len(PROBABILITIES) - 2)
+    i = _cell(u)
     w = (u - PROBABILITIES[i]) / (PROBABILITIES[i + 1] - PROBABILITIES[i])
     return table[g, i] * (1 - w) + table[g, i + 1] * w
+
+
+def _cell(u: np.ndarray) -> np.ndarray:
+    """For ``u`` in [0, 1): the ``i`` with ``PROBABILITIES[i] <= u < PROBABILITIES[i + 1]``
+    (at most ``len - 2``), as ``searchsorted(side="right") - 1`` finds it, without the
+    search below 0.99, where the grid is even: the cell ``u`` falls in on a step of
+    0.0005, corrected by one where rounding put ``u`` across an edge."""
+    even = u < PROBABILITIES[P99]
+    i = np.minimum((u * (P99 / PROBABILITIES[P99])).astype(np.int64), P99 - 1)
+    i -= PROBABILITIES[i] > u
+    i += PROBABILITIES[i + 1] <= u
+    if not even.all():
+        tail = ~even
+        i[tail] = np.minimum(P99 + np.searchsorted(PROBABILITIES[P99:], u[tail],
+                                                   side="right") - 1,
+                             len(PROBABILITIES) - 2)
+    return i
 
 
 def draw_given(table: np.ndarray, g: np.ndarray, floor: np.ndarray,
@@ -66,4 +82,7 @@ def draw_given(table: np.ndarray, g: np.ndarray, floor: np.ndarray,
     for k in np.unique(g):
         lo[g == k] = np.interp(floor[g == k], table[k], PROBABILITIES, left=0.0, right=1.0)
     t = np.maximum(draw(table, g, lo + (1 - lo) * v), floor)
-    return np.where(lo >= PROBABILITIES[-1], floor + draw(table, g, v), t)
+    beyond = lo >= PROBABILITIES[-1]
+    if beyond.any():
+        t[beyond] = floor[beyond] + draw(table, g[beyond], v[beyond])
+    return t
