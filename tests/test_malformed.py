@@ -298,3 +298,51 @@ def test_record_layout_matches_the_csv_module_on_odd_quoting():
         assert (list(lines), list(fields)) == _csv_module_layout(text)
 
     check()
+
+
+def _codes_by_tuples(frames, columns):
+    """Reference key codes: Python tuples numbered in order of first appearance; a key
+    with a missing part -1."""
+    seen: dict = {}
+    out = []
+    for frame in frames:
+        for row in frame[columns].itertuples(index=False):
+            if any(pd.isna(v) for v in row):
+                out.append(-1)
+            else:
+                out.append(seen.setdefault(tuple(row), len(seen)))
+    return np.array(out), len(seen)
+
+
+@pytest.mark.parametrize("n_columns", [2, 5])
+def test_key_codes_match_tuples_of_the_values(n_columns):
+    """Keys of text (Arrow-encoded, with missing cells) and dates, over two tables; with
+    five columns of ~25,000 values each the product of their counts passes int64 and the codes
+    are renumbered on the way."""
+    from backorder_analytics.data.schemas import TEXT
+    from backorder_analytics.data.validation import _maybe_repeated, key_codes
+
+    rng = np.random.default_rng(0)
+    n = 30_000
+
+    def table(size):
+        cols = {f"k{j}": pd.array([f"v{x}" if x % 97 else None
+                                   for x in rng.integers(0, 30_000, size)], dtype=TEXT)
+                for j in range(n_columns - 1)}
+        cols["day"] = pd.Timestamp("2025-01-01") + pd.to_timedelta(
+            rng.integers(0, 30_000, size), unit="D")
+        return pd.DataFrame(cols)
+
+    left, right = table(n), table(n // 3)
+    columns = list(left.columns)
+    got_left, got_right, n_keys = key_codes(left, right, columns)
+    expected, n_expected = _codes_by_tuples([left, right], columns)
+    got = np.concatenate([got_left, got_right])
+    assert n_keys >= n_expected
+    assert ((got < 0) == (expected < 0)).all()
+    valid = expected >= 0  # the same partition of the rows into keys
+    assert len(np.unique(got[valid])) == n_expected
+    pairs = np.unique(np.c_[got[valid], expected[valid]], axis=0)
+    assert len(pairs) == n_expected
+    assert _maybe_repeated(left, columns) == (len(left) != len(left.drop_duplicates()))
+    assert _maybe_repeated(pd.concat([left, left.iloc[:1]]), columns)

@@ -524,11 +524,47 @@ def after_as_of_problems(clean: pd.DataFrame, schema: TableSchema, as_of) -> lis
 
 
 def _maybe_repeated(frame: pd.DataFrame, columns: list[str]) -> bool:
-    """False when no combination of ``columns`` repeats in ``frame``, found from sorted
-    64-bit row hashes (a few bytes per row); True when two hashes are equal, which
-    the exact check then settles."""
-    hashes = np.sort(pd.util.hash_pandas_object(frame[columns], index=False).to_numpy())
-    return bool((hashes[1:] == hashes[:-1]).any())
+    """False when no combination of ``columns`` repeats in ``frame``; True when one
+    may (keys with a missing part count as equal here), which the exact check then
+    settles. From each column's codes, combined into one integer per row and sorted
+    (a few bytes per row)."""
+    combined, _ = _combined_codes([[frame[c]] for c in columns])
+    combined.sort()
+    return bool((combined[1:] == combined[:-1]).any())
+
+
+def _combined_codes(columns: list[list[pd.Series]]) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per row for a key of several columns (each column given as its parts,
+    one per table, stacked), equal for equal keys; and where a part is missing. Renumbered
+    when the next product could overflow int64."""
+    combined = np.zeros(sum(len(p) for p in columns[0]), dtype=np.int64)
+    missing = np.zeros(len(combined), dtype=bool)
+    bound = 1  # combined < bound
+    for parts in columns:
+        codes, n = _part_codes(parts)
+        if bound > np.iinfo(np.int64).max // (n + 1):
+            combined, uniques = pd.factorize(combined)
+            combined, bound = combined.astype(np.int64), len(uniques)
+        missing |= codes < 0
+        combined = combined * (n + 1) + codes + 1
+        bound *= n + 1
+    return combined, missing
+
+
+def _part_codes(parts: list[pd.Series]) -> tuple[np.ndarray, int]:
+    """Codes of one key column of one or more tables, taken together: equal values get
+    equal codes, missing -1; and the number of distinct values. Text is dictionary
+    encoded by Arrow (no Python string per cell)."""
+    if all(isinstance(p.dtype, pd.StringDtype) for p in parts):
+        arrays = [_text_array(p) for p in parts]
+        chunks = [c for a in arrays for c in (a.chunks if isinstance(a, pa.ChunkedArray)
+                                              else [a])]
+        joined = pa.concat_arrays(chunks) if len(chunks) != 1 else chunks[0]
+        encoded = pc.dictionary_encode(joined.cast(pa.large_string()))
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        return codes.astype(np.int64), len(encoded.dictionary)
+    codes, uniques = pd.factorize(pd.concat(parts, ignore_index=True))
+    return codes.astype(np.int64, copy=False), len(uniques)
 
 
 def duplicate_key_problems(clean: pd.DataFrame, schema: TableSchema) -> list[pd.DataFrame]:
@@ -578,12 +614,7 @@ def key_codes(left: pd.DataFrame, right: pd.DataFrame, columns: list[str]
     codes; a key with a missing part gets -1. Returns (left codes, right codes, number
     of distinct keys)."""
     n = len(left)
-    combined = np.zeros(n + len(right), dtype=np.int64)
-    missing = np.zeros(n + len(right), dtype=bool)
-    for c in columns:
-        codes, uniques = pd.factorize(pd.concat([left[c], right[c]], ignore_index=True))
-        missing |= codes < 0
-        combined = combined * (len(uniques) + 1) + codes + 1
+    combined, missing = _combined_codes([[left[c], right[c]] for c in columns])
     codes, uniques = pd.factorize(combined)
     codes = np.where(missing, -1, codes)
     return codes[:n], codes[n:], len(uniques)
