@@ -346,3 +346,20 @@ def test_key_codes_match_tuples_of_the_values(n_columns):
     assert len(pairs) == n_expected
     assert _maybe_repeated(left, columns) == (len(left) != len(left.drop_duplicates()))
     assert _maybe_repeated(pd.concat([left, left.iloc[:1]]), columns)
+
+
+@pytest.mark.parametrize("cells", [
+    ["SO-1", "SO-2", None, "", "x"],                       # plain ASCII: the byte pass
+    ["SO-1", " SO-2", "SO-3\t", "   ", None, "S\x00O"],       # padding, blank, control
+    ["Café", "\u00a0SO-1", "SO-2\u2003", "日本"],             # non-ASCII: cell by cell
+])
+def test_blank_and_padded_cells_are_found_with_or_without_the_byte_pass(cells):
+    import pyarrow as pa
+
+    from backorder_analytics.data.validation import _blank_padded
+
+    blank, padded = _blank_padded(pa.array(cells, type=pa.string()))
+    stripped = [None if c is None else c.strip() for c in cells]
+    assert blank.tolist() == [s is None or s == "" for s in stripped]
+    assert padded.tolist() == [s not in (None, "") and s != c
+                               for s, c in zip(stripped, cells, strict=True)]

@@ -56,8 +56,28 @@ def _text_array(raw: pd.Series) -> pa.Array:
         return pa.array(raw.astype(str).to_numpy(dtype=object), type=pa.string(), mask=missing)
 
 
+def _plain(text: pa.Array | pa.ChunkedArray) -> bool:
+    """True when every byte of the strings' character data is printable ASCII other
+    than a space (``!`` to ``~``): then no cell has padding, a control character or
+    spaces only, and the checks for them can be skipped. A cheap pass over the bytes;
+    False (check cell by cell) when in doubt."""
+    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+    for chunk in chunks:
+        if not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
+            return False
+        data = chunk.buffers()[2]
+        if data is not None:
+            byte = np.frombuffer(data, dtype=np.uint8)
+            if len(byte) and not ((byte > 0x20) & (byte < 0x7F)).all():
+                return False
+    return True
+
+
 def _blank_padded(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """For Arrow strings: (missing or blank once stripped, has spaces before or after)."""
+    if _plain(text):  # only an empty string or a missing cell is blank
+        blank = pc.fill_null(pc.equal(pc.binary_length(text), 0), True)
+        return blank.to_numpy(zero_copy_only=False), np.zeros(len(text), dtype=bool)
     trimmed = pc.utf8_trim_whitespace(text)
     blank = pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False)
     padded = pc.fill_null(pc.not_equal(trimmed, text), False).to_numpy(zero_copy_only=False)
@@ -113,8 +133,9 @@ def _parse_id(raw: pd.Series, col: Column, found: list) -> pd.Series:
                                           f"df.explode('{col.name}') before loading)"))
                 raw_text = raw.where(~nested, "[list]")
     text = _text_array(raw_text)
-    control = pc.fill_null(pc.match_substring_regex(  # inside the id: padding is below
-        pc.utf8_trim_whitespace(text), r"[\x00-\x1f\x7f]"), False).to_numpy(
+    control = np.zeros(len(text), dtype=bool) if _plain(text) else pc.fill_null(
+        pc.match_substring_regex(  # inside the id: padding is below
+            pc.utf8_trim_whitespace(text), r"[\x00-\x1f\x7f]"), False).to_numpy(
         zero_copy_only=False)
     if control.any():
         pos = np.flatnonzero(control)
