@@ -68,7 +68,7 @@ def _plain(text: pa.Array | pa.ChunkedArray) -> bool:
         data = chunk.buffers()[2]
         if data is not None:
             byte = np.frombuffer(data, dtype=np.uint8)
-            if len(byte) and not ((byte > 0x20) & (byte < 0x7F)).all():
+            if len(byte) and not (byte.min() > 0x20 and byte.max() < 0x7F):
                 return False
     return True
 
