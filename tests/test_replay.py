@@ -665,3 +665,20 @@ def test_compiled_kernel_matches_the_python_reference(seed):
                 np.testing.assert_array_equal(got[4][sel], idx[np.asarray(want[4], int)])
                 np.testing.assert_array_equal(got[5][sel], want[5])
                 np.testing.assert_array_equal(got[6][sel], want[6])
+
+
+def test_first_and_last_shipment_of_each_line_as_numpy_reduces_them():
+    from backorder_analytics.simulation.replay_kernel import first_and_last
+
+    rng = np.random.default_rng(5)
+    n = 500
+    ship_line = rng.integers(0, n, 3000)
+    ship_t = rng.integers(0, 10**15, 3000)
+    first = np.full(n, 1 << 62, np.int64)
+    last = np.full(n, -(1 << 62), np.int64)
+    np.minimum.at(first, ship_line, ship_t)
+    np.maximum.at(last, ship_line, ship_t)
+    got_first, got_last = first_and_last(n, ship_line, ship_t, 1 << 62, -(1 << 62))
+    np.testing.assert_array_equal(got_first, first)
+    np.testing.assert_array_equal(got_last, last)
+    assert (got_first == 1 << 62).any()  # lines never shipped keep "never"

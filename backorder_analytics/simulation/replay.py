@@ -72,7 +72,7 @@ import pandas as pd
 
 from ..exceptions import BackorderAnalyticsError
 from ..parameters import check_max_wait_days, check_options
-from .replay_kernel import replay_events
+from .replay_kernel import first_and_last, replay_events
 from .replay_result import (  # re-exported: the result types live in replay_result
     _BIG,
     AGE_BUCKETS,
@@ -197,13 +197,13 @@ def replay(
         cancel = np.minimum(cancel, limit)
     as_of_ns = int((as_of - origin) / pd.Timedelta(1, "ns"))
     cancel[cancel > as_of_ns] = _BIG
-    order = np.lexsort((np.arange(n), t_all, code))
+    order = np.lexsort((t_all, code))  # stable: ties keep row order
     bounds = np.searchsorted(code[order], np.arange(n_sku + 1))
 
     r_code = pd.Index(skus).get_indexer(rc["sku"]).astype(np.int64)
     r_t = _ns(rc["received_date"], origin)
     r_q = rc["units"].to_numpy(np.int64)
-    r_order = np.lexsort((np.arange(len(rc)), r_t, r_code))
+    r_order = np.lexsort((r_t, r_code))
     r_bounds = np.searchsorted(r_code[r_order], np.arange(n_sku + 1))
     opening = inputs["opening"]
 
@@ -212,10 +212,7 @@ def replay(
         opening.astype(np.int64), allocation == "priority", shipping == "complete")
 
     shipped = np.bincount(ship_line, ship_qty, n).astype(np.int64)
-    first = np.full(n, _BIG, np.int64)
-    last = np.full(n, _NONE, np.int64)
-    np.minimum.at(first, ship_line, ship_t)
-    np.maximum.at(last, ship_line, ship_t)
+    first, last = first_and_last(n, ship_line, ship_t, _BIG, _NONE)
 
     lines = _lines_frame(o, origin, t_all, qty_all, prio_all, at_once, shipped, remaining,
                          cancelled, cancel_at, first, last)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["replay_events"]
+__all__ = ["replay_events", "first_and_last"]
 
 BIG = 1 << 62
 """"Never" [ns]."""
@@ -143,3 +143,20 @@ def replay_events(order, bounds, t, qty, prio, cancel, r_order, r_bounds, r_t, r
                     at_once[line] += ship
     return (remaining, at_once, cancelled, cancel_at, s_line[:n_ship], s_qty[:n_ship],
             s_t[:n_ship])
+
+
+@numba.njit(cache=True)
+def first_and_last(n, ship_line, ship_t, never, none):  # pragma: no cover
+    """Per order line ``0 … n-1``, its first and last shipment time [ns] (``never`` /
+    ``none`` for a line without any): one pass, where ``np.minimum.at`` /
+    ``np.maximum.at`` take seconds for millions of shipments."""
+    first = np.full(n, never, np.int64)
+    last = np.full(n, none, np.int64)
+    for k in range(len(ship_line)):
+        i = ship_line[k]
+        t = ship_t[k]
+        if t < first[i]:
+            first[i] = t
+        if t > last[i]:
+            last[i] = t
+    return first, last
