@@ -186,7 +186,7 @@ def replay(
     qty_all = o["quantity"].to_numpy(np.int64)
     prio_all = (o["priority"].to_numpy(np.int64) if "priority" in o
                 else np.zeros(n, np.int64))
-    code = pd.Index(skus).get_indexer(o["sku"]).astype(np.int64)
+    code = inputs["line_code"].astype(np.int64)
     cancel = np.full(n, _BIG, np.int64)
     if "cancel_date" in o:
         cd = o["cancel_date"]
@@ -310,10 +310,12 @@ def _gather(ds: Dataset, as_of: pd.Timestamp, start: pd.Timestamp | None) -> dic
     if "received_quantity" in rc:
         units = rc["received_quantity"].astype("float64").fillna(units)
     rc = rc.assign(units=units.to_numpy().astype(np.int64))
-    skus = sorted(set(o["sku"].unique()).union(rc["sku"].unique()))
-
-    first = pd.concat([o.groupby("sku")["order_date"].min(),
-                       rc.groupby("sku")["received_date"].min()], axis=1).min(axis=1)
+    line_sku, line_skus = pd.factorize(o["sku"])  # one hash pass over the lines
+    skus = sorted(set(line_skus).union(rc["sku"].unique()))
+    first_order = pd.Series(o["order_date"].to_numpy()).groupby(line_sku).min()
+    first_order.index = line_skus[first_order.index]
+    first = pd.concat([first_order, rc.groupby("sku")["received_date"].min()],
+                      axis=1).min(axis=1)
     first = first.reindex(skus)
     inv = ds.inventory[["sku", "date", "on_hand"]]
     if start is not None:
@@ -335,7 +337,9 @@ def _gather(ds: Dataset, as_of: pd.Timestamp, start: pd.Timestamp | None) -> dic
         candidates = [start]
     found = [c for c in candidates if pd.notna(c)]
     origin = (min(found) if found else as_of).normalize()
-    return {"orders": o, "receipts": rc, "skus": skus, "opening": opening,
+    line_code = pd.Index(skus).get_indexer(line_skus)[line_sku]
+    return {"orders": o, "line_code": line_code, "receipts": rc, "skus": skus,
+            "opening": opening,
             "origin": origin, "notes": pd.DataFrame(notes, columns=["sku", "note"])}
 
 
@@ -343,9 +347,9 @@ def _gather(ds: Dataset, as_of: pd.Timestamp, start: pd.Timestamp | None) -> dic
 
 
 def _to_dates(ns: np.ndarray, origin: pd.Timestamp, valid: np.ndarray) -> np.ndarray:
-    out = (ns + origin.value).astype("datetime64[ns]")
-    out[~valid] = np.datetime64("NaT")
-    return out
+    """Instants [ns from ``origin``] as dates, NaT where not ``valid``."""
+    nat = np.datetime64("NaT").astype("datetime64[ns]").astype(np.int64)
+    return np.where(valid, ns + origin.value, nat).view("datetime64[ns]")
 
 
 def _column(o: pd.DataFrame, name: str, rows: np.ndarray | None = None):
