@@ -29,13 +29,21 @@ from ..exceptions import DataError
 from .problems import Source
 from .schemas import TEXT
 
-__all__ = ["read_raw", "SUPPORTED"]
+__all__ = ["read_raw", "SUPPORTED", "release_unused_memory"]
 
 TEXT_SUFFIXES = (".csv", ".txt", ".csv.gz", ".txt.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 SUPPORTED = TEXT_SUFFIXES + PARQUET_SUFFIXES + EXCEL_SUFFIXES
 SEPARATORS = (",", "\t", ";")
+
+
+def release_unused_memory() -> None:
+    """Give back to the system the memory Arrow's allocator keeps for reuse: mimalloc
+    and jemalloc hold on to freed blocks, which nothing else in the process can use;
+    after reading a large dataset that is hundreds of MB (360 MB of 1.1 GB at 1.6M
+    order lines). Takes about 10 ms."""
+    pa.default_memory_pool().release_unused()
 
 
 def _suffix(path: Path) -> str:

@@ -38,7 +38,7 @@ from .dataset import (
     latest_date,
     to_timestamp,
 )
-from .formats import PARTITION_COLUMN, SUPPORTED, read_raw
+from .formats import PARTITION_COLUMN, SUPPORTED, read_raw, release_unused_memory
 from .problems import Source, format_problems, raise_or_split
 from .schemas import INVENTORY, ITEMS, ORDERS, PURCHASE_ORDERS, SCHEMAS, SHIPMENTS, TableSchema
 from .validation import dataset_problems, validate_table
@@ -364,16 +364,19 @@ def read_dataset(
             all_problems
         tables[name], rej = raise_or_split(tables[name], mine, raws[name], sources[name],
                                            "report")
-        tables[name] = tables[name].reset_index(drop=True)
+        tables[name] = tables[name].copy(deep=False)  # (reset_index copies the data)
+        tables[name].index = pd.RangeIndex(len(tables[name]))
         if len(rej):
             rejected_parts.append(rej)
     rejected = pd.concat(rejected_parts, ignore_index=True) if rejected_parts else \
         pd.DataFrame(columns=REJECTED_COLUMNS)
     if as_of is None:
         as_of = latest_date(tables)
-    return Dataset(orders=tables["orders"], purchase_orders=tables.get("purchase_orders"),
-                   inventory=tables.get("inventory"), items=tables.get("items"),
-                   shipments=tables.get("shipments"), as_of=as_of, rejected=rejected)
+    ds = Dataset(orders=tables["orders"], purchase_orders=tables.get("purchase_orders"),
+                 inventory=tables.get("inventory"), items=tables.get("items"),
+                 shipments=tables.get("shipments"), as_of=as_of, rejected=rejected)
+    release_unused_memory()
+    return ds
 
 
 def _check_shared_map(column_map: Mapping[str, str],

@@ -59,6 +59,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..data.dataset import Dataset
+from ..data.formats import release_unused_memory
 from ..exceptions import BackorderAnalyticsError, MissingData
 from ..forecasting.core import Forecast, forecast
 from ..forecasting.demand import classify_demand, demand_series
@@ -190,6 +191,8 @@ class PlanningRun:
                 self._seconds[name] = spent - inner
                 if self._stack:
                     self._stack[-1] += spent
+                else:  # a step asked for, with the steps it needed: done
+                    release_unused_memory()
         return self._results[name]
 
     def compute(self, steps: Iterable[str] | None = None, *, progress: bool = False
