@@ -235,3 +235,177 @@ def test_safety_stock_on_dask_equals_local(client):
     some = list(ds.skus[:5])
     assert_frames(ba.recommend_safety_stock(ds, skus=some, **options).summary,
                   ba.recommend_safety_stock(ds, skus=some, client=client, **options).summary)
+
+
+# ------------------------------------------- the other public functions (client=)
+
+def assert_notes(local, dist):
+    assert local.notes == dist.notes
+
+
+@pytest.fixture(scope="module")
+def shop():
+    """24 SKUs; three of them, in three different partitions of 7, without purchase
+    orders, so that a note counting them must count those of every partition."""
+    ds = ba.example_dataset(seed=5, n_skus=24, days=300)
+    rows = sku_partitions(ds.skus, 7)
+    no_po = [ds.skus[r[0]] for r in rows[:3]]
+    po = ds.purchase_orders[~ds.purchase_orders["sku"].isin(no_po)]
+    return ba.Dataset(orders=ds.orders, purchase_orders=po, inventory=ds.inventory,
+                      as_of=ds.as_of, items=ds.items)
+
+
+@pytest.fixture(scope="module")
+def shop_replay(shop):
+    return ba.replay(shop, allocation="priority")
+
+
+BACKTEST_MODELS = ["naive", "seasonal_naive", "moving_average", "historic_average", "zero",
+                   "croston", "sba", "tsb", "croston_opt", "adida", "imapa", "ses", "holt",
+                   "holt_winters", "combo(imapa+ses)"]
+
+
+@pytest.mark.parametrize("quantiles", [(0.5, 0.9), None], ids=["quantiles", "points"])
+def test_backtest_on_dask_equals_local(client, shop, quantiles):
+    y = ba.demand_series(shop)
+    local = ba.backtest(y, BACKTEST_MODELS, horizon=14, windows=2, quantiles=quantiles)
+    dist = ba.backtest(y, BACKTEST_MODELS, horizon=14, windows=2, quantiles=quantiles,
+                       client=client, n_partitions=7)
+    assert_frames(local.frame, dist.frame)
+    assert_frames(local.summary, dist.summary)
+
+
+def _pooled_mean(y, h, **_):
+    """A model fitted on all the series at once: every series gets the mean of the
+    last week of all of them."""
+    from backorder_analytics.forecasting import KernelFit
+
+    level = np.nanmean(y[:, -7:])
+    return KernelFit(mean=np.full((len(y), h), level), fitted=np.full(y.shape, np.nan),
+                     params={})
+
+
+def test_a_model_of_all_the_series_is_backtested_on_all_of_them(client, shop, monkeypatch):
+    from backorder_analytics.forecasting import MODELS, ModelSpec
+
+    monkeypatch.setitem(MODELS, "pooled_mean",
+                        ModelSpec("pooled_mean", _pooled_mean, "global", "test"))
+    y = ba.demand_series(shop)
+    models = ["pooled_mean", "ses", "combo(naive+pooled_mean)"]
+    local = ba.backtest(y, models, horizon=14, windows=2, quantiles=None)
+    dist = ba.backtest(y, models, horizon=14, windows=2, quantiles=None, client=client,
+                       n_partitions=7)
+    assert_frames(local.frame, dist.frame)
+    one = ba.backtest(y[y["sku"] == shop.skus[0]], models, horizon=14, windows=2,
+                      quantiles=None)  # (by one partition, it would have other numbers)
+    assert not np.array_equal(one.frame["mae"], local.frame["mae"][local.frame["sku"]
+                                                                   == shop.skus[0]])
+
+
+@pytest.mark.parametrize("by", [("supplier_id",), ("sku",), ("supplier_id", "sku")],
+                         ids=["supplier", "sku", "pair"])
+def test_lead_times_on_dask_equal_local(client, shop, by):
+    po, as_of = shop.purchase_orders, shop.as_of - pd.Timedelta(days=60)
+    local = ba.fit_lead_times(po, by=by, as_of=as_of)
+    dist = ba.fit_lead_times(po, by=by, as_of=as_of, client=client, n_partitions=3)
+    assert_frames(local.summary, dist.summary)
+    assert (local.summary["weight"] < 1).any()  # pooled across the groups of partitions
+    assert repr(local) == repr(dist)
+    group = local.groups_[-1]
+    assert np.array_equal(local.quantile([0.5, 0.9], group), dist.quantile([0.5, 0.9], group))
+
+
+@pytest.mark.parametrize("options", [
+    {"allocation": "priority"},
+    {"replay": True, "max_wait_days": 20},
+    {"days_back": 45, "skus": ["SKU-0002", "SKU-0005", "SKU-0010", "SKU-0017"]},
+], ids=["priority", "replay", "earlier"])
+def test_eta_on_dask_equals_local(client, shop, shop_replay, options):
+    options = _given(options, shop, shop_replay, n_reps=100)
+    local = ba.backorder_eta(shop, **options)
+    dist = ba.backorder_eta(shop, client=client, n_partitions=7, **options)
+    assert_frames(local.lines, dist.lines)
+    assert_notes(local, dist)
+    assert local.params == dist.params
+
+
+def _given(options, shop, replay, **defaults):
+    """The options of a test case: ``replay`` the shop's replay, ``days_back`` an
+    ``as_of`` that many days before the data's."""
+    options = {**defaults, **options}
+    if options.pop("replay", False):
+        options["replay"] = replay
+    if "days_back" in options:
+        options["as_of"] = shop.as_of - pd.Timedelta(days=options.pop("days_back"))
+    return options
+
+
+def _risk_forecast(kind, shop):
+    if kind is None:
+        return None
+    fc = ba.forecast(ba.demand_series(shop), 28, model="sba", quantiles=())
+    if kind == "Forecast":
+        return fc.take(shop.skus[:17])
+    if kind == "paths":
+        return fc.paths(50, as_frame=True)
+    return {s: ba.PoissonDemand(1.5) for s in shop.skus[4:20]}
+
+
+@pytest.mark.parametrize(("kind", "reorder_points"), [
+    (None, "history"),
+    ("Forecast", None),
+    ("paths", "history"),
+    ("mapping", {"SKU-0003": (4, 6), "SKU-0009": (2, 3)}),
+], ids=["auto", "forecast", "paths", "poisson"])
+def test_risk_on_dask_equals_local(client, shop, shop_replay, kind, reorder_points):
+    options = {"forecast": _risk_forecast(kind, shop), "n_reps": 40,
+               "reorder_points": reorder_points, "replay": shop_replay}
+    local = ba.backorder_risk(shop, **options)
+    dist = ba.backorder_risk(shop, client=client, n_partitions=7, **options)
+    assert_frames(local.table, dist.table)
+    assert_frames(local.receipts, dist.receipts)
+    assert local.params == dist.params
+
+
+@pytest.mark.parametrize("options", [
+    {},
+    {"lead_times": 12.0, "reorder_points": {"SKU-0004": 5.0, "SKU-0011": 2.0}},
+    {"replay": True, "days_back": 20},
+], ids=["default", "lead-time-number", "replay-earlier"])
+def test_alerts_on_dask_equal_local(client, shop, shop_replay, options):
+    options = _given(options, shop, shop_replay, n_reps=60, allocation="priority")
+    local = ba.alerts(shop, **options)
+    dist = ba.alerts(shop, client=client, n_partitions=7, **options)
+    for attr in ("alerts", "skus", "lines"):
+        assert_frames(getattr(local, attr), getattr(dist, attr))
+    assert_notes(local, dist)
+    assert local.params == dist.params
+
+
+def test_a_replay_cut_by_sku_is_the_replay_of_those_skus(shop, shop_replay):
+    rows = sku_partitions(shop.skus, 3)
+    parts = [shop_replay.take(shop.skus[r]) for r in rows]
+    for r, part in zip(rows, parts, strict=True):
+        assert set(part.lines["sku"]) <= set(shop.skus[r])
+        assert_frames(part.stock, shop_replay.stock.loc[shop.skus[r]])
+    whole = type(shop_replay).concat(parts)
+    for attr in ("lines", "stock", "shipments", "timeline"):
+        assert_frames(getattr(shop_replay, attr), getattr(whole, attr))
+
+
+def test_arguments_are_checked_before_a_cluster_starts(shop):
+    """A bad argument raises the error of one process, not a cluster's (nor a
+    ``TypeError`` about the client, which is looked at later)."""
+    y = ba.demand_series(shop)
+    with pytest.raises(ValueError, match="'n_partitions' parameter must be a whole number"):
+        ba.backorder_eta(shop, client=object(), n_partitions=0)
+    with pytest.raises(ValueError, match="too few for 40 windows"):
+        ba.backtest(y, ["naive"], horizon=14, windows=40, client=object())
+    with pytest.raises(ValueError, match="'min_pos' parameter must be an integer >= 2"):
+        ba.fit_lead_times(shop.purchase_orders, min_pos=1, client=object())
+    with pytest.raises(TypeError, match="'lead_times' parameter must be a fitted"):
+        ba.backorder_eta(shop, lead_times=7.0, client=object())
+    with pytest.raises(ValueError, match="'reorder_points' parameter must be 'history'"):
+        ba.backorder_risk(shop, reorder_points="later", client=object())
+    with pytest.raises(ValueError, match="'slip_days' parameter must be a number >= 0"):
+        ba.alerts(shop, slip_days=-1, client=object())

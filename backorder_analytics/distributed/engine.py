@@ -11,6 +11,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..exceptions import BackorderAnalyticsError
+from .partition import check_n_partitions
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,6 +66,8 @@ class DaskEngine:
 
     def __init__(self, client: Any = "local", n_partitions: int | None = None,
                  progress: bool = True) -> None:
+        if n_partitions is not None:  # before a cluster is started
+            n_partitions = check_n_partitions(n_partitions)
         distributed = _import_distributed()
         self._own = None
         if isinstance(client, distributed.Client):
@@ -81,7 +84,7 @@ class DaskEngine:
                             "scheduler address such as 'tcp://host:8786', or 'local'. "
                             f"Got {type(client).__name__} instead.")
         threads = sum(self.client.nthreads().values()) or 1
-        self.n_partitions = 4 * threads if n_partitions is None else int(n_partitions)
+        self.n_partitions = 4 * threads if n_partitions is None else n_partitions
         self.progress = progress
         if progress:
             print(f"Dask dashboard: {self.client.dashboard_link}", file=sys.stderr)

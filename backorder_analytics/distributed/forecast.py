@@ -10,6 +10,10 @@ inputs from what the partitions send back, in the SKUs' order:
    forecasts → the forecast of the total and each window's factor (driver) → each
    SKU's RMSSE raw and reconciled (per SKU) → the **reconciliation** (driver);
 3. distributions and quantiles (per SKU) → the parts, put together.
+
+:func:`backtest_partitioned`, the backtest alone, has no global input: each
+partition's SKUs are backtested on a worker, except by a model fitted on all the
+series at once (``global_gbm``), which is backtested on the driver meanwhile.
 """
 
 from __future__ import annotations
@@ -19,14 +23,15 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from ..forecasting.backtest import BacktestResult
+from ..forecasting.backtest import BacktestResult, backtest_panel, uses_all_series
 from ..forecasting.core import Forecast, ForecastGlobals, ForecastPass, class_scores_of
+from ..forecasting.panel import Panel
 from ..forecasting.probabilistic import PathSampler, stream_keys
 from ..forecasting.reconcile import reconciliation_of
 from .engine import DaskEngine, partition_labels
 from .partition import sku_partitions
 
-__all__ = ["forecast_partitioned"]
+__all__ = ["forecast_partitioned", "backtest_partitioned"]
 
 
 def _backtest(run: ForecastPass) -> ForecastPass:
@@ -129,3 +134,23 @@ def _concat_backtests(parts: list[BacktestResult | None],
     return BacktestResult(frame=frame, horizon=first.horizon, windows=first.windows,
                           step=first.step, quantiles=first.quantiles, means=means,
                           starts=first.starts)
+
+
+def backtest_partitioned(engine: DaskEngine, panel: Panel, models: list[str], horizon,
+                         windows, step, quantiles, n_paths, seed) -> BacktestResult:
+    """:func:`~backorder_analytics.backtest` of ``panel`` (``models`` checked) on
+    ``engine``: each partition's SKUs on a worker; the models fitted on all the series
+    at once (``global_gbm``) on the driver meanwhile, on all of them, as one process
+    fits them; the rows in the order of one process."""
+    design = (horizon, windows, step, quantiles, n_paths, seed)
+    together = [m for m in models if uses_all_series(m)]
+    apart = [m for m in models if m not in together]
+    rows = sku_partitions(panel.skus, engine.n_partitions)
+    if not (apart and rows):
+        return backtest_panel(panel, models, *design)
+    parts = [Panel(panel.skus[r], panel.dates, panel.values[r], panel.freq) for r in rows]
+    futures = engine.each(backtest_panel, engine.scatter(parts), apart, *design,
+                          step="backtest", labels=partition_labels(panel.skus, rows))
+    here = [backtest_panel(panel, together, *design)] if together else []
+    return BacktestResult.concat(engine.gather(futures, "backtest") + here, panel.skus,
+                                 models)

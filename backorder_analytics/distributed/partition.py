@@ -11,7 +11,7 @@ import pandas as pd
 from ..data.dataset import Dataset
 from ..streams import sku_key
 
-__all__ = ["sku_hash", "sku_partitions", "dataset_part"]
+__all__ = ["sku_hash", "sku_partitions", "check_n_partitions", "dataset_part"]
 
 
 def sku_hash(sku: Any) -> int:
@@ -32,13 +32,26 @@ def sku_partitions(skus: Iterable[Any], n_partitions: int) -> list[np.ndarray]:
     >>> [p.tolist() for p in sku_partitions(["A", "B", "C", "D"], 2)]
     [[3], [0, 1, 2]]
     """
-    if isinstance(n_partitions, bool) or int(n_partitions) != n_partitions \
-            or n_partitions < 1:
+    n_partitions = check_n_partitions(n_partitions)
+    part = np.fromiter((sku_hash(s) for s in skus), dtype=np.int64) % n_partitions
+    return [rows for k in range(n_partitions)
+            if len(rows := np.flatnonzero(part == k))]
+
+
+def check_n_partitions(n_partitions: Any) -> int:
+    """``n_partitions`` as an int, or a ``ValueError`` unless it is a whole number >= 1.
+
+    >>> check_n_partitions(4.0)
+    4
+    """
+    try:
+        whole = not isinstance(n_partitions, bool | str) and int(n_partitions) == n_partitions
+    except (TypeError, ValueError, OverflowError):  # None, NaN, inf, …
+        whole = False
+    if not whole or n_partitions < 1:
         raise ValueError("The 'n_partitions' parameter must be a whole number >= 1. Got "
                          f"{n_partitions!r} instead.")
-    part = np.fromiter((sku_hash(s) for s in skus), dtype=np.int64) % int(n_partitions)
-    return [rows for k in range(int(n_partitions))
-            if len(rows := np.flatnonzero(part == k))]
+    return int(n_partitions)
 
 
 def dataset_part(ds: Dataset, skus: Iterable[Any],

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -403,6 +404,32 @@ def _point_mass(values: np.ndarray, mean, h: int) -> PathSampler:
                                                np.full(values.shape, np.nan)), None, h)
 
 
+def design(t_len: int, horizon, windows, step, quantiles
+           ) -> tuple[int, int, int, tuple[float, ...], np.ndarray]:
+    """The checked ``horizon``, ``windows``, ``step`` [periods] and ``quantiles`` of a
+    backtest of ``t_len`` periods, and its origins (:func:`origins`)."""
+    horizon = check_horizon(horizon)
+    windows = check_horizon(windows, "windows")
+    step = horizon if step is None else check_horizon(step, "step")
+    q = check_quantiles(quantiles)
+    return horizon, windows, step, q, origins(t_len, horizon, windows, step)
+
+
+def uses_all_series(name: str) -> bool:
+    """Whether a model fits one model on all the series of a call (the ``global``
+    family, or a combination with such a component): its forecast of a series then
+    depends on the others.
+
+    Examples
+    --------
+    >>> uses_all_series("global_gbm"), uses_all_series("combo(ses+global_gbm)")
+    (True, True)
+    >>> uses_all_series("ses")
+    False
+    """
+    return any(MODELS[m].family == "global" for m in combination_components(name) or (name,))
+
+
 def origins(t_len: int, horizon: int, windows: int, step: int) -> np.ndarray:
     """Forecast origins (number of training periods), oldest first."""
     o = t_len - horizon - step * np.arange(windows)[::-1]
@@ -501,6 +528,24 @@ class BacktestResult:
     means: dict[str, tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False)
     starts: np.ndarray | None = field(default=None, repr=False)
 
+    @classmethod
+    def concat(cls, parts: Sequence[BacktestResult], skus: Sequence | pd.Index | None = None,
+               models: Sequence[str] | None = None) -> BacktestResult:
+        """One result from backtests of the same design on disjoint sets of SKUs, or
+        of other models on the same SKUs: the rows by model (in ``models``' order),
+        window and SKU (in ``skus``' order), as one :func:`backtest` of them all
+        lists them; by default in the order they first appear in ``parts``.
+        ``means`` and ``starts`` are not kept (they index each part's own rows)."""
+        first = parts[0]
+        frame = pd.concat([p.frame for p in parts], ignore_index=True)
+        sku_order = pd.Index(frame["sku"].unique() if skus is None else list(skus))
+        model_order = pd.Index(frame["model"].unique() if models is None else list(models))
+        sku_rank = sku_order.get_indexer(pd.Index(frame["sku"]))
+        model_rank = model_order.get_indexer(pd.Index(frame["model"]))
+        order = np.lexsort((sku_rank, frame["window"].to_numpy(), model_rank))
+        return cls(frame=frame.take(order).reset_index(drop=True), horizon=first.horizon,
+                   windows=first.windows, step=first.step, quantiles=first.quantiles)
+
     def to_frame(self) -> pd.DataFrame:
         """The tidy frame (a copy)."""
         return self.frame.copy()
@@ -574,13 +619,10 @@ def backtest_panel(panel: Panel, models: Sequence[str], horizon: int, windows: i
     Each registered model is fitted once per window, on the series it is scored on
     together with those of the combinations it is a component of; a combination is
     scored on the average of those fits (no kernel call of its own)."""
-    horizon = check_horizon(horizon)
-    windows = check_horizon(windows, "windows")
-    step = horizon if step is None else check_horizon(step, "step")
-    q = check_quantiles(quantiles)
     values = panel.values
+    horizon, windows, step, q, starts = design(values.shape[1], horizon, windows, step,
+                                               quantiles)
     season = season_length(panel.freq)
-    starts = origins(values.shape[1], horizon, windows, step)
     names = check_models(models)
     everything = np.arange(len(panel.skus))
     keys = stream_keys(panel.skus) if q else None
@@ -653,6 +695,9 @@ def backtest(
     quantiles: Sequence[float] | None = (0.5, 0.8, 0.9, 0.95),
     n_paths: int = 200,
     seed: int = 0,
+    *,
+    client: Any = None,
+    n_partitions: int | None = None,
 ) -> BacktestResult:
     """Rolling-origin backtest: refit each model at past origins and score the next
     ``horizon`` periods.
@@ -683,6 +728,16 @@ def backtest(
     seed : int, default 0
         Seed of the paths (window ``w`` uses ``seed + w``; each SKU draws from its own
         stream, see :mod:`~backorder_analytics.forecasting.probabilistic`).
+    client : distributed.Client, str or "local", optional
+        Backtest on a Dask cluster, by partitions of the SKUs, with the numbers of one
+        process (:mod:`backorder_analytics.distributed.forecast`): a client, a
+        scheduler address, or "local" for a cluster on this machine for the call.
+        Needs the ``dask`` extra. A model fitted on all the series at once
+        (``global_gbm``, or a combination with it) is backtested on the driver, as
+        one process does, while the workers backtest the others. Default: in this
+        process.
+    n_partitions : int, optional
+        With ``client``: partitions of the SKUs (default 4 per worker thread).
 
     Returns
     -------
@@ -709,5 +764,14 @@ def backtest(
     zero   2  0.7109
     """
     panel = as_panel(y)
-    return backtest_panel(panel, check_models(models), horizon, windows, step, quantiles,
-                          n_paths, seed)
+    names = check_models(models)
+    if client is not None:
+        design(panel.values.shape[1], horizon, windows, step, quantiles)  # checked here
+        # imported here: dask is an optional dependency; by name, as a static import
+        # would put this module in an import cycle where mypy takes the function
+        # `backtest` for this module of the same name
+        distributed = importlib.import_module("..distributed.forecast", __package__)
+        with distributed.DaskEngine(client, n_partitions) as engine:
+            return distributed.backtest_partitioned(engine, panel, names, horizon, windows,
+                                                    step, quantiles, n_paths, seed)
+    return backtest_panel(panel, names, horizon, windows, step, quantiles, n_paths, seed)

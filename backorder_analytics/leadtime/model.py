@@ -74,6 +74,9 @@ def fit_lead_times(
     shrinkage: float = 1.0,
     window_days: float | None = None,
     shrink_below: int = 30,
+    *,
+    client: Any = None,
+    n_partitions: int | None = None,
 ) -> LeadTimeModel:
     """Fit lead-time distributions per group from purchase orders, open POs censored.
 
@@ -148,6 +151,16 @@ def fit_lead_times(
         Use only POs ordered in the ``window_days`` days up to ``as_of``
         (``as_of − window_days < order_date <= as_of``): the estimate then describes
         recently placed POs, for suppliers whose lead times drift. Default: all.
+    client : distributed.Client, str or "local", optional
+        Fit on a Dask cluster with the numbers of one process
+        (:mod:`backorder_analytics.distributed.leadtime`): a client, a scheduler
+        address, or "local" for a cluster on this machine for the call. The groups
+        are split into partitions (a hash of the group's label) and each group's own
+        fits (Kaplan–Meier, the censored likelihood of every family, lateness) are
+        made on a worker; the fit of all POs and the pooling, which use every group,
+        are made on the driver. Needs the ``dask`` extra. Default: in this process.
+    n_partitions : int, optional
+        With ``client``: partitions of the groups (default 4 per worker thread).
 
     Returns
     -------
@@ -189,9 +202,18 @@ def fit_lead_times(
     >>> lt.sample(3, group="SUP-A", rng=0).shape
     (3,)
     """
-    return LeadTimeModel(by=by, as_of=as_of, distributions=distributions, min_pos=min_pos,
-                         shrinkage=shrinkage, window_days=window_days,
-                         shrink_below=shrink_below).fit(purchase_orders)
+    model = LeadTimeModel(by=by, as_of=as_of, distributions=distributions, min_pos=min_pos,
+                          shrinkage=shrinkage, window_days=window_days,
+                          shrink_below=shrink_below)
+    if client is not None:
+        model._check_parameters()  # before a cluster is started
+        # imported here: dask is an optional dependency
+        from ..distributed.engine import DaskEngine
+        from ..distributed.leadtime import fit_lead_times_partitioned
+
+        with DaskEngine(client, n_partitions) as engine:
+            return fit_lead_times_partitioned(engine, model, purchase_orders)
+    return model.fit(purchase_orders)
 
 
 def dataset_lead_times(ds, as_of: Any = None) -> LeadTimeModel:
@@ -269,6 +291,12 @@ class LeadTimeModel(BaseEstimator):
 
     def fit(self, purchase_orders: pd.DataFrame) -> LeadTimeModel:
         """Estimate from a ``purchase_orders`` table; returns ``self``."""
+        return self._fit(purchase_orders, own_fits)
+
+    def _fit(self, purchase_orders: pd.DataFrame, fit_groups) -> LeadTimeModel:
+        """:meth:`fit` with the groups' own fits made by ``fit_groups`` (a function like
+        :func:`own_fits`; a distributed fit makes them on the workers). The fit of all
+        POs and the pooling, which use every group, are made here."""
         self._check_parameters()
         frame = self._prepare(purchase_orders)
         levels = self._levels(frame)
@@ -281,9 +309,11 @@ class LeadTimeModel(BaseEstimator):
         top.update(weight=1.0, weight_scale=1.0, dist=top["own"], note="")
         self._parents = {ALL: top}
         if levels["parent"] is not None:
-            self._parents.update(self._fit_level(frame, ["supplier_id"], lambda _: ALL))
+            self._parents.update(self._fit_level(frame, ["supplier_id"], lambda _: ALL,
+                                                 fit_groups))
         parent_of = levels["parent"] or (lambda _: ALL)
-        fits = self._fit_level(frame, list(self.by), parent_of) if self.by else {ALL: top}
+        fits = (self._fit_level(frame, list(self.by), parent_of, fit_groups) if self.by
+                else {ALL: top})
         self._fits = fits
         self.groups_ = list(fits)
         return self
@@ -365,14 +395,12 @@ class LeadTimeModel(BaseEstimator):
                                          if self._sku_supplier[label] in self._parents
                                          else ALL)}
 
-    def _fit_level(self, frame: pd.DataFrame, columns: list[str], parent_of) -> dict:
-        """Own fits of one level's groups, then pooled among the groups of each parent
-        (``parent_of(label)`` is a key of ``self._parents``)."""
+    def _fit_level(self, frame: pd.DataFrame, columns: list[str], parent_of,
+                   fit_groups) -> dict:
+        """Own fits of one level's groups (``fit_groups``), then pooled among the groups
+        of each parent (``parent_of(label)`` is a key of ``self._parents``)."""
         col = ["_supplier"] if columns == ["supplier_id"] and "_supplier" in frame else columns
-        out = {}
-        for label, idx in frame.groupby(col, sort=True).indices.items():
-            label = label[0] if isinstance(label, tuple) and len(label) == 1 else label
-            out[label] = _fit_group(frame.iloc[idx], self.distributions, self.min_pos)
+        out = fit_groups(frame, col, self.distributions, self.min_pos)
         self._pool(out, {label: parent_of(label) for label in out})
         return out
 
@@ -583,6 +611,23 @@ class LeadTimeModel(BaseEstimator):
             return head
         return head + f"<p>as of {html.escape(str(self.as_of_))}</p>" + self.summary.to_html(
             float_format=lambda x: f"{x:,.2f}")
+
+
+def group_rows(frame: pd.DataFrame, columns: list[str]) -> dict[Hashable, np.ndarray]:
+    """The positions in ``frame`` of each group's rows, by ``columns``; the groups in
+    the order of their labels (a label a tuple for several columns)."""
+    out: dict[Hashable, np.ndarray] = {}
+    for label, idx in frame.groupby(columns, sort=True).indices.items():
+        out[label[0] if isinstance(label, tuple) and len(label) == 1 else label] = np.asarray(idx)
+    return out
+
+
+def own_fits(frame: pd.DataFrame, columns: list[str], distributions: Sequence[str],
+             min_pos: int) -> dict[Hashable, dict]:
+    """Each group's own fit (everything estimated from its POs alone, before pooling),
+    by ``columns`` of the prepared ``frame``, in the order of :func:`group_rows`."""
+    return {label: _fit_group(frame.iloc[idx], distributions, min_pos)
+            for label, idx in group_rows(frame, columns).items()}
 
 
 def _fit_group(frame: pd.DataFrame, distributions: Sequence[str], min_pos: int) -> dict:

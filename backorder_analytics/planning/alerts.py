@@ -70,6 +70,7 @@ from .alert_rules import (
 )
 from .eta import BackorderETA, backorder_eta
 from .formulas import reorder_point_fill_rate
+from .parts import concat_notes, concat_rows
 from .safety_stock import SafetyStockRecommendation
 from .state import replay_for, state_from_replay
 
@@ -119,14 +120,19 @@ class Alerts:
 
     @classmethod
     def concat(cls, parts: list[Alerts]) -> Alerts:
-        """One result from those of disjoint sets of SKUs (same options and moment)."""
-        return cls(_alert_order(pd.concat([p.alerts for p in parts], ignore_index=True)),
-                   parts[0].as_of,
-                   pd.concat([p.skus for p in parts]).sort_values(
-                       "sku", kind="stable", ignore_index=True),
-                   pd.concat([p.lines for p in parts]).sort_index(kind="stable"),
-                   list(dict.fromkeys(n for p in parts for n in p.notes)),
-                   dict(parts[0].params))
+        """One result from those of disjoint sets of SKUs (same options and moment);
+        the notes that count SKUs count those of every part."""
+        skus = concat_rows([p.skus for p in parts]).sort_values("sku", kind="stable",
+                                                               ignore_index=True)
+        notes = concat_notes(p.notes for p in parts)
+        at = [i for i, n in enumerate(notes) if _NO_REORDER_POINT in n]
+        if at:  # its count and its first SKU, of all the parts
+            notes = [n for n in notes if _NO_REORDER_POINT not in n]
+            notes.insert(at[0], _no_reorder_point_note(
+                skus.loc[skus["reorder_point"].isna(), "sku"].to_numpy()))
+        return cls(_alert_order(concat_rows([p.alerts for p in parts])), parts[0].as_of,
+                   skus, concat_rows([p.lines for p in parts]).sort_index(kind="stable"),
+                   notes, dict(parts[0].params))
 
     def to_frame(self) -> pd.DataFrame:
         """The alerts table (a copy)."""
@@ -250,8 +256,7 @@ def _state(ds, as_of, rep, lt_model, q, reorder_points, window, notes) -> tuple:
     s[["reorder_point", "order_quantity"]] = _reorder_points(ds, o, as_of, s, reorder_points)
     missing = s.index[s["reorder_point"].isna()]
     if reorder_points is not None and len(missing):
-        notes.append(f"{len(missing)} SKU(s) have no reorder point (e.g. {missing[0]!r}) "
-                     "and were not checked against one.")
+        notes.append(_no_reorder_point_note(missing))
 
     lines["supplier_id"] = lines["sku"].map(s["supplier_id"])
     lines["supplier_late_days"] = lines["sku"].map(s["supplier_late_days"]).astype(float)
@@ -259,6 +264,15 @@ def _state(ds, as_of, rep, lt_model, q, reorder_points, window, notes) -> tuple:
                        backordered_lines=opos["sku"].map(s["backordered_lines"]),
                        supplier_late_days=opos["supplier_id"].map(late).astype(float))
     return lines, opos, s.reset_index(drop=True)
+
+
+_NO_REORDER_POINT = " SKU(s) have no reorder point (e.g. "
+
+
+def _no_reorder_point_note(missing) -> str:
+    """The note on the SKUs ``missing`` a given reorder point (in the SKUs' order)."""
+    return (f"{len(missing)}{_NO_REORDER_POINT}{missing[0]!r}) and were not checked "
+            "against one.")
 
 
 def _reorder_points(ds, orders, as_of, s, given) -> pd.DataFrame:
@@ -313,6 +327,8 @@ def alerts(
     replay: ReplayResult | None = None,
     n_reps: int = MONTE_CARLO_REPS,
     seed: int = SEED,
+    client: Any = None,
+    n_partitions: int | None = None,
 ) -> Alerts:
     """What needs attention at ``as_of``: stock, purchase orders, backorders, customers.
 
@@ -390,6 +406,17 @@ def alerts(
         Replications of the ETA simulation (when ``eta`` is not given).
     seed : int, default 0
         Seed of the ETA simulation.
+    client : distributed.Client, str or "local", optional
+        Compute on a Dask cluster, by partitions of the SKUs, with the alerts of one
+        process (:mod:`backorder_analytics.distributed.functions`): a client, a
+        scheduler address, or "local" for a cluster on this machine for the call.
+        The lead-time models (the default ``lead_times``, and those of the ETAs) are
+        fitted once, from every PO, on the driver; a given ``replay`` is cut into the
+        partitions' SKUs; ``eta``, ``previous_eta``, ``last_contacted`` and
+        ``reorder_points`` go to every partition. Needs the ``dask`` extra. Default:
+        in this process.
+    n_partitions : int, optional
+        With ``client``: partitions of the SKUs (default 4 per worker thread).
 
     Returns
     -------
@@ -413,7 +440,10 @@ def alerts(
     'PO-001843 (SUP-E, 146 units of SKU-0004) was due 2025-12-14, 16 day(s) ago; no \
 backorder waits for SKU-0004'
     """
-    ds, as_of = _as_of(ds, as_of)
+    if not isinstance(ds, Dataset):
+        raise TypeError(f"The 'ds' parameter must be a Dataset. Got {type(ds).__name__} "
+                        "instead.")
+    moment = ds.moment(as_of)
     _check(lead_time_quantile=lead_time_quantile, warn_days=warn_days,
            update_every_days=update_every_days, slip_days=slip_days,
            late_supplier_days=late_supplier_days, demand_window_days=demand_window_days)
@@ -421,7 +451,38 @@ backorder waits for SKU-0004'
     if checked is None:
         raise ValueError("The 'max_wait_days' parameter must be a number of days >= 0: the "
                          "ageing alerts measure backorders against it. Got None instead.")
-    max_wait_days = checked
+    options = {"eta": eta, "previous_eta": previous_eta, "lead_times": lead_times,
+               "lead_time_quantile": lead_time_quantile, "reorder_points": reorder_points,
+               "max_wait_days": checked, "warn_days": warn_days,
+               "update_every_days": update_every_days, "last_run": last_run,
+               "last_contacted": last_contacted, "slip_days": slip_days,
+               "late_supplier_days": late_supplier_days,
+               "demand_window_days": demand_window_days, "allocation": allocation,
+               "shipping": shipping, "replay": replay, "n_reps": n_reps, "seed": seed}
+    if client is not None:
+        # imported here: dask is an optional dependency
+        from ..distributed.engine import DaskEngine
+        from ..distributed.functions import alerts_partitioned
+
+        with DaskEngine(client, n_partitions) as engine:
+            return alerts_partitioned(engine, ds, moment, **options)
+    return alerts_at(ds, moment, **options)
+
+
+def alerts_at(ds: Dataset, as_of: pd.Timestamp, *, eta, previous_eta, lead_times,
+              lead_time_quantile: float, reorder_points, max_wait_days: float,
+              warn_days: float, update_every_days: float, last_run, last_contacted,
+              slip_days: float, late_supplier_days: float, demand_window_days: float,
+              allocation: str | None, shipping: str | None, replay: ReplayResult | None,
+              n_reps: int, seed: int, eta_lead_times: tuple[Any, Any] | None = None
+              ) -> Alerts:
+    """:func:`alerts` with its arguments checked, at the moment ``as_of``.
+
+    ``eta_lead_times``: for ``lead_times`` that are not a :class:`LeadTimeModel`, the
+    models the ETAs draw from (``dataset_lead_times`` at ``as_of`` and
+    ``update_every_days`` before, or the error that fit raised), when fitted already:
+    a distributed call fits them on the driver, from every PO."""
+    ds = ds.as_at(as_of) if as_of < ds.as_of else ds
     notes: list[str] = []
     if lead_times is None:
         lead_times = dataset_lead_times(ds, as_of)
@@ -434,9 +495,11 @@ backorder waits for SKU-0004'
                               reorder_points, float(demand_window_days), notes)
     lines["limit_date"] = lines["order_date"] + pd.Timedelta(days=float(max_wait_days))
     model = lead_times if isinstance(lead_times, LeadTimeModel) else None
+    now_model, earlier_model = (model, model) if model is not None or eta_lead_times is None \
+        else eta_lead_times
     eta_kw: dict[str, Any] = {"max_wait_days": max_wait_days, "n_reps": n_reps, "seed": seed}
     if eta is None:
-        eta = backorder_eta(ds, model, replay=rep, **eta_kw)
+        eta = backorder_eta(ds, now_model, replay=rep, **eta_kw)
     elif isinstance(eta, BackorderETA):  # the slip check compares like with like
         eta_kw = {k: eta.params[k] for k in ("max_wait_days", "n_reps", "seed", "quantiles")}
     if eta is not None:
@@ -465,7 +528,9 @@ backorder waits for SKU-0004'
     elif previous_eta is None and eta is not None:
         earlier = as_of - pd.Timedelta(days=float(update_every_days))
         try:  # of the SKUs with lines waiting now: the only ones that can slip
-            previous_eta = backorder_eta(ds, model, as_of=earlier, replay=rep,
+            if isinstance(earlier_model, Exception):
+                raise earlier_model
+            previous_eta = backorder_eta(ds, earlier_model, as_of=earlier, replay=rep,
                                          skus=lines["sku"].unique(), **eta_kw)
         except (BackorderAnalyticsError, ValueError) as err:
             notes.append(f"The ETA-slip check was skipped: no ETA as of {earlier} ({err}).")
@@ -485,14 +550,6 @@ backorder waits for SKU-0004'
               "allocation": rep.params["allocation"], "shipping": rep.params["shipping"],
               "demand_window_days": demand_window_days, "n_reps": n_reps, "seed": seed}
     return Alerts(frame[COLUMNS], as_of, skus, lines, notes, params)
-
-
-def _as_of(ds, as_of):
-    if not isinstance(ds, Dataset):
-        raise TypeError(f"The 'ds' parameter must be a Dataset. Got {type(ds).__name__} "
-                        "instead.")
-    as_of = ds.moment(as_of)
-    return (ds.as_at(as_of) if as_of < ds.as_of else ds), as_of
 
 
 def _check(**values) -> None:

@@ -103,6 +103,7 @@ from .eta_simulation import (  # noqa: F401  (constants re-exported for the docu
     _run,
     _ship_times,
 )
+from .parts import concat_notes, concat_rows
 from .state import POLICY_WINDOW_DAYS, replay_for  # noqa: F401  (named in the docs)
 
 __all__ = ["backorder_eta", "BackorderETA", "eta_backtest", "ETABacktest", "ETA_QUANTILES"]
@@ -127,6 +128,8 @@ def backorder_eta(
     future_demand: bool | None = None,
     replay: ReplayResult | None = None,
     skus: Sequence | None = None,
+    client: Any = None,
+    n_partitions: int | None = None,
 ) -> BackorderETA:
     """Ship-date distribution of every open backorder line, by Monte Carlo.
 
@@ -168,6 +171,15 @@ def backorder_eta(
     skus : sequence, optional
         Only the open lines of these SKUs (a SKU's ETAs do not depend on the others);
         default every SKU.
+    client : distributed.Client, str or "local", optional
+        Simulate on a Dask cluster, by partitions of the SKUs, with the numbers of one
+        process (:mod:`backorder_analytics.distributed.functions`): a client, a
+        scheduler address, or "local" for a cluster on this machine for the call. The
+        default lead times are fitted once, from every PO, on the driver; a given
+        ``replay`` is cut into the partitions' SKUs. Needs the ``dask`` extra.
+        Default: in this process.
+    n_partitions : int, optional
+        With ``client``: partitions of the SKUs (default 4 per worker thread).
 
     Returns
     -------
@@ -198,11 +210,23 @@ def backorder_eta(
         raise TypeError(f"The 'ds' parameter must be a Dataset. Got {type(ds).__name__} "
                         "instead.")
     moment = ds.moment(as_of)
-    if lead_times is None:
-        lead_times = dataset_lead_times(ds, moment)
-    elif not isinstance(lead_times, LeadTimeModel) or not hasattr(lead_times, "_fits"):
+    if lead_times is not None and not (isinstance(lead_times, LeadTimeModel)
+                                       and hasattr(lead_times, "_fits")):
         raise TypeError("The 'lead_times' parameter must be a fitted LeadTimeModel (see "
                         f"fit_lead_times). Got {type(lead_times).__name__} instead.")
+    if client is not None:
+        # imported here: dask is an optional dependency
+        from ..distributed.engine import DaskEngine
+        from ..distributed.functions import backorder_eta_partitioned
+
+        with DaskEngine(client, n_partitions) as engine:
+            return backorder_eta_partitioned(
+                engine, ds, lead_times, as_of=moment, quantiles=tuple(qs),
+                allocation=allocation, shipping=shipping, max_wait_days=max_wait_days,
+                n_reps=n_reps, seed=seed, future_demand=future_demand, replay=replay,
+                skus=skus)
+    if lead_times is None:
+        lead_times = dataset_lead_times(ds, moment)
     rep = replay_for(ds, moment, replay=replay, allocation=allocation, shipping=shipping,
                      skus=skus)
     if rep is None:  # nothing had happened yet: an empty queue
@@ -287,11 +311,6 @@ def eta_backtest(ds: Dataset, cutoffs: Sequence[Any], *, progress: bool = False,
 # --------------------------------------------------------------------------- results
 
 
-def _unique_notes(parts) -> list[str]:
-    """The parts' notes, each once, in order."""
-    return list(dict.fromkeys(n for p in parts for n in p.notes))
-
-
 @dataclass(repr=False)
 class BackorderETA:
     """Ship-date forecast of the open backorders (from :func:`backorder_eta`).
@@ -315,9 +334,11 @@ class BackorderETA:
 
     @classmethod
     def concat(cls, parts: list[BackorderETA]) -> BackorderETA:
-        """One result from those of disjoint sets of SKUs (same options and moment)."""
-        lines = pd.concat([p.lines for p in parts]).sort_values("sku", kind="stable")
-        return cls(lines, parts[0].as_of, dict(parts[0].params), _unique_notes(parts))
+        """One result from those of disjoint sets of SKUs (same options and moment);
+        a note that counts SKUs counts those of every part."""
+        lines = concat_rows([p.lines for p in parts]).sort_values("sku", kind="stable")
+        return cls(lines, parts[0].as_of, dict(parts[0].params),
+                   concat_notes(p.notes for p in parts))
 
     def to_frame(self) -> pd.DataFrame:
         """Per open line: ``order_id``, ``line_id``, ``sku``, ``customer_id`` (when

@@ -71,6 +71,7 @@ from ..simulation.replay_result import ReplayResult
 from ..simulation.sources import PoissonDemand, round_units
 from ..streams import row_uniforms, sku_rng
 from .line_bank import LineBank
+from .parts import concat_rows
 from .state import (
     reorder_points_from_replay,
     reorder_points_of,
@@ -183,7 +184,22 @@ def _forecast_demand(fc, start: pd.Timestamp, h: int, describe: str) -> _Demand:
     return _Demand(pd.Index(fc.skus), np.asarray(fc.mean)[:, :h].mean(axis=1), draw, describe)
 
 
-def _demand(forecast, ds: Dataset, as_of, start, h, seed) -> _Demand:
+def auto_forecast(ds: Dataset, as_of, h: int, model: str | None, seed: int,
+                  fit: Any = make_forecast) -> Any:
+    """The forecast behind ``forecast=None`` or a model name: ``fit`` (default
+    :func:`~backorder_analytics.forecast`) of the daily demand up to ``as_of``, without
+    quantiles; None when no line was ordered by then."""
+    orders = ds.orders[ds.orders["order_date"] <= as_of]
+    if orders.empty:
+        return None
+    y = demand_series(orders, freq="D", as_of=as_of)
+    return fit(y, h, model=model or "auto", quantiles=(), seed=seed)
+
+
+def _demand(forecast, ds: Dataset, as_of, start, h, seed, fitted: Any = False) -> _Demand:
+    """The demand the SKUs are simulated with; ``fitted``: the :func:`auto_forecast`
+    of ``forecast`` (None or a name) when made already (on a partition of the SKUs:
+    that of all the SKUs, restricted to the partition's)."""
     if isinstance(forecast, PoissonDemand | Real):
         src = forecast if isinstance(forecast, PoissonDemand) else PoissonDemand(float(forecast))
         return _poisson_demand(dict.fromkeys(ds.skus, src), h)
@@ -198,11 +214,9 @@ def _demand(forecast, ds: Dataset, as_of, start, h, seed) -> _Demand:
     if hasattr(forecast, "paths") and hasattr(forecast, "dates"):
         return _forecast_demand(forecast, start, h, "the forecast given")
     if forecast is None or isinstance(forecast, str):
-        orders = ds.orders[ds.orders["order_date"] <= as_of]
-        if orders.empty:
+        fc = auto_forecast(ds, as_of, h, forecast, seed) if fitted is False else fitted
+        if fc is None:
             return _poisson_demand({}, h)
-        y = demand_series(orders, freq="D", as_of=as_of)
-        fc = make_forecast(y, h, model=forecast or "auto", quantiles=(), seed=seed)
         return _forecast_demand(fc, start, h, f"forecast(model={forecast or 'auto'!r})")
     raise TypeError("The 'forecast' parameter must be None, a model name, a Forecast, a frame "
                     "of sample paths (sku, path, date, demand), a PoissonDemand, a mapping "
@@ -213,9 +227,13 @@ def _demand(forecast, ds: Dataset, as_of, start, h, seed) -> _Demand:
 # ------------------------------------------------------------------------ lead times
 
 
-def _lead_model(lead_times, ds: Dataset, as_of) -> Any:
+def _lead_model(lead_times, ds: Dataset, as_of, fitted: Any = None) -> Any:
+    """The lead times to draw from; ``fitted``: the default model, fitted already
+    (on a partition of the SKUs: from all POs), or the error fitting it raised."""
     if lead_times is None:
-        return dataset_lead_times(ds, as_of)
+        if isinstance(fitted, Exception):
+            raise fitted
+        return dataset_lead_times(ds, as_of) if fitted is None else fitted
     if isinstance(lead_times, str) and lead_times == "expected":
         return lead_times
     if isinstance(lead_times, LeadTimeModel | Real) and not isinstance(lead_times, bool):
@@ -339,7 +357,8 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
                    lead_times: Any = None, as_of: Any = None,
                    n_reps: int = MONTE_CARLO_REPS, seed: int = SEED,
                    reorder_points: Any = "history", allocation: str | None = None,
-                   replay: ReplayResult | None = None) -> BackorderRisk:
+                   replay: ReplayResult | None = None, client: Any = None,
+                   n_partitions: int | None = None) -> BackorderRisk:
     """Per SKU: the chance of a new backorder within ``horizon`` days, and how bad it is.
 
     Simulates the next ``horizon`` days ``n_reps`` times from the state at ``as_of``
@@ -379,6 +398,19 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
     allocation : {"fifo", "priority"}, default "fifo"
         Replay rule that rebuilds the state at ``as_of`` (see
         :func:`~backorder_analytics.planning.state.inventory_state`).
+    replay : ReplayResult, optional
+        The history replayed already (up to ``as_of`` or later); default: replayed
+        here.
+    client : distributed.Client, str or "local", optional
+        Simulate on a Dask cluster, by partitions of the SKUs, with the numbers of one
+        process (:mod:`backorder_analytics.distributed.functions`): a client, a
+        scheduler address, or "local" for a cluster on this machine for the call.
+        The default forecast (``forecast=None`` or a model name) is made on the
+        cluster too, its global inputs reduced on the driver, and the default lead
+        times are fitted once, from every PO, on the driver. Needs the ``dask``
+        extra. Default: in this process.
+    n_partitions : int, optional
+        With ``client``: partitions of the SKUs (default 4 per worker thread).
 
     Returns
     -------
@@ -400,11 +432,40 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
         raise ValueError("The 'reorder_points' parameter must be 'history', a frame "
                          "(sku, r, Q), a mapping, a SafetyStockRecommendation or None. "
                          f"Got {reorder_points!r} instead.")
+    options = {"forecast": forecast, "lead_times": lead_times, "as_of": as_of,
+               "n_reps": n, "seed": seed, "reorder_points": reorder_points,
+               "allocation": allocation, "replay": replay}
+    if client is not None:
+        if not isinstance(ds, Dataset):
+            raise TypeError(f"The 'ds' parameter must be a Dataset. Got "
+                            f"{type(ds).__name__} instead.")
+        # imported here: dask is an optional dependency
+        from ..distributed.engine import DaskEngine
+        from ..distributed.functions import backorder_risk_partitioned
+
+        with DaskEngine(client, n_partitions) as engine:
+            return backorder_risk_partitioned(engine, ds, h, **options)
+    return simulate_risk(ds, h, **options)
+
+
+def simulate_risk(ds: Dataset, h: int, *, forecast: Any, lead_times: Any, as_of: Any,
+                  n_reps: int, seed: int, reorder_points: Any, allocation: str | None,
+                  replay: ReplayResult | None, fitted: dict[str, Any] | None = None
+                  ) -> BackorderRisk:
+    """:func:`backorder_risk` with its arguments checked (``h`` the horizon [days]).
+
+    ``fitted``: the global inputs when computed already, as a distributed call does on
+    the driver for each partition of the SKUs: ``"forecast"``, the
+    :func:`auto_forecast` of all the SKUs restricted to those of ``ds``;
+    ``"lead_times"``, the default lead-time model fitted from every PO (or the error
+    that fit raised, raised here when the lead times are needed)."""
+    n = n_reps
+    fitted = fitted or {}
     as_of = ds.moment(as_of)
     start = as_of.normalize() + DAY
     rep = replay_for(ds, as_of, replay=replay, allocation=allocation)
     state = state_from_replay(ds, rep, as_of)
-    demand = _demand(forecast, ds, as_of, start, h, seed)
+    demand = _demand(forecast, ds, as_of, start, h, seed, fitted.get("forecast", False))
     unknown = demand.skus.difference(state.index)
     if len(unknown):
         raise DataError(f"The 'forecast' covers SKUs not in the dataset: {list(unknown[:5])}. "
@@ -422,7 +483,8 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
         reorder_points = reorder_points_from_replay(ds, rep)
     rp = reorder_points_of(reorder_points, skus)
     needs_lt = len(po) or np.isfinite(rp[0]).any()
-    lt = _lead_model(lead_times, ds, as_of) if needs_lt else lead_times
+    lt = _lead_model(lead_times, ds, as_of, fitted.get("lead_times")) if needs_lt \
+        else lead_times
     arrive = _arrivals(po, lt, as_of, start, n, seed) if len(po) else np.empty((0, n))
     po_day = np.clip(np.floor(arrive), 0, None).astype(np.int64)  # 0-based day
     po_row = skus.get_indexer(pd.Index(po["sku"]))
@@ -584,10 +646,18 @@ class BackorderRisk:
 
     @classmethod
     def concat(cls, parts: list[BackorderRisk]) -> BackorderRisk:
-        """One result from those of disjoint sets of SKUs (same options), ranked anew."""
-        return cls(table=_rank(pd.concat([p.table for p in parts])),
-                   receipts=_receipt_order(pd.concat([p.receipts for p in parts])),
-                   params=dict(parts[0].params))
+        """One result from those of disjoint sets of SKUs (same options), ranked anew;
+        the lead times and the allocation described as in the parts that had them (a
+        part whose SKUs had no open PO and no reorder point needed no lead times; one
+        whose SKUs had no history yet, no replay)."""
+        params = dict(parts[0].params)
+        for key, unknown in (("lead_times", "not needed"), ("allocation", None)):
+            known = [p.params[key] for p in parts if p.params.get(key, unknown) != unknown]
+            if known:
+                params[key] = known[0]
+        return cls(table=_rank(concat_rows([p.table for p in parts])),
+                   receipts=_receipt_order(concat_rows([p.receipts for p in parts])),
+                   params=params)
 
     def to_frame(self) -> pd.DataFrame:
         """The per-SKU :attr:`table`, riskiest first."""

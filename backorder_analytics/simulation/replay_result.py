@@ -481,6 +481,31 @@ class ReplayResult:
                             _events=events, _recorded=self._recorded,
                             _inventory=self._inventory)
 
+    def take(self, skus) -> ReplayResult:
+        """The replay of ``skus`` alone (each SKU's replay is its own): their lines,
+        shipments, receipts, ``stock`` and ``notes``, with the same origin and end;
+        the other SKUs' rows are left out (unlike :meth:`at`'s ``skus``, which keeps
+        every SKU's ``stock``). The inverse of :meth:`concat` over a partition of
+        the SKUs."""
+        skus = pd.Index(list(skus))
+        wanted = self.stock.index.isin(skus)
+        code = np.cumsum(wanted) - 1  # old stock row -> new
+        ev = self._events
+        keep = wanted[ev["code"]]  # one event per line, in the lines' order
+        position = np.cumsum(keep) - 1
+        s_keep = keep[ev["ship_line"]]
+        r_keep = wanted[ev["r_code"]]
+        events = {"code": code[ev["code"][keep]], "t": ev["t"][keep],
+                  "ship_line": position[ev["ship_line"][s_keep]],
+                  "ship_qty": ev["ship_qty"][s_keep], "ship_t": ev["ship_t"][s_keep],
+                  "r_code": code[ev["r_code"][r_keep]], "r_t": ev["r_t"][r_keep],
+                  "r_q": ev["r_q"][r_keep]}
+        notes = self.notes[self.notes["sku"].isin(skus).to_numpy()]
+        return ReplayResult(lines=self.lines[keep], stock=self.stock[wanted],
+                            notes=notes.reset_index(drop=True), origin=self.origin,
+                            as_of=self.as_of, params=dict(self.params), _events=events,
+                            _recorded=self._recorded, _inventory=self._inventory)
+
     # ------------------------------------------------------------------ data checks
 
     def compare_shipments(self) -> ShipmentComparison:
