@@ -335,7 +335,7 @@ def _new_orders(inp, ks, R, horizon, seed):
             day = rng.integers(0, h, len(rep))
             pick = inp["pool_off"][c, k] + (rng.random(len(rep))
                                             * inp["pool_n"][c, k]).astype(np.int64)
-            np.add.at(daily[c, j], (rep, day), inp["pool"][pick])
+            np.add.at(daily[c, j].reshape(-1), rep * H + day, inp["pool"][pick])
     daily = np.cumsum(daily, 0)  # classes up to c
     orders = np.zeros((S, R, H + 1))
     for d in range(H + 1):

@@ -320,7 +320,8 @@ def _available_reorder(net0, units, rec, pipeline0, r, q, leads):
         pipe = pipe + qty
         day = t + 1 + np.floor(leads[:, :, t]).astype(np.int64)  # 0-based index of arrival
         inside = (qty > 0) & (day < h)
-        np.add.at(rec, (ii[inside], jj[inside], day[inside]), qty[inside])
+        np.add.at(rec.reshape(-1), np.ravel_multi_index(  # (flat: numpy's fast path)
+            (ii[inside], jj[inside], day[inside]), rec.shape), qty[inside])
         new += np.where(inside, qty, 0)
     return avail, new
 
@@ -339,7 +340,7 @@ def _lines_hit(units, avail, skus, mean, sizes_of, seed) -> np.ndarray:
         bank = LineBank(sizes, mean[j] / float(np.mean(sizes)), rng)
         d = units[j, rep, day]
         hits = bank.lines_hit(d, np.minimum(avail[j, rep, day], d), rng.random(len(d)))
-        np.add.at(hit[j], rep, hits)
+        hit[j] = np.bincount(rep, hits, len(hit[j]))
     return hit
 
 
@@ -504,7 +505,8 @@ def simulate_risk(ds: Dataset, h: int, *, forecast: Any, lead_times: Any, as_of:
         rec = np.zeros_like(units)
         p_idx, rep_idx = np.nonzero(((po_row >= lo) & (po_row < lo + len(rows)))[:, None]
                                     & (po_day < h))
-        np.add.at(rec, (po_row[p_idx] - lo, rep_idx, po_day[p_idx, rep_idx]), po_qty[p_idx])
+        np.add.at(rec.reshape(-1), np.ravel_multi_index(
+            (po_row[p_idx] - lo, rep_idx, po_day[p_idx, rep_idx]), rec.shape), po_qty[p_idx])
         net0 = (st["on_hand"] - st["backordered_now"]).to_numpy(np.int64)[rows]
         if np.isfinite(rp[0][rows]).any():
             leads = _new_leads(lt, skus[rows], st["supplier_id"].to_numpy()[rows],

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.validation import key_codes
+from .replay_kernel import first_and_last
 
 __all__ = ["ReplayResult", "ShipmentComparison", "AGE_BUCKETS", "TOTAL", "DAY_NS",
            "WAIT_QUANTILES"]
@@ -449,10 +450,7 @@ class ReplayResult:
         cancelled = np.where(gone, sub["cancelled"].to_numpy(np.int64), 0)
         cancel_at = np.where(gone, cancel_ns, -_BIG)
         shipped = np.bincount(s_line, s_qty, n).astype(np.int64)
-        first = np.full(n, _BIG, np.int64)
-        last = np.full(n, -_BIG, np.int64)
-        np.minimum.at(first, s_line, s_t)
-        np.maximum.at(last, s_line, s_t)
+        first, last = first_and_last(n, s_line, s_t, _BIG, -_BIG)
         remaining = qty - shipped - cancelled
         lines = sub.copy(deep=False)  # new columns below; the others shared, not copied
         has_ship = shipped > 0
