@@ -3,6 +3,7 @@ a slow unit-by-unit reference replay, and the example dataset against its own re
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 
 import numpy as np
@@ -11,7 +12,13 @@ import pytest
 
 from backorder_analytics import example_dataset
 from backorder_analytics.data.dataset import Dataset
-from backorder_analytics.data.schemas import INVENTORY, ORDERS, PURCHASE_ORDERS, conform
+from backorder_analytics.data.schemas import (
+    INVENTORY,
+    ORDERS,
+    PURCHASE_ORDERS,
+    SHIPMENTS,
+    conform,
+)
 from backorder_analytics.simulation.replay import (
     TOTAL,
     ConservationError,
@@ -20,6 +27,7 @@ from backorder_analytics.simulation.replay import (
     replay,
 )
 from backorder_analytics.simulation.replay_kernel import replay_events
+from backorder_analytics.simulation.replay_result import _differing_keys
 
 DAY0 = pd.Timestamp("2024-01-01")
 H = 1 / 24  # one hour [days]
@@ -407,6 +415,78 @@ def test_conservation_violations_raise():
 def test_compare_shipments_needs_shipments():
     with pytest.raises(ValueError, match="no shipments table"):
         replay(make_ds(ALLOC_LINES)).compare_shipments()
+
+
+def with_shipments(ds: Dataset, shipments: list[tuple[str, int, pd.Timestamp]]) -> Dataset:
+    """``ds`` with recorded shipments ``(order_id, units, ship_date)`` of SKU "A"."""
+    ship = pd.DataFrame({"order_id": [s[0] for s in shipments], "sku": "A",
+                         "quantity": [s[1] for s in shipments],
+                         "ship_date": pd.to_datetime([s[2] for s in shipments])})
+    return dataclasses.replace(ds, shipments=conform(ship, SHIPMENTS))
+
+
+def test_compare_shipments_by_hand():
+    # The fifo replay ships O1 2 units on day 0 at 10:00 and 1 on day 3 at 09:00, O2 1
+    # on day 3 and 1 on day 5 at 09:00, and nothing to O3 (see test_fifo_partial_by_hand).
+    # Recorded: O1 the same units per instant (day 0 in two rows), O2 its second unit a
+    # day later, O3 one unit on day 8.
+    ds = with_shipments(make_ds(ALLOC_LINES, ALLOC_RECEIPTS, [("A", 0, 2)]), [
+        ("O1", 1, at(0, 10)), ("O1", 1, at(0, 10)), ("O1", 1, at(3, 9)),
+        ("O2", 1, at(3, 9)), ("O2", 1, at(6, 9)), ("O3", 1, at(8, 9))])
+    cmp = replay(ds, allocation="fifo").compare_shipments()
+    assert (cmp.n_lines, cmp.n_identical) == (3, 1)
+    assert cmp.share_identical == pytest.approx(1 / 3)
+    assert (cmp.mean_abs_diff_days, cmp.max_abs_diff_days) == (0.5, 1.0)
+    lines = cmp.lines
+    assert list(lines.index) == [("O1", "A"), ("O2", "A"), ("O3", "A")]
+    assert col_of(lines, "identical") == [True, False, False]
+    assert col_of(lines, "recorded_shipped") == [3, 2, 1]
+    assert col_of(lines, "replayed_shipped") == [3, 2, 0]
+    assert col_of(lines, "recorded_last_ship") == [at(3, 9), at(6, 9), at(8, 9)]
+    np.testing.assert_array_equal(lines["diff_days"], [0.0, -1.0, np.nan])
+    assert list(cmp.differing.index) == [("O2", "A"), ("O3", "A")]
+    assert repr(cmp).startswith("ShipmentComparison: 1 of 3 lines identical (33.33%)")
+
+
+def col_of(frame: pd.DataFrame, name: str) -> list:
+    return frame[name].tolist()
+
+
+def reference_differing_keys(code_a, t_a, q_a, code_b, t_b, q_b, n_keys) -> np.ndarray:
+    """Per key, whether the units shipped per instant differ: dictionaries, row by row."""
+    units: list[list[dict]] = [[{}, {}] for _ in range(n_keys)]
+    for side, (code, t, q) in enumerate(((code_a, t_a, q_a), (code_b, t_b, q_b))):
+        for k, when, n in zip(code, t, q, strict=True):
+            if k >= 0:
+                units[k][side][when] = units[k][side].get(when, 0) + n
+    return np.array([a != b for a, b in units], dtype=bool)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_differing_keys_against_a_reference(seed):
+    rng = np.random.default_rng(seed)
+    n_keys, n = 40, 300
+    code_a = rng.integers(-1, n_keys, n)
+    t_a = rng.integers(0, 6, n)  # few instants: shipments often share one
+    q_a = rng.integers(0, 3, n)  # 0 units too: an instant with 0 units is an instant
+    # side b: side a's rows shuffled and some of them perturbed
+    perm = rng.permutation(n)
+    code_b, t_b, q_b = code_a[perm].copy(), t_a[perm].copy(), q_a[perm].copy()
+    touch = rng.random(n) < 0.05
+    t_b[touch] += rng.integers(-1, 2, touch.sum())
+    q_b[rng.random(n) < 0.05] += 1
+    keep = rng.random(n) > 0.02
+    code_b, t_b, q_b = code_b[keep], t_b[keep], q_b[keep]
+    got = _differing_keys(code_a, t_a, q_a, code_b, t_b, q_b, n_keys)
+    want = reference_differing_keys(code_a, t_a, q_a, code_b, t_b, q_b, n_keys)
+    np.testing.assert_array_equal(got, want)
+    assert 0 < want.sum() < n_keys  # both outcomes are exercised
+
+
+def test_differing_keys_without_rows():
+    empty = np.zeros(0, np.int64)
+    got = _differing_keys(empty, empty, empty, np.array([1]), np.array([5]), np.array([2]), 3)
+    np.testing.assert_array_equal(got, [False, True, False])
 
 
 # --------------------------------------------------------------------------- example data

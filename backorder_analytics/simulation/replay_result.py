@@ -11,10 +11,12 @@ Conventions (time in nanoseconds from the origin, waits in days) are those of
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, cast
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -78,32 +80,68 @@ def _quantiles(values: np.ndarray, code: np.ndarray, labels: np.ndarray) -> pd.D
     return pd.DataFrame(rows, index=pd.Index(labels, name="sku"))
 
 
-def _units_by_instant(code, t, qty, n_keys):
-    """Units per (key, instant), sorted by key then instant; keys < 0 left out."""
-    ok = code >= 0
-    code, t, qty = code[ok], t[ok], qty[ok]
-    order = np.lexsort((t, code))
-    code, t, qty = code[order], t[order], qty[order]
-    new = np.r_[True, (code[1:] != code[:-1]) | (t[1:] != t[:-1])] if len(code) else \
-        np.zeros(0, bool)
-    starts = np.flatnonzero(new)
-    units = np.add.reduceat(qty, starts) if len(starts) else qty[:0]
-    return code[starts], t[starts], units
+@numba.njit(cache=True)
+def _rows_by_key(code, order, n_keys):
+    """The rows with a key (``code >= 0``), grouped by key and, within a key, in
+    ``order``: a stable counting sort, O(n). The rows of key ``k`` are
+    ``rows[start[k]:start[k + 1]]``."""
+    start = np.zeros(n_keys + 1, np.int64)
+    for i in range(len(code)):
+        if code[i] >= 0:
+            start[code[i] + 1] += 1
+    for k in range(n_keys):
+        start[k + 1] += start[k]
+    fill = start[:-1].copy()
+    rows = np.empty(start[n_keys], np.int64)
+    for i in order:
+        k = code[i]
+        if k >= 0:
+            rows[fill[k]] = i
+            fill[k] += 1
+    return rows, start
+
+
+@numba.njit(cache=True)
+def _differs_by_key(rows_a, start_a, t_a, q_a, rows_b, start_b, t_b, q_b):
+    """Per key: whether the two sides ship different units at some instant. Each
+    side's rows come grouped by key and in time order (:func:`_rows_by_key`); the
+    units of a side at one instant are summed, then the instants are walked in step."""
+    n_keys = len(start_a) - 1
+    differs = np.zeros(n_keys, np.bool_)
+    for k in range(n_keys):
+        i, i_end = start_a[k], start_a[k + 1]
+        j, j_end = start_b[k], start_b[k + 1]
+        while i < i_end or j < j_end:
+            if i == i_end or j == j_end or t_a[rows_a[i]] != t_b[rows_b[j]]:
+                differs[k] = True
+                break
+            now = t_a[rows_a[i]]
+            units = 0
+            while i < i_end and t_a[rows_a[i]] == now:
+                units += q_a[rows_a[i]]
+                i += 1
+            while j < j_end and t_b[rows_b[j]] == now:
+                units -= q_b[rows_b[j]]
+                j += 1
+            if units != 0:
+                differs[k] = True
+                break
+    return differs
 
 
 def _differing_keys(code_a, t_a, q_a, code_b, t_b, q_b, n_keys) -> np.ndarray:
-    """Per key: whether the two sides shipped different units at some instant (sorted
-    arrays, no hash tables: a few integers per shipment)."""
-    ca, ta, qa = _units_by_instant(code_a, t_a, q_a, n_keys)
-    cb, tb, qb = _units_by_instant(code_b, t_b, q_b, n_keys)
-    na, nb = np.bincount(ca, minlength=n_keys), np.bincount(cb, minlength=n_keys)
-    differs = na != nb
-    first_a, first_b = np.cumsum(na) - na, np.cumsum(nb) - nb
-    rows = np.flatnonzero(~differs[ca])  # keys with as many instants on both sides
-    other = rows - first_a[ca[rows]] + first_b[ca[rows]]
-    bad = (ta[rows] != tb[other]) | (qa[rows] != qb[other])
-    differs[ca[rows[bad]]] = True
-    return differs
+    """Per key (``code`` in ``0 .. n_keys - 1``; ``code < 0``: no key, left out):
+    whether the two sides ship different units at some instant ``t`` [ns]. Compiled,
+    O(n) after one sort by time per side: no hash table, no ``(key, t)`` frame."""
+    sides = []
+    for code, t, q in ((code_a, t_a, q_a), (code_b, t_b, q_b)):
+        code = np.asarray(code, np.int64)
+        t = np.asarray(t, np.int64)
+        by_time = (np.arange(len(t)) if len(t) < 2 or bool((t[1:] >= t[:-1]).all())
+                   else np.argsort(t))  # the units at one instant are summed: any order
+        rows, start = _rows_by_key(code, by_time, int(n_keys))
+        sides += [rows, start, t, np.asarray(q, np.int64)]
+    return _differs_by_key(*sides)
 
 
 @dataclass(repr=False)
@@ -117,18 +155,24 @@ class ShipmentComparison:
         Per order line: recorded and replayed units shipped and last ship date,
         ``diff_days`` (replayed − recorded last ship date [days]; NaN unless both
         shipped), ``identical`` (same shipments: same units at the same instants).
+        Built on first use (the counts below do not need it).
     n_lines, n_identical : int
     share_identical : float
     mean_abs_diff_days, max_abs_diff_days : float
         Over lines whose last ship date is known on both sides [days].
     """
 
-    lines: pd.DataFrame
     n_lines: int
     n_identical: int
     share_identical: float
     mean_abs_diff_days: float
     max_abs_diff_days: float
+    _build_lines: Callable[[], pd.DataFrame] = field(compare=False)
+
+    @cached_property
+    def lines(self) -> pd.DataFrame:
+        """The per-line table (see the class docstring), built on first use."""
+        return self._build_lines()
 
     @property
     def differing(self) -> pd.DataFrame:
@@ -529,36 +573,41 @@ class ReplayResult:
         L = self.lines
         line_code, rec_code, n_keys = key_codes(L, rec, key)
         ev = self._events
-        rep_code = line_code[ev["ship_line"]]
-        rec_t = rec["ship_date"].to_numpy("datetime64[ns]").astype(np.int64)
-        rep_t = ev["ship_t"] + self.origin.value
-        differs = _differing_keys(rep_code, rep_t, ev["ship_qty"], rec_code, rec_t,
-                                  rec["quantity"].to_numpy(np.int64), n_keys)
-        same = np.ones(n_keys + 1, bool)
-        same[:n_keys] = ~differs
+        rec_t = rec["ship_date"].to_numpy("datetime64[ns]").view(np.int64)
+        rec_q = rec["quantity"].to_numpy(np.int64)
+        differs = _differing_keys(line_code[ev["ship_line"]], ev["ship_t"] + self.origin.value,
+                                  ev["ship_qty"], rec_code, rec_t, rec_q, n_keys)
+        code = np.where(line_code >= 0, line_code, n_keys)  # n_keys: a key with a missing part
+        identical = np.r_[~differs, True][code]
         ok = rec_code >= 0
-        recorded = np.bincount(rec_code[ok], rec["quantity"].to_numpy(np.int64)[ok],
-                               n_keys + 1).astype(np.int64)
-        last = np.full(n_keys + 1, np.iinfo(np.int64).min)
+        never = np.iinfo(np.int64).min  # NaT
+        last = np.full(n_keys + 1, never)
         np.maximum.at(last, rec_code[ok], rec_t[ok])
-        code = np.where(line_code >= 0, line_code, n_keys)  # a key with a missing part
-        rec_last = last[code].astype("datetime64[ns]")
-        rec_last[last[code] == np.iinfo(np.int64).min] = np.datetime64("NaT")
-        out = pd.DataFrame({
-            "sku": L["sku"].array, "status": L["status"].array,
-            "recorded_shipped": recorded[code], "replayed_shipped": L["shipped"].to_numpy(),
-            "recorded_last_ship": rec_last, "replayed_last_ship": L["last_ship_date"].to_numpy(),
-        }, index=pd.MultiIndex.from_arrays([L[c].array for c in key], names=key))
-        out["diff_days"] = (cast("pd.Series[pd.Timedelta]", out["replayed_last_ship"]
-                                 - out["recorded_last_ship"]) / pd.Timedelta(days=1))
-        out["identical"] = same[code]
-        diff = out["diff_days"].abs().dropna()
-        n_same = int(out["identical"].sum())
+        rec_last = last[code].view("datetime64[ns]")  # NaT where nothing was recorded
+        diff = np.abs((L["last_ship_date"].to_numpy("datetime64[ns]") - rec_last)
+                      / np.timedelta64(DAY_NS, "ns"))
+        diff = pd.Series(diff[~np.isnan(diff)])
+
+        def lines() -> pd.DataFrame:
+            recorded = np.bincount(rec_code[ok], rec_q[ok], n_keys + 1).astype(np.int64)
+            out = pd.DataFrame({
+                "sku": L["sku"].array, "status": L["status"].array,
+                "recorded_shipped": recorded[code], "replayed_shipped": L["shipped"].to_numpy(),
+                "recorded_last_ship": rec_last,
+                "replayed_last_ship": L["last_ship_date"].to_numpy(),
+            }, index=pd.MultiIndex.from_arrays([L[c].array for c in key], names=key))
+            out["diff_days"] = (cast("pd.Series[pd.Timedelta]", out["replayed_last_ship"]
+                                     - out["recorded_last_ship"]) / pd.Timedelta(days=1))
+            out["identical"] = identical
+            return out
+
+        n_same = int(identical.sum())
         return ShipmentComparison(
-            lines=out, n_lines=len(out), n_identical=n_same,
-            share_identical=n_same / len(out) if len(out) else float("nan"),
+            n_lines=len(L), n_identical=n_same,
+            share_identical=n_same / len(L) if len(L) else float("nan"),
             mean_abs_diff_days=float(diff.mean()) if len(diff) else float("nan"),
             max_abs_diff_days=float(diff.max()) if len(diff) else float("nan"),
+            _build_lines=lines,
         )
 
     def compare_inventory(self) -> pd.DataFrame:
