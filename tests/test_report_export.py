@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import zipfile
 
 import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from backorder_analytics.report import export
 from backorder_analytics.report.export import (
     FORMULA_STARTS,
     neutralise_formulas,
@@ -181,3 +183,87 @@ def test_workbook_is_formatted_for_reading(tmp_path):
     assert wb["risk"].column_dimensions["D"].width >= len("expected_backordered_units")
     links = [wb["contents"].cell(row=r, column=3).hyperlink for r in (2, 3)]
     assert [h.location for h in links] == ["'risk'!A1", "'alerts'!A1"]
+
+
+# ------------------------------------------------------------- streamed worksheet rows
+
+
+@pytest.fixture
+def awkward() -> dict[str, pd.DataFrame]:
+    """Every kind of cell the workbook holds, and the odd ones."""
+    nan, inf = np.nan, np.inf
+    stamps = ["2024-01-02 10:30", None, "2024-03-04 00:00", "2024-03-05 00:00", None]
+    return {
+        "numbers": pd.DataFrame({
+            "units": [3, -2, 0, 2**62, 7],
+            "wait_days": [1.5, -0.25, nan, 1e-300, -0.0],
+            "fill_rate": [0.95, 1.0, nan, 0.0, 0.123456789012345678],
+            "extreme": [inf, -inf, 1.2345678901234567e20, nan, 1 / 3],
+            "late": [True, False, True, False, True],
+            "maybe": pd.array([True, None, False, None, True], dtype="boolean"),
+            "count": pd.array([1, None, 3, None, 5], dtype="Int64"),
+        }),
+        "text": pd.DataFrame({
+            "sku": ["A&B <c>", ' quoted "x" ', "tab\tend\t", "", "naïve 😀\nnew line"],
+            "": ["=1+1", "-x", None, "+", "@"],            # a blank header
+            "mixed": ["text", 5, 2.5, True, None],
+            "numpy": [np.float64(0.1), np.float64(inf), np.float64(2), None, "x"],
+            "kind": pd.Categorical(["a", None, "b", "a", None]),
+        }),
+        "dates": pd.DataFrame({
+            "order_date": pd.to_datetime(["2024-01-02", "2024-01-03", None, "2024-01-05",
+                                          "2024-01-06"]),
+            "ship_date": pd.to_datetime(stamps),
+            "zoned": pd.to_datetime(stamps).tz_localize("Europe/Paris"),
+            "gap": [None, None, None, None, None],       # a column and a row of blanks
+        }),
+        "late_format": pd.DataFrame({                    # a format first used on the last row
+            "sku": ["A", "B", "C"],
+            "when": pd.to_datetime([None, None, "2024-02-02 08:15"]),
+        }),
+        "odd": pd.DataFrame({"sku": ["ok", "ctrl\x01char", "_x0041_", "<r>rich</r>",
+                                     "x" * 20_000]}),
+        "one_row": pd.DataFrame({"sku": ["A"], "units": [1]}),
+        "empty": pd.DataFrame(columns=["sku", "units"]),
+        "by_sku": pd.DataFrame({"units": [1, 2]}, index=pd.Index(["=A", "B"], name="sku")),
+    }
+
+
+def xlsx_members(path) -> dict[str, bytes]:
+    """The files inside a workbook but the one with its creation time."""
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+
+
+def test_streamed_rows_are_the_cells_xlsxwriter_writes(awkward, tmp_path, monkeypatch):
+    contents = pd.DataFrame({"table": list(awkward), "rows": [len(t) for t in awkward.values()]})
+    streamed = {}
+    stream = export._stream_rows
+
+    def spy(ws, *args):
+        streamed[ws.name] = stream(ws, *args)
+        return streamed[ws.name]
+
+    monkeypatch.setattr(export, "_stream_rows", spy)
+    fast = xlsx_members(write_xlsx(awkward, tmp_path / "fast.xlsx", contents))
+    # all rows but the last of the sheets with two rows or more; the odd text falls back
+    assert streamed == {"numbers": 4, "text": 4, "dates": 4, "late_format": 2, "odd": 0,
+                        "one_row": 0, "empty": 0, "by_sku": 1}
+    monkeypatch.setattr(export, "_stream_rows", lambda *args: 0)
+    slow = xlsx_members(write_xlsx(awkward, tmp_path / "slow.xlsx", contents))
+    assert fast.keys() == slow.keys()
+    for name in fast:
+        assert fast[name] == slow[name], name
+
+
+def test_streamed_sheets_read_back(awkward, tmp_path):
+    path = write_xlsx(awkward, tmp_path / "r.xlsx")
+    back = pd.read_excel(path, sheet_name=None)
+    numbers = back["numbers"]
+    assert numbers["units"].tolist() == [3, -2, 0, 2**62, 7]
+    assert numbers["late"].tolist() == [True, False, True, False, True]
+    text = load_workbook(path)["text"]
+    assert [c.value for c in text["A"]] == ["sku", "A&B <c>", ' quoted "x" ', "tab\tend\t",
+                                            None, "naïve 😀\nnew line"]
+    assert [c.value for c in text["B"]][1:] == ["'=1+1", "'-x", None, "'+", "'@"]
+    assert load_workbook(path)["dates"]["B2"].value == dt.datetime(2024, 1, 2, 10, 30)
