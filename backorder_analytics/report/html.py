@@ -89,10 +89,24 @@ def new_axes_grid(n: int, width: float, height_each: float, ncols: int = 1,
     return axes[:n]
 
 
+DPI = 100
+"""Resolution of the charts [dots per inch]."""
+
+
 def figure_html(fig, alt: str) -> str:
-    """A matplotlib figure as an ``<img>`` with an embedded PNG."""
+    """A matplotlib figure as an ``<img>`` with an embedded PNG.
+
+    A figure with a layout engine (the constrained layout of :func:`new_axes`) is laid
+    out, then drawn once: ``savefig`` would lay it out inside a draw with no output
+    and then draw it again. The PNG is the same; the figure keeps its axes where the
+    layout put them, and no longer has a layout engine.
+    """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
+    engine = fig.get_layout_engine()
+    if engine is not None and fig.dpi == DPI:  # savefig lays out at its own dpi
+        engine.execute(fig)
+        fig.set_layout_engine(None)
+    fig.savefig(buffer, format="png", dpi=DPI)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
 
