@@ -50,8 +50,10 @@ def demand(ctx: Context) -> Part:
 
 
 WEEK_DAYS = 7
-PATH_BLOCK = 500
-"""SKUs whose sample paths are held at once when summing days into weeks."""
+PATH_CELLS = 1 << 21
+"""Sample-path values (SKUs × paths × days) held at once when summing days into weeks:
+8 MB of float32, and a few times that in the sampler's working arrays (a block of 500
+SKUs of 1,000 paths over 28 days took 220 MB)."""
 
 
 @dataclass
@@ -90,8 +92,9 @@ def forecast_view(fc, periods: int, weekly: bool, weekly_history: pd.DataFrame
     n = len(fc.skus)
     mean = fc.mean[:, :days].reshape(n, periods, WEEK_DAYS).sum(axis=2)
     qv = np.empty((n, len(fc.quantiles), periods))
-    for lo in range(0, n, PATH_BLOCK):
-        skus = fc.skus[lo:lo + PATH_BLOCK]
+    block = max(1, PATH_CELLS // max(1, fc.n_paths * days))
+    for lo in range(0, n, block):
+        skus = fc.skus[lo:lo + block]
         paths = fc.paths(skus=skus)[:, :, :days]
         sums = paths.reshape(len(skus), paths.shape[1], periods, WEEK_DAYS).sum(axis=3)
         qv[lo:lo + len(skus)] = np.moveaxis(
