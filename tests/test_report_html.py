@@ -51,3 +51,10 @@ def test_figure_is_the_one_savefig_draws(draw):
 
 def test_figure_alt_text_is_escaped():
     assert 'alt="a &lt;b&gt; &amp; c"' in figure_html(draw_one(), "a <b> & c")
+
+
+def test_figure_without_axes():
+    from matplotlib.figure import Figure
+
+    assert pixels(figure_html(Figure(figsize=(2, 1), layout="constrained"), "")).shape == \
+        (100, 200, 4)

@@ -7,6 +7,7 @@ Every user-supplied string is escaped (``html.escape``; tables via
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import io
 import re
@@ -103,9 +104,10 @@ def figure_html(fig, alt: str) -> str:
     """
     buffer = io.BytesIO()
     engine = fig.get_layout_engine()
-    if engine is not None and fig.dpi == DPI:  # savefig lays out at its own dpi
-        engine.execute(fig)
-        fig.set_layout_engine(None)
+    if engine is not None and fig.axes and fig.dpi == DPI:  # savefig lays out at its dpi
+        with contextlib.suppress(ValueError):  # as Figure.draw does; savefig then tries
+            engine.execute(fig)
+            fig.set_layout_engine(None)
     fig.savefig(buffer, format="png", dpi=DPI)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'

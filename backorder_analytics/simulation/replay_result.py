@@ -135,12 +135,12 @@ def _differing_keys(code_a, t_a, q_a, code_b, t_b, q_b, n_keys) -> np.ndarray:
     O(n) after one sort by time per side: no hash table, no ``(key, t)`` frame."""
     sides = []
     for code, t, q in ((code_a, t_a, q_a), (code_b, t_b, q_b)):
-        code = np.asarray(code, np.int64)
-        t = np.asarray(t, np.int64)
+        code = np.ascontiguousarray(code, np.int64)  # one compiled signature
+        t = np.ascontiguousarray(t, np.int64)
         by_time = (np.arange(len(t)) if len(t) < 2 or bool((t[1:] >= t[:-1]).all())
                    else np.argsort(t))  # the units at one instant are summed: any order
         rows, start = _rows_by_key(code, by_time, int(n_keys))
-        sides += [rows, start, t, np.asarray(q, np.int64)]
+        sides += [rows, start, t, np.ascontiguousarray(q, np.int64)]
     return _differs_by_key(*sides)
 
 
