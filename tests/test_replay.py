@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -446,6 +447,8 @@ def test_compare_shipments_by_hand():
     np.testing.assert_array_equal(lines["diff_days"], [0.0, -1.0, np.nan])
     assert list(cmp.differing.index) == [("O2", "A"), ("O3", "A")]
     assert repr(cmp).startswith("ShipmentComparison: 1 of 3 lines identical (33.33%)")
+    again = pickle.loads(pickle.dumps(replay(ds, allocation="fifo").compare_shipments()))
+    pd.testing.assert_frame_equal(again.lines, lines)
 
 
 def col_of(frame: pd.DataFrame, name: str) -> list:

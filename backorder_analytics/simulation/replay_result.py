@@ -11,7 +11,6 @@ Conventions (time in nanoseconds from the origin, waits in days) are those of
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, cast
@@ -167,12 +166,25 @@ class ShipmentComparison:
     share_identical: float
     mean_abs_diff_days: float
     max_abs_diff_days: float
-    _build_lines: Callable[[], pd.DataFrame] = field(compare=False)
+    _per_line: dict[str, Any] = field(default_factory=dict, compare=False)
+    """What :attr:`lines` is built from: the replayed lines, the key columns, and per
+    line the units recorded, the last recorded shipment and whether it is identical."""
 
     @cached_property
     def lines(self) -> pd.DataFrame:
         """The per-line table (see the class docstring), built on first use."""
-        return self._build_lines()
+        p = self._per_line
+        L, key = p["replayed"], p["key"]
+        out = pd.DataFrame({
+            "sku": L["sku"].array, "status": L["status"].array,
+            "recorded_shipped": p["recorded_shipped"], "replayed_shipped": L["shipped"].to_numpy(),
+            "recorded_last_ship": p["recorded_last_ship"],
+            "replayed_last_ship": L["last_ship_date"].to_numpy(),
+        }, index=pd.MultiIndex.from_arrays([L[c].array for c in key], names=key))
+        out["diff_days"] = (cast("pd.Series[pd.Timedelta]", out["replayed_last_ship"]
+                                 - out["recorded_last_ship"]) / pd.Timedelta(days=1))
+        out["identical"] = p["identical"]
+        return out
 
     @property
     def differing(self) -> pd.DataFrame:
@@ -587,27 +599,15 @@ class ReplayResult:
         diff = np.abs((L["last_ship_date"].to_numpy("datetime64[ns]") - rec_last)
                       / np.timedelta64(DAY_NS, "ns"))
         diff = pd.Series(diff[~np.isnan(diff)])
-
-        def lines() -> pd.DataFrame:
-            recorded = np.bincount(rec_code[ok], rec_q[ok], n_keys + 1).astype(np.int64)
-            out = pd.DataFrame({
-                "sku": L["sku"].array, "status": L["status"].array,
-                "recorded_shipped": recorded[code], "replayed_shipped": L["shipped"].to_numpy(),
-                "recorded_last_ship": rec_last,
-                "replayed_last_ship": L["last_ship_date"].to_numpy(),
-            }, index=pd.MultiIndex.from_arrays([L[c].array for c in key], names=key))
-            out["diff_days"] = (cast("pd.Series[pd.Timedelta]", out["replayed_last_ship"]
-                                     - out["recorded_last_ship"]) / pd.Timedelta(days=1))
-            out["identical"] = identical
-            return out
-
+        recorded = np.bincount(rec_code[ok], rec_q[ok], n_keys + 1).astype(np.int64)
         n_same = int(identical.sum())
         return ShipmentComparison(
             n_lines=len(L), n_identical=n_same,
             share_identical=n_same / len(L) if len(L) else float("nan"),
             mean_abs_diff_days=float(diff.mean()) if len(diff) else float("nan"),
             max_abs_diff_days=float(diff.max()) if len(diff) else float("nan"),
-            _build_lines=lines,
+            _per_line={"replayed": L, "key": key, "recorded_shipped": recorded[code],
+                       "recorded_last_ship": rec_last, "identical": identical},
         )
 
     def compare_inventory(self) -> pd.DataFrame:
