@@ -267,3 +267,17 @@ def test_streamed_sheets_read_back(awkward, tmp_path):
                                             None, "naïve 😀\nnew line"]
     assert [c.value for c in text["B"]][1:] == ["'=1+1", "'-x", None, "'+", "'@"]
     assert load_workbook(path)["dates"]["B2"].value == dt.datetime(2024, 1, 2, 10, 30)
+
+
+def test_an_xlsxwriter_without_the_internals_gets_the_public_writers(awkward, tmp_path,
+                                                                     monkeypatch):
+    """Another xlsxwriter version may rename what the streamed rows use: the sheets are
+    then written cell by cell, the same workbook."""
+    expected = xlsx_members(write_xlsx(awkward, tmp_path / "now.xlsx"))
+    monkeypatch.setattr(export, "_INTERNALS", (*export._INTERNALS, "renamed_since"))
+    streamed = []
+    stream = export._stream_rows
+    monkeypatch.setattr(export, "_stream_rows", lambda *a: streamed.append(stream(*a)) or 0)
+    assert xlsx_members(write_xlsx(awkward, tmp_path / "other.xlsx")) == expected
+    assert streamed
+    assert not any(streamed)

@@ -308,8 +308,8 @@ def _stream_rows(ws, header: list[str], header_format, values: list[list],
 
     n_cols = len(header)
     n = len(values[0]) - 1 if n_cols else 0  # rows streamed: all but the last
-    if n < 1 or not (getattr(ws, "constant_memory", False) and ws.dim_rowmin is None
-                     and ws.previous_row == 0 and not ws.table and n_cols <= ws.xls_colmax):
+    if n < 1 or not _fresh_streamable(ws, [header_format, *cell_formats, *column_formats]) \
+            or n_cols > ws.xls_colmax:
         return 0
     if any(not isinstance(name, str) or _first_cell([name]) is False for name in header):
         return 0
@@ -342,6 +342,22 @@ def _stream_rows(ws, header: list[str], header_format, values: list[list],
     ws._check_dimensions(last, 0)
     ws.previous_row = n
     return n
+
+
+_INTERNALS = ("fh", "previous_row", "_check_dimensions", "dim_rowmin", "table",
+              "xls_colmax")
+"""What :func:`_stream_rows` uses of an xlsxwriter worksheet beyond its public API."""
+
+
+def _fresh_streamable(ws, formats: list) -> bool:
+    """Whether ``ws`` is a constant-memory worksheet with nothing written yet, and this
+    xlsxwriter has the internals :func:`_stream_rows` uses (another version may not:
+    then the public cell writers do the work, only slower)."""
+    if not all(hasattr(ws, name) for name in _INTERNALS) or not all(
+            hasattr(f, "_get_xf_index") for f in formats if f is not None):
+        return False
+    return bool(getattr(ws, "constant_memory", False) and ws.dim_rowmin is None
+                and ws.previous_row == 0 and not ws.table)
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
