@@ -580,10 +580,17 @@ def _part_codes(parts: list[pd.Series]) -> tuple[np.ndarray, int]:
         arrays = [_text_array(p) for p in parts]
         chunks = [c for a in arrays for c in (a.chunks if isinstance(a, pa.ChunkedArray)
                                               else [a])]
-        joined = pa.concat_arrays(chunks) if len(chunks) != 1 else chunks[0]
-        encoded = pc.dictionary_encode(joined.cast(pa.large_string()))
-        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-        return codes.astype(np.int64), len(encoded.dictionary)
+        if len({c.type for c in chunks}) > 1:
+            chunks = [c.cast(pa.large_string()) for c in chunks]
+        # one memo table over the chunks (no copy of the strings): every chunk's indices
+        # point into the last chunk's dictionary
+        encoded = pc.dictionary_encode(pa.chunked_array(chunks, type=chunks[0].type
+                                                        if chunks else pa.string()))
+        if not encoded.num_chunks:
+            return np.zeros(0, np.int64), 0
+        codes = np.concatenate([c.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+                                for c in encoded.chunks])
+        return codes.astype(np.int64), len(encoded.chunks[-1].dictionary)
     codes, uniques = pd.factorize(pd.concat(parts, ignore_index=True))
     return codes.astype(np.int64, copy=False), len(uniques)
 
