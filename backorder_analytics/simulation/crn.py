@@ -35,19 +35,22 @@ class CRNRun:
     * wait of line i: its last unit (cumulative position ``D_i``) ships at the first
       receipt that lifts cumulative supply to ``D_i − level − offset``.
 
-    Fill, CSL and the areas for every integer level come from one histogram pass each,
-    exactly; line waits need one pass per level evaluated. Receipts come before demand
-    at the same instant (DESIGN §4). Lines and receipts before ``warmup`` are simulated
-    but not counted. TODO: merge into ``simulate.fifo.run_fifo`` once that engine
-    exposes level-independent cumulative curves.
+    Supply and demand are counted within the replication [units]. Lines are in
+    replication order and, within one, in time order; so are the receipts once
+    sorted. The constructor finds ``b_i`` in one compiled merge of the lines with the
+    receipts (:func:`_line_pass`). Fill, CSL and the areas for every integer level
+    then come from one pass each, exactly; line waits need one pass per level
+    evaluated. Receipts come before demand at the same instant (DESIGN §4). Lines and
+    receipts before ``warmup`` are simulated but not counted. TODO: merge into
+    ``simulate.fifo.run_fifo`` once that engine exposes level-independent cumulative
+    curves.
     """
 
     def __init__(self, rep, t, q, n_reps, t_end, warmup, o_rep, o_time, o_qty, lead,
                  offset):
         self.n_reps, self.t_end, self.warmup = n_reps, t_end, warmup
-        self.off = np.broadcast_to(np.asarray(offset, np.int64), (n_reps,))
-        G = np.cumsum(q)
-        self.G0 = np.concatenate([[0], G])
+        self.off = np.ascontiguousarray(
+            np.broadcast_to(np.asarray(offset, np.int64), (n_reps,)))
         self.line_start = np.searchsorted(rep, np.arange(n_reps + 1))
         a = o_time + lead
         self.big_t = big_t = float(t_end + (lead.max() if len(lead) else 0.0) + 2.0)
@@ -56,25 +59,16 @@ class CRNRun:
         self.akey, self.a, self.aq, self.arep = akey[order], a[order], o_qty[order], o_rep[order]
         self.C0 = np.concatenate([[0], np.cumsum(self.aq)])
         self.arr_start = np.searchsorted(self.arep, np.arange(n_reps + 1))
-        self.Crep = self.C0[1:] - self.C0[self.arr_start[:-1]][self.arep]
-        self.lkey = lkey = rep * big_t + t
-        self.n_arr = n_arr = _count_le(self.akey, lkey)
-        # per-rep constant: offset − supply before the rep + demand before the rep
-        const = self.off - self.C0[self.arr_start[:-1]] + self.G0[self.line_start[:-1]]
-        self.const = const
-        # b_i = offset + supply arrived by t_i − demand before line i (all in-rep)
-        self.b_all = _line_balance(const, rep, self.C0, n_arr, G, q)
-        self.rep, self.t, self.q, self.G = rep, t, q, G
-        m = t >= warmup
-        self.m = m
-        self.bc, self.qc = self.b_all[m], q[m]
-        self.units = int(self.qc.sum())
-        self.n_lines = int(m.sum())
+        self.t, self.q = t, q
+        (self.b_all, self.nl_idx, self.d_before, self.units, self.n_lines,
+         self._need_max, self._v_lo, self._v_hi) = _line_pass(
+            self.line_start, t, q, self.akey, self.C0, self.arr_start, self.off, big_t,
+            float(warmup))
 
     # ----------------------------------------------------------------- all levels at once
 
     def level_range(self, r_min: int) -> np.ndarray:
-        hi = int((self.qc - self.bc).max()) if self.n_lines else r_min
+        hi = int(self._need_max) if self.n_lines else r_min
         return np.arange(r_min, max(hi, r_min) + 1)
 
     def fill(self, levels: np.ndarray) -> np.ndarray:
@@ -82,7 +76,7 @@ class CRNRun:
         r_lo, n = int(levels[0]), len(levels)
         if self.units == 0:
             return np.ones(n)
-        return _fill_curve(self.bc, self.qc, r_lo, n) / self.units
+        return _fill_curve(self.t, self.b_all, self.q, float(self.warmup), r_lo, n) / self.units
 
     def csl(self, levels: np.ndarray) -> np.ndarray:
         """Share of receipts (in the window) with net inventory >= 0 just before."""
@@ -90,8 +84,9 @@ class CRNRun:
         if not w.any():
             return np.full(len(levels), np.nan)
         ak, ar = self.akey[w], self.arep[w]
-        c = (self.const[ar] + self.C0[np.searchsorted(self.akey, ak, side="left")]
-             - self.G0[np.searchsorted(self.lkey, ak, side="left")])
+        # offset + supply before the receipt's instant − demand before it (in-rep)
+        c = (self.off[ar] + self.C0[np.searchsorted(self.akey, ak, side="left")]
+             - self.C0[self.arr_start[ar]] - self.d_before[w])
         c = np.sort(c)
         return 1.0 - np.searchsorted(c, -levels, side="left") / len(c)
 
@@ -103,11 +98,10 @@ class CRNRun:
         ``offset + supply up to j − demand before a_j`` until the next event; before
         the first event of a replication it is ``offset``.
         """
-        nl_idx = np.searchsorted(self.lkey, self.akey, side="left")  # first line at/after
         h, vmin = _area_histogram(
-            self.rep, self.t, self.b_all, self.q, self.n_arr, self.a, self.arep, self.C0,
-            self.G0, nl_idx, self.const, self.off, self.line_start, self.arr_start,
-            self.t_end, self.warmup)
+            self.line_start, self.t, self.b_all, self.q, self.akey, self.big_t, self.a,
+            self.C0, self.nl_idx, self.d_before, self.off, self.arr_start, self.t_end,
+            self.warmup, self._v_lo, self._v_hi)
         v = vmin + np.arange(len(h))
         s0 = np.append(np.cumsum(h[::-1])[::-1], 0.0)
         s1 = np.append(np.cumsum((h * v)[::-1])[::-1], 0.0)
@@ -122,25 +116,9 @@ class CRNRun:
     def waits(self, level: int) -> np.ndarray:
         """Wait [days] of every counted line at ``level``; ``inf`` when the supply it
         needs would come from an order placed after the horizon."""
-        # supply the last unit of line i needs: D_i − level − offset (all in-rep)
-        need = self.qc - self.bc - level  # = D_i − level − offset − supply by t_i
-        out = np.zeros(self.n_lines)
-        pend = np.flatnonzero(need > 0)
-        if not len(pend):
-            return out
-        idx = np.flatnonzero(self.m)[pend]
-        rep = self.rep[idx]
-        # cumulative in-rep supply needed: supply by t_i + need
-        target = self.C0[self.n_arr[idx]] - self.C0[self.arr_start[rep]] + need[pend]
-        if len(self.a):
-            big = float(self.Crep.max() + max(int(target.max()), 0) + 2)
-            j = np.searchsorted(self.arep * big + self.Crep, rep * big + target, side="left")
-            ok = j < self.arr_start[rep + 1]
-            ship = np.where(ok, self.a[np.minimum(j, len(self.a) - 1)], np.inf)
-        else:
-            ship = np.full(len(pend), np.inf)
-        out[pend] = np.maximum(ship - self.t[idx], 0.0)
-        return out
+        return _line_waits(self.line_start, self.t, self.b_all, self.q, self.a, self.C0,
+                           self.arr_start, self.off, float(self.warmup), int(level),
+                           self.n_lines)
 
 
 def demand_lines(rng, rate, sizes, n_reps, t_end, n_observed=None, level_sd=0.0):
@@ -176,18 +154,24 @@ def demand_lines(rng, rate, sizes, n_reps, t_end, n_observed=None, level_sd=0.0)
         factor = factor * np.exp(level_sd * rng.standard_normal(n_reps) - level_sd**2 / 2)
     mean_n = total * float(factor.max())
     width = int(mean_n + 6.0 * np.sqrt(mean_n) + 10)
+    state = rng.bit_generator.state  # to draw the same gaps again if a row runs short
     gaps = rng.standard_exponential((n_reps, width))
-    # E / G < total  ⇔  Λ_rep(t) = G·Λ(t) reaches E before t_end
-    rep, e, short = _arrivals_before(gaps, 1.0 / factor, total)
+    # E / G < total  ⇔  Λ_rep(t) = G·Λ(t) reaches E before t_end; then t = Λ⁻¹(E / G)
+    rep, t, short = _arrival_times(gaps, 1.0 / factor, total,
+                                   np.zeros(0) if cum is None else cum,
+                                   float(days) if cum is None else 0.0)
     if short:  # rare: top up the replications that ran short
-        cs = np.cumsum(gaps, axis=1) / factor[:, None]
+        rng.bit_generator.state = state  # the times were written over the gaps
+        cs = np.cumsum(rng.standard_exponential((n_reps, width)), axis=1) / factor[:, None]
         while (cs[:, -1] < total).any():
             more = np.cumsum(rng.standard_exponential((n_reps, width)), axis=1)
             cs = np.concatenate([cs, cs[:, -1:] + more / factor[:, None]], axis=1)
         rep, col = np.nonzero(cs < total)
         e = cs[rep, col]
-    t = e / float(days) if cum is None else np.interp(e, cum, np.arange(len(cum), dtype=float))
-    return rep.astype(np.int64), t, _sizes(rng, sizes, rep, n_reps, bool(n_observed))
+        t = e / float(days) if cum is None else np.interp(e, cum,
+                                                          np.arange(len(cum), dtype=float))
+    rep = np.asarray(rep, np.int64)
+    return rep, t, _sizes(rng, sizes, rep, n_reps, bool(n_observed))
 
 
 def _sizes(rng, sizes, rep, n_reps, resample):
@@ -197,7 +181,9 @@ def _sizes(rng, sizes, rep, n_reps, resample):
     if not resample:
         return sizes[rng.integers(0, n, len(rep))].astype(np.int64)
     key = int(rng.integers(0, 2**63))
-    return sizes[resample_pick(key, rep, rng.integers(0, n, len(rep)), n)].astype(np.int64)
+    k = rng.integers(0, n, len(rep))
+    _resampled_sizes(np.uint64(key), rep, k, np.asarray(sizes).astype(np.int64, copy=False))
+    return k  # the sizes, written over the draws
 
 
 def resample_pick(key: int, rep: np.ndarray, k: np.ndarray, n: int) -> np.ndarray:
@@ -210,17 +196,30 @@ def resample_pick(key: int, rep: np.ndarray, k: np.ndarray, n: int) -> np.ndarra
                           np.uint64(n))
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _splitmix(key, rep, k):  # pragma: no cover
+    """``splitmix64`` of ``(key, rep, k)``, all ``uint64`` (see :func:`resample_pick`)."""
+    z = key ^ (rep * np.uint64(0xD1342543DE82EF95) + k * np.uint64(0xAF251AF3B0F025B5))
+    z = z + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
 @numba.njit(cache=True, nogil=True)
 def _splitmix_pick(key, rep, k, n):  # pragma: no cover
     out = np.empty(len(rep), np.int64)
     for i in range(len(rep)):
-        z = key ^ (rep[i] * np.uint64(0xD1342543DE82EF95) + k[i] * np.uint64(0xAF251AF3B0F025B5))
-        z = z + np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-        out[i] = np.int64(z % n)
+        out[i] = np.int64(_splitmix(key, rep[i], k[i]) % n)
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _resampled_sizes(key, rep, k, sizes):  # pragma: no cover
+    """``k[:] = sizes[resample_pick(key, rep, k, len(sizes))]``: in one pass, in place."""
+    n = np.uint64(len(sizes))
+    for i in range(len(rep)):
+        k[i] = sizes[np.int64(_splitmix(key, np.uint64(rep[i]), np.uint64(k[i])) % n)]
 
 
 def daily_lines(rng, pool, n_reps, t_end):
@@ -266,70 +265,116 @@ def replenishment_orders(t, q, line_start, q_order, review_period, t_end, u=None
 # ------------------------------------------------------------------ compiled loops
 
 
-@numba.njit(cache=True, nogil=True)
-def _arrivals_before(gaps, scale, t_end):  # pragma: no cover
-    """Per row ``r`` of exponential ``gaps``: the arrival times ``cumsum(gaps) *
-    scale[r]`` before ``t_end``, flat with their row; ``short`` when a row's gaps end
-    before ``t_end``."""
+@numba.njit(cache=True, nogil=True, error_model="numpy")  # x / 0 is inf, as in NumPy
+def _arrival_times(gaps, scale, total, cum, rate):  # pragma: no cover
+    """Per row ``r`` of exponential ``gaps``, the unit-rate arrivals
+    ``E = cumsum(gaps) · scale[r]`` before ``total``, as times, flat with their row:
+    ``E / rate`` when ``cum`` is empty, else ``np.interp(E, cum, [0, 1, …])``, the
+    inverse of the cumulative rate (``cum[d]``: expected lines by day ``d``). The
+    interpolation repeats NumPy's branches and arithmetic (slopes computed once), so
+    the times are the same to the bit; the segment is found by a forward walk since
+    ``E`` grows along a row. The times are written over ``gaps`` (the k-th time goes
+    where the k-th gap, or a later one, was). ``short`` (and nothing else) when a
+    row's gaps end before ``total``."""
     n_reps, width = gaps.shape
-    count = np.zeros(n_reps, np.int64)
-    short = False
+    flat = gaps.reshape(-1)
+    rep = np.empty(n_reps * width, np.int64)
+    last = len(cum) - 1
+    slopes = np.empty(max(last, 0))
+    for d in range(last):
+        slopes[d] = (float(d + 1) - float(d)) / (cum[d + 1] - cum[d])
+    n = 0
     for r in range(n_reps):
         acc = 0.0
-        k = 0
-        for c in range(width):
-            acc += gaps[r, c]
-            if acc * scale[r] >= t_end:
+        j = 0
+        c = 0
+        while c < width:
+            acc += flat[r * width + c]
+            e = acc * scale[r]
+            if e >= total:
                 break
-            k += 1
-        count[r] = k
-        short = short or k == width
-    total = count.sum()
-    rep = np.empty(total, np.int64)
-    t = np.empty(total)
-    i = 0
-    for r in range(n_reps):
-        acc = 0.0
-        for c in range(count[r]):
-            acc += gaps[r, c]
-            rep[i] = r
-            t[i] = acc * scale[r]
-            i += 1
-    return rep, t, short
+            rep[n] = r
+            if last < 0:
+                y = e / rate
+            else:
+                while j < last and cum[j + 1] <= e:
+                    j += 1
+                if e < cum[0]:
+                    y = 0.0
+                elif j == last:
+                    y = float(last)
+                elif cum[j] == e:
+                    y = float(j)
+                else:
+                    y = slopes[j] * (e - cum[j]) + float(j)
+                    if np.isnan(y):  # as NumPy: from the other end
+                        y = slopes[j] * (e - cum[j + 1]) + float(j + 1)
+            flat[n] = y  # n <= r·width + c: that gap has been read
+            n += 1
+            c += 1
+        if c == width:
+            return rep[:0], flat[:0], True
+    return rep[:n], flat[:n], False
 
 
 @numba.njit(cache=True, nogil=True)
-def _count_le(keys, values):  # pragma: no cover
-    """``searchsorted(keys, values, side="right")`` for sorted ``values``: one merge."""
-    out = np.empty(len(values), np.int64)
+def _line_pass(line_start, t, q, akey, C0, arr_start, off, big_t, warmup):  # pragma: no cover
+    """One merge of the lines with the (sorted) receipts of every replication, on the
+    keys ``rep·big_t + time`` with receipts first at the same instant. Per line:
+    ``b_i = offset + supply by t_i − demand before line i`` (in-rep), the supply
+    being that of the receipts up to its key; per receipt: the first line at or after
+    it (``searchsorted(lkey, akey, "left")``) and the in-rep
+    demand before it. Also the units and number of counted lines (``t ≥ warmup``),
+    the largest ``q_i − b_i`` among them and the range of ``b_i − q_i`` over all."""
+    n_reps, nl, na = len(line_start) - 1, len(t), len(akey)
+    b = np.empty(nl, np.int64)
+    nl_idx = np.empty(na, np.int64)
+    d_before = np.empty(na, np.int64)
+    units, n_lines, need_max, v_lo, v_hi = 0, 0, 0, 0, 0
     j = 0
-    for i in range(len(values)):
-        while j < len(keys) and keys[j] <= values[i]:
+    for r in range(n_reps):
+        a_end, c_start = arr_start[r + 1], C0[arr_start[r]]
+        demand = 0  # in-rep, before line i
+        for i in range(line_start[r], line_start[r + 1]):
+            lk = r * big_t + t[i]
+            while j < a_end and akey[j] <= lk:
+                nl_idx[j] = i
+                d_before[j] = demand
+                j += 1
+            bi = off[r] + (C0[j] - c_start) - demand
+            b[i] = bi
+            v = bi - q[i]
+            if i == 0 or v < v_lo:
+                v_lo = v
+            if i == 0 or v > v_hi:
+                v_hi = v
+            if t[i] >= warmup:
+                units += q[i]
+                if n_lines == 0 or -v > need_max:
+                    need_max = -v
+                n_lines += 1
+            demand += q[i]
+        while j < a_end:  # receipts after the replication's last line
+            nl_idx[j] = line_start[r + 1]
+            d_before[j] = demand
             j += 1
-        out[i] = j
-    return out
+    return b, nl_idx, d_before, units, n_lines, need_max, v_lo, v_hi
 
 
 @numba.njit(cache=True, nogil=True)
-def _line_balance(const, rep, C0, n_arr, G, q):  # pragma: no cover
-    """``b_i = const[rep_i] + C0[n_arr_i] − (G_i − q_i)`` for every line."""
-    out = np.empty(len(q), np.int64)
-    for i in range(len(q)):
-        out[i] = const[rep[i]] + C0[n_arr[i]] - (G[i] - q[i])
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
-def _fill_curve(bc, qc, r_lo, n):  # pragma: no cover
-    """Units served at once, ``Σ_i clip(r + b_i, 0, q_i)``, for ``r = r_lo … r_lo+n−1``:
-    the sum at ``r_lo`` plus a difference array of where each line's term grows."""
+def _fill_curve(t, b, q, warmup, r_lo, n):  # pragma: no cover
+    """Units served at once, ``Σ_i clip(r + b_i, 0, q_i)`` over the counted lines
+    (``t_i ≥ warmup``), for ``r = r_lo … r_lo+n−1``: the sum at ``r_lo`` plus a
+    difference array of where each line's term grows."""
     delta = np.zeros(n + 1, np.int64)
     served0 = 0
-    for i in range(len(bc)):
-        b, q = bc[i], qc[i]
-        served0 += min(max(r_lo + b, 0), q)
-        lo = max(-b, r_lo)
-        hi = min(q - b, r_lo + n)
+    for i in range(len(b)):
+        if not t[i] >= warmup:
+            continue
+        bi, qi = b[i], q[i]
+        served0 += min(max(r_lo + bi, 0), qi)
+        lo = max(-bi, r_lo)
+        hi = min(qi - bi, r_lo + n)
         if lo < hi:
             delta[lo - r_lo] += 1
             delta[hi - r_lo] -= 1
@@ -344,46 +389,89 @@ def _fill_curve(bc, qc, r_lo, n):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True)
-def _area_histogram(rep, t, b_all, q, n_arr, a, arep, C0, G0, nl_idx, const, off,
-                    line_start, arr_start, t_end, warmup):  # pragma: no cover
+def _area_histogram(line_start, t, b, q, akey, big_t, a, C0, nl_idx, d_before, off,
+                    arr_start, t_end, warmup, v_lo, v_hi):  # pragma: no cover
     """Time spent [days] at each value of net inventory − level, over the window:
     after each line until the next event, after each receipt until the next event,
     and from the start of each replication to its first event (see
-    :meth:`CRNRun.areas`). Returns the histogram and the value of its first bin."""
+    :meth:`CRNRun.areas`), added in that order. ``v_lo … v_hi`` is the range of the
+    lines' values (``b_i − q_i``). Returns the histogram and the value of its first
+    bin."""
     nl, na, n_reps = len(t), len(a), len(off)
-    vals = np.empty(nl + na + n_reps, np.int64)
-    wts = np.empty(nl + na + n_reps)
-    for i in range(nl):  # after line i: b_i − q_i until the next line or receipt
-        t_next = t[i + 1] if i + 1 < nl and rep[i + 1] == rep[i] else t_end
-        j = n_arr[i]
-        a_next = a[j] if j < na and arep[j] == rep[i] else np.inf
-        end = min(min(t_next, a_next), t_end)
-        wts[i] = max(end - max(t[i], warmup), 0.0)
-        vals[i] = b_all[i] - q[i]
-    for j in range(na):  # after receipt j: until the next receipt or line
-        nxt_a = a[j + 1] if j + 1 < na and arep[j + 1] == arep[j] else np.inf
-        k = nl_idx[j]
-        nxt_l = t[k] if k < nl and rep[k] == arep[j] else np.inf
-        end = min(min(nxt_a, nxt_l), t_end)
-        wts[nl + j] = max(end - max(a[j], warmup), 0.0)
-        vals[nl + j] = const[arep[j]] + C0[j + 1] - G0[k]
+    vmin, vmax = (v_lo, v_hi) if nl else (off[0], off[0])
+    rv = np.empty(na, np.int64)  # after receipt j: offset + supply up to j − demand before
+    for r in range(n_reps):
+        vmin, vmax = min(vmin, off[r]), max(vmax, off[r])
+        for j in range(arr_start[r], arr_start[r + 1]):
+            rv[j] = off[r] + (C0[j + 1] - C0[arr_start[r]]) - d_before[j]
+            vmin, vmax = min(vmin, rv[j]), max(vmax, rv[j])
+    h = np.zeros(vmax - vmin + 1)
+    for r in range(n_reps):  # after line i: b_i − q_i until the next line or receipt
+        end, a_end = line_start[r + 1], arr_start[r + 1]
+        j = arr_start[r]
+        for i in range(line_start[r], end):
+            t_next = t[i + 1] if i + 1 < end else t_end
+            lk = r * big_t + t[i]
+            while j < a_end and akey[j] <= lk:  # the first receipt after the line
+                j += 1
+            a_next = a[j] if j < a_end else np.inf
+            stop = min(min(t_next, a_next), t_end)
+            h[b[i] - q[i] - vmin] += max(stop - max(t[i], warmup), 0.0)
+    for r in range(n_reps):  # after receipt j: until the next receipt or line
+        end, a_end = line_start[r + 1], arr_start[r + 1]
+        for j in range(arr_start[r], a_end):
+            nxt_a = a[j + 1] if j + 1 < a_end else np.inf
+            k = nl_idx[j]
+            nxt_l = t[k] if k < end else np.inf
+            stop = min(min(nxt_a, nxt_l), t_end)
+            h[rv[j] - vmin] += max(stop - max(a[j], warmup), 0.0)
     for r in range(n_reps):  # before the first event of the replication
         first = t[line_start[r]] if line_start[r + 1] > line_start[r] else t_end
         fa = a[arr_start[r]] if arr_start[r + 1] > arr_start[r] else np.inf
-        wts[nl + na + r] = max(min(min(first, fa), t_end) - warmup, 0.0)
-        vals[nl + na + r] = off[r]
-    vmin = vals.min()
-    h = np.zeros(vals.max() - vmin + 1)
-    for i in range(len(vals)):
-        h[vals[i] - vmin] += wts[i]
+        h[off[r] - vmin] += max(min(min(first, fa), t_end) - warmup, 0.0)
     return h, vmin
+
+
+@numba.njit(cache=True, nogil=True)
+def _line_waits(line_start, t, b, q, a, C0, arr_start, off, warmup, level,
+                n_lines):  # pragma: no cover
+    """Wait [days] of every counted line at ``level`` (see :meth:`CRNRun.waits`): a
+    line short of ``need = q_i − b_i − level > 0`` units ships at the first receipt of
+    its replication that lifts in-rep supply to ``demand through i − offset − level``,
+    found by a forward walk (that target grows along the replication)."""
+    out = np.zeros(n_lines)
+    k = 0
+    for r in range(len(line_start) - 1):
+        a_lo, a_hi = arr_start[r], arr_start[r + 1]
+        p, prev = a_lo, 0
+        demand = 0  # in-rep, through line i
+        for i in range(line_start[r], line_start[r + 1]):
+            demand += q[i]
+            if not t[i] >= warmup:
+                continue
+            if q[i] - b[i] - level > 0:
+                target = demand - off[r] - level
+                if target < prev:
+                    p = a_lo
+                prev = target
+                while p < a_hi and C0[p + 1] - C0[a_lo] < target:
+                    p += 1
+                ship = a[p] if p < a_hi else np.inf
+                out[k] = max(ship - t[i], 0.0)
+            k += 1
+    return out
 
 
 @numba.njit(cache=True, nogil=True)
 def _rq_orders(t, q, line_start, sched, q_order, u):  # pragma: no cover
     """Orders of ``(r(t), Q)`` (see :func:`replenishment_orders`), at most one per
-    line or day start, in one pass over arrays of that size."""
+    line or day start, in one pass over arrays of that size. A PO is due when ``Z``
+    sets a new high at or above ``(placed + 1)·Q − u``, ``placed`` the multiples of
+    ``Q`` ordered so far; day starts matter only when the schedule is not flat."""
     n_reps, n_days = len(line_start) - 1, len(sched)
+    flat = True
+    for d in range(n_days):
+        flat = flat and sched[d] == sched[0]
     cap = len(t) + n_reps * n_days
     o_rep = np.empty(cap, np.int64)
     o_time = np.empty(cap)
@@ -391,7 +479,9 @@ def _rq_orders(t, q, line_start, sched, q_order, u):  # pragma: no cover
     k = 0
     for r in range(n_reps):
         i, end = line_start[r], line_start[r + 1]
-        demand, top, placed, day = 0, 0, 0, 1
+        demand, top, placed = 0, 0, 0
+        day = n_days if flat else 1  # a flat schedule: Z = D, no new high at a day start
+        thr = q_order - u[r]
         while True:
             t_line = t[i] if i < end else np.inf
             if day < n_days and day <= t_line:  # start of a day
@@ -407,13 +497,14 @@ def _rq_orders(t, q, line_start, sched, q_order, u):  # pragma: no cover
                 break
             if z > top:
                 top = z
-                due = (top + u[r]) // q_order
-                if due > placed:  # one PO of the multiple of Q needed
+                if z >= thr:  # one PO of the multiple of Q needed
+                    due = (z + u[r]) // q_order
                     o_rep[k] = r
                     o_time[k] = now
                     o_qty[k] = (due - placed) * q_order
                     k += 1
                     placed = due
+                    thr = (due + 1) * q_order - u[r]
     return o_rep[:k].copy(), o_time[:k].copy(), o_qty[:k].copy()
 
 
