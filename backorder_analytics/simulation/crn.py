@@ -35,23 +35,25 @@ class CRNRun:
     * wait of line i: its last unit (cumulative position ``D_i``) ships at the first
       receipt that lifts cumulative supply to ``D_i − level − offset``.
 
-    Supply and demand are counted within the replication [units]. Lines are in
-    replication order and, within one, in time order; so are the receipts once
-    sorted. The constructor finds ``b_i`` in one compiled merge of the lines with the
-    receipts (:func:`_line_pass`). Fill, CSL and the areas for every integer level
-    then come from one pass each, exactly; line waits need one pass per level
-    evaluated. Receipts come before demand at the same instant (DESIGN §4). Lines and
-    receipts before ``warmup`` are simulated but not counted. TODO: merge into
-    ``simulate.fifo.run_fifo`` once that engine exposes level-independent cumulative
-    curves.
+    Supply and demand are counted within the replication [units]. The lines of
+    replication ``r`` are ``line_start[r] … line_start[r+1]−1``, in time order, with
+    sizes ``q ≥ 0``; the receipts are sorted the same way. Between two receipts
+    ``b`` falls by each line's size (``b_{i+1} = b_i − q_i``), so a *run* of lines
+    between receipts is described by its first ``b`` and its total demand: fill for
+    every integer level and the line waits at one level follow from the runs
+    exactly, without a pass over the lines that are served at once
+    (:func:`_runs`, :func:`_line_waits`); the areas take one pass over the lines
+    (:func:`_area_histogram`), CSL the receipts only. Receipts come before demand at
+    the same instant (DESIGN §4). Lines and receipts before ``warmup`` are simulated
+    but not counted. TODO: merge into ``simulate.fifo.run_fifo`` once that engine
+    exposes level-independent cumulative curves.
     """
 
-    def __init__(self, rep, t, q, n_reps, t_end, warmup, o_rep, o_time, o_qty, lead,
-                 offset):
-        self.n_reps, self.t_end, self.warmup = n_reps, t_end, warmup
+    def __init__(self, line_start, t, q, t_end, warmup, o_rep, o_time, o_qty, lead, offset):
+        self.n_reps = n_reps = len(line_start) - 1
+        self.t_end, self.warmup, self.line_start = t_end, warmup, line_start
         self.off = np.ascontiguousarray(
             np.broadcast_to(np.asarray(offset, np.int64), (n_reps,)))
-        self.line_start = np.searchsorted(rep, np.arange(n_reps + 1))
         a = o_time + lead
         self.big_t = big_t = float(t_end + (lead.max() if len(lead) else 0.0) + 2.0)
         akey = o_rep * big_t + a
@@ -60,10 +62,15 @@ class CRNRun:
         self.C0 = np.concatenate([[0], np.cumsum(self.aq)])
         self.arr_start = np.searchsorted(self.arep, np.arange(n_reps + 1))
         self.t, self.q = t, q
-        (self.b_all, self.nl_idx, self.d_before, self.units, self.n_lines,
-         self._need_max, self._v_lo, self._v_hi) = _line_pass(
-            self.line_start, t, q, self.akey, self.C0, self.arr_start, self.off, big_t,
-            float(warmup))
+        if len(q) and q.min() < 0:
+            raise ValueError(f"Line sizes must be >= 0 [units]. Got {q.min()} instead.")
+        self.G0 = np.zeros(len(q) + 1, np.int64)  # demand before each line (global)
+        np.cumsum(q, out=self.G0[1:])
+        self.nl_idx, self.d_before, self.first = _receipt_lines(
+            self.line_start, t, self.G0, self.akey, self.arr_start, big_t, float(warmup))
+        (self._delta, self._delta_lo, self.units, self.n_lines, self._need_max, self._v_lo,
+         self._v_hi) = _runs(self.line_start, self.G0, self.C0, self.arr_start, self.nl_idx,
+                             self.first, self.off)
 
     # ----------------------------------------------------------------- all levels at once
 
@@ -76,7 +83,7 @@ class CRNRun:
         r_lo, n = int(levels[0]), len(levels)
         if self.units == 0:
             return np.ones(n)
-        return _fill_curve(self.t, self.b_all, self.q, float(self.warmup), r_lo, n) / self.units
+        return _fill_curve(self._delta, self._delta_lo, r_lo, n) / self.units
 
     def csl(self, levels: np.ndarray) -> np.ndarray:
         """Share of receipts (in the window) with net inventory >= 0 just before."""
@@ -99,9 +106,9 @@ class CRNRun:
         the first event of a replication it is ``offset``.
         """
         h, vmin = _area_histogram(
-            self.line_start, self.t, self.b_all, self.q, self.akey, self.big_t, self.a,
-            self.C0, self.nl_idx, self.d_before, self.off, self.arr_start, self.t_end,
-            self.warmup, self._v_lo, self._v_hi)
+            self.line_start, self.t, self.G0, self.a, self.C0, self.arr_start, self.nl_idx,
+            self.d_before, self.off, float(self.t_end), float(self.warmup), self._v_lo,
+            self._v_hi)
         v = vmin + np.arange(len(h))
         s0 = np.append(np.cumsum(h[::-1])[::-1], 0.0)
         s1 = np.append(np.cumsum((h * v)[::-1])[::-1], 0.0)
@@ -116,9 +123,8 @@ class CRNRun:
     def waits(self, level: int) -> np.ndarray:
         """Wait [days] of every counted line at ``level``; ``inf`` when the supply it
         needs would come from an order placed after the horizon."""
-        return _line_waits(self.line_start, self.t, self.b_all, self.q, self.a, self.C0,
-                           self.arr_start, self.off, float(self.warmup), int(level),
-                           self.n_lines)
+        return _line_waits(self.line_start, self.t, self.G0, self.a, self.C0, self.arr_start,
+                           self.nl_idx, self.first, self.off, int(level), self.n_lines)
 
 
 def demand_lines(rng, rate, sizes, n_reps, t_end, n_observed=None, level_sd=0.0):
@@ -139,7 +145,19 @@ def demand_lines(rng, rate, sizes, n_reps, t_end, n_observed=None, level_sd=0.0)
     resampling form). A SKU with thousands of lines is hardly affected; one with 50
     has its demand rate known to ±14 % and is stocked for that. ``level_sd`` ``τ``
     multiplies each replication's rate by a further log-normal factor
-    ``exp(τ·Z − τ²/2)`` (mean 1): the uncertainty of a forecast's level."""
+    ``exp(τ·Z − τ²/2)`` (mean 1): the uncertainty of a forecast's level.
+
+    Returns ``(rep, t, q)``: the replication [0 … n_reps−1], time [days] and size
+    [units] of every line, by replication and time."""
+    line_start, t, q = _demand_lines(rng, rate, sizes, n_reps, t_end, n_observed, level_sd)
+    return np.repeat(np.arange(n_reps, dtype=np.int64), np.diff(line_start)), t, q
+
+
+def _demand_lines(rng, rate, sizes, n_reps, t_end, n_observed=None, level_sd=0.0):
+    """:func:`demand_lines` with the lines of replication ``r`` at
+    ``line_start[r] … line_start[r+1]−1`` instead of a replication per line. The
+    gaps are drawn in compiled code (:func:`_arrival_times`), in the order and with
+    the values of ``rng.standard_exponential((n_reps, width))``."""
     days = np.asarray(rate, float)
     n_days = int(np.ceil(t_end))
     constant = days.ndim == 0
@@ -147,7 +165,7 @@ def demand_lines(rng, rate, sizes, n_reps, t_end, n_observed=None, level_sd=0.0)
     total = float(days) * t_end if cum is None else float(np.interp(t_end, np.arange(len(cum)),
                                                                      cum))
     if total <= 0:
-        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
+        return np.zeros(n_reps + 1, np.int64), np.zeros(0), np.zeros(0, np.int64)
     factor = (np.ones(n_reps) if not n_observed else
               rng.gamma(float(n_observed), 1.0 / float(n_observed), n_reps))
     if level_sd > 0:
@@ -155,13 +173,12 @@ def demand_lines(rng, rate, sizes, n_reps, t_end, n_observed=None, level_sd=0.0)
     mean_n = total * float(factor.max())
     width = int(mean_n + 6.0 * np.sqrt(mean_n) + 10)
     state = rng.bit_generator.state  # to draw the same gaps again if a row runs short
-    gaps = rng.standard_exponential((n_reps, width))
     # E / G < total  ⇔  Λ_rep(t) = G·Λ(t) reaches E before t_end; then t = Λ⁻¹(E / G)
-    rep, t, short = _arrival_times(gaps, 1.0 / factor, total,
-                                   np.zeros(0) if cum is None else cum,
-                                   float(days) if cum is None else 0.0)
+    line_start, t, short = _arrival_times(rng, n_reps, width, 1.0 / factor, total,
+                                          np.zeros(0) if cum is None else cum,
+                                          float(days) if cum is None else 0.0)
     if short:  # rare: top up the replications that ran short
-        rng.bit_generator.state = state  # the times were written over the gaps
+        rng.bit_generator.state = state
         cs = np.cumsum(rng.standard_exponential((n_reps, width)), axis=1) / factor[:, None]
         while (cs[:, -1] < total).any():
             more = np.cumsum(rng.standard_exponential((n_reps, width)), axis=1)
@@ -170,20 +187,19 @@ def demand_lines(rng, rate, sizes, n_reps, t_end, n_observed=None, level_sd=0.0)
         e = cs[rep, col]
         t = e / float(days) if cum is None else np.interp(e, cum,
                                                           np.arange(len(cum), dtype=float))
-    rep = np.asarray(rep, np.int64)
-    return rep, t, _sizes(rng, sizes, rep, n_reps, bool(n_observed))
+        line_start = np.searchsorted(rep, np.arange(n_reps + 1))
+    return line_start, t, _sizes(rng, sizes, line_start, bool(n_observed))
 
 
-def _sizes(rng, sizes, rep, n_reps, resample):
-    n = len(sizes)
+def _sizes(rng, sizes, line_start, resample):
+    n, n_lines = len(sizes), int(line_start[-1])
     if n and (sizes == sizes[0]).all():
-        return np.full(len(rep), sizes[0], dtype=np.int64)
+        return np.full(n_lines, sizes[0], dtype=np.int64)
     if not resample:
-        return sizes[rng.integers(0, n, len(rep))].astype(np.int64)
+        return sizes[rng.integers(0, n, n_lines)].astype(np.int64)
     key = int(rng.integers(0, 2**63))
-    k = rng.integers(0, n, len(rep))
-    _resampled_sizes(np.uint64(key), rep, k, np.asarray(sizes).astype(np.int64, copy=False))
-    return k  # the sizes, written over the draws
+    return _resampled_sizes(rng, np.uint64(key), line_start,
+                            np.asarray(sizes).astype(np.int64, copy=False))
 
 
 def resample_pick(key: int, rep: np.ndarray, k: np.ndarray, n: int) -> np.ndarray:
@@ -215,11 +231,17 @@ def _splitmix_pick(key, rep, k, n):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True)
-def _resampled_sizes(key, rep, k, sizes):  # pragma: no cover
-    """``k[:] = sizes[resample_pick(key, rep, k, len(sizes))]``: in one pass, in place."""
-    n = np.uint64(len(sizes))
-    for i in range(len(rep)):
-        k[i] = sizes[np.int64(_splitmix(key, np.uint64(rep[i]), np.uint64(k[i])) % n)]
+def _resampled_sizes(rng, key, line_start, sizes):  # pragma: no cover
+    """``sizes[resample_pick(key, rep, k, n)]`` with ``k = rng.integers(0, n, lines)``
+    (drawn here, the same values), ``n = len(sizes)``: each line's size from its
+    replication's bootstrap resample, in one pass."""
+    n = len(sizes)
+    q = rng.integers(0, n, line_start[-1])
+    for r in range(len(line_start) - 1):
+        for i in range(line_start[r], line_start[r + 1]):
+            q[i] = sizes[np.int64(_splitmix(key, np.uint64(r), np.uint64(q[i]))
+                                  % np.uint64(n))]
+    return q
 
 
 def daily_lines(rng, pool, n_reps, t_end):
@@ -266,19 +288,19 @@ def replenishment_orders(t, q, line_start, q_order, review_period, t_end, u=None
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")  # x / 0 is inf, as in NumPy
-def _arrival_times(gaps, scale, total, cum, rate):  # pragma: no cover
-    """Per row ``r`` of exponential ``gaps``, the unit-rate arrivals
-    ``E = cumsum(gaps) · scale[r]`` before ``total``, as times, flat with their row:
+def _arrival_times(rng, n_reps, width, scale, total, cum, rate):  # pragma: no cover
+    """Per replication ``r``, ``width`` unit exponential gaps drawn from ``rng`` (the
+    values and order of ``rng.standard_exponential((n_reps, width))``), their
+    cumulated sums ``E = cumsum(gaps) · scale[r]`` before ``total`` as times:
     ``E / rate`` when ``cum`` is empty, else ``np.interp(E, cum, [0, 1, …])``, the
     inverse of the cumulative rate (``cum[d]``: expected lines by day ``d``). The
     interpolation repeats NumPy's branches and arithmetic (slopes computed once), so
     the times are the same to the bit; the segment is found by a forward walk since
-    ``E`` grows along a row. The times are written over ``gaps`` (the k-th time goes
-    where the k-th gap, or a later one, was). ``short`` (and nothing else) when a
-    row's gaps end before ``total``."""
-    n_reps, width = gaps.shape
-    flat = gaps.reshape(-1)
-    rep = np.empty(n_reps * width, np.int64)
+    ``E`` grows along a row. Returns ``line_start`` (where each replication's times
+    begin, and their number at the end), the times and ``short``: a row's gaps ended
+    before ``total`` (then nothing else is valid and ``rng`` is part-way)."""
+    t = np.empty(n_reps * width)
+    line_start = np.zeros(n_reps + 1, np.int64)
     last = len(cum) - 1
     slopes = np.empty(max(last, 0))
     for d in range(last):
@@ -288,12 +310,14 @@ def _arrival_times(gaps, scale, total, cum, rate):  # pragma: no cover
         acc = 0.0
         j = 0
         c = 0
-        while c < width:
-            acc += flat[r * width + c]
+        while True:
+            if c == width:
+                return line_start, t[:0], True
+            acc += rng.standard_exponential()
+            c += 1
             e = acc * scale[r]
             if e >= total:
                 break
-            rep[n] = r
             if last < 0:
                 y = e / rate
             else:
@@ -309,97 +333,123 @@ def _arrival_times(gaps, scale, total, cum, rate):  # pragma: no cover
                     y = slopes[j] * (e - cum[j]) + float(j)
                     if np.isnan(y):  # as NumPy: from the other end
                         y = slopes[j] * (e - cum[j + 1]) + float(j + 1)
-            flat[n] = y  # n <= r·width + c: that gap has been read
+            t[n] = y
             n += 1
-            c += 1
-        if c == width:
-            return rep[:0], flat[:0], True
-    return rep[:n], flat[:n], False
+        for _ in range(c, width):  # the row's unused gaps
+            rng.standard_exponential()
+        line_start[r + 1] = n
+    return line_start, t[:n], False
 
 
 @numba.njit(cache=True, nogil=True)
-def _line_pass(line_start, t, q, akey, C0, arr_start, off, big_t, warmup):  # pragma: no cover
-    """One merge of the lines with the (sorted) receipts of every replication, on the
-    keys ``rep·big_t + time`` with receipts first at the same instant. Per line:
-    ``b_i = offset + supply by t_i − demand before line i`` (in-rep), the supply
-    being that of the receipts up to its key; per receipt: the first line at or after
-    it (``searchsorted(lkey, akey, "left")``) and the in-rep
-    demand before it. Also the units and number of counted lines (``t ≥ warmup``),
-    the largest ``q_i − b_i`` among them and the range of ``b_i − q_i`` over all."""
-    n_reps, nl, na = len(line_start) - 1, len(t), len(akey)
-    b = np.empty(nl, np.int64)
+def _receipt_lines(line_start, t, G0, akey, arr_start, big_t, warmup):  # pragma: no cover
+    """Per receipt: the first line at or after it, on the keys ``rep·big_t + time``
+    (``searchsorted(lkey, akey, "left")``, by bisection within its replication), and
+    the in-rep demand before it; per replication: its first counted line
+    (``t ≥ warmup``; the lines are in time order)."""
+    n_reps, na = len(line_start) - 1, len(akey)
     nl_idx = np.empty(na, np.int64)
     d_before = np.empty(na, np.int64)
-    units, n_lines, need_max, v_lo, v_hi = 0, 0, 0, 0, 0
-    j = 0
+    first = np.empty(n_reps, np.int64)
     for r in range(n_reps):
-        a_end, c_start = arr_start[r + 1], C0[arr_start[r]]
-        demand = 0  # in-rep, before line i
-        for i in range(line_start[r], line_start[r + 1]):
-            lk = r * big_t + t[i]
-            while j < a_end and akey[j] <= lk:
-                nl_idx[j] = i
-                d_before[j] = demand
-                j += 1
-            bi = off[r] + (C0[j] - c_start) - demand
-            b[i] = bi
-            v = bi - q[i]
-            if i == 0 or v < v_lo:
-                v_lo = v
-            if i == 0 or v > v_hi:
-                v_hi = v
-            if t[i] >= warmup:
-                units += q[i]
-                if n_lines == 0 or -v > need_max:
-                    need_max = -v
-                n_lines += 1
-            demand += q[i]
-        while j < a_end:  # receipts after the replication's last line
-            nl_idx[j] = line_start[r + 1]
-            d_before[j] = demand
-            j += 1
-    return b, nl_idx, d_before, units, n_lines, need_max, v_lo, v_hi
+        ls, le = line_start[r], line_start[r + 1]
+        lo, hi = ls, le
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if t[mid] >= warmup:
+                hi = mid
+            else:
+                lo = mid + 1
+        first[r] = lo
+        lo = ls
+        rb = r * big_t
+        for j in range(arr_start[r], arr_start[r + 1]):
+            hi = le
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if rb + t[mid] >= akey[j]:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            nl_idx[j] = lo
+            d_before[j] = G0[lo] - G0[ls]
+    return nl_idx, d_before, first
 
 
 @numba.njit(cache=True, nogil=True)
-def _fill_curve(t, b, q, warmup, r_lo, n):  # pragma: no cover
-    """Units served at once, ``Σ_i clip(r + b_i, 0, q_i)`` over the counted lines
-    (``t_i ≥ warmup``), for ``r = r_lo … r_lo+n−1``: the sum at ``r_lo`` plus a
-    difference array of where each line's term grows."""
-    delta = np.zeros(n + 1, np.int64)
-    served0 = 0
-    for i in range(len(b)):
-        if not t[i] >= warmup:
-            continue
-        bi, qi = b[i], q[i]
-        served0 += min(max(r_lo + bi, 0), qi)
-        lo = max(-bi, r_lo)
-        hi = min(qi - bi, r_lo + n)
-        if lo < hi:
-            delta[lo - r_lo] += 1
-            delta[hi - r_lo] -= 1
+def _runs(line_start, G0, C0, arr_start, nl_idx, first, off):  # pragma: no cover
+    """The runs of lines between receipts (see :class:`CRNRun`): run ``k`` of
+    replication ``r`` holds the lines after its ``k`` first receipts and before the
+    next, with ``b = offset + supply of those k − demand before``. Over the counted
+    lines of a run (from ``c``, to ``e``), ``clip(level + b_i, 0, q_i)`` grows by one
+    per level from ``−b_c`` to ``D − b_c`` (``D`` the run's demand): the fill
+    curve's slope gains 1 and loses 1 there (``delta``, first bin ``lo``). Also the
+    units and number of counted lines, the largest ``q_i − b_i`` among them
+    (``D − b_c``, a run's last) and the range of ``b_i − q_i`` over all lines (a run's
+    first and last)."""
+    n_reps, na = len(line_start) - 1, len(nl_idx)
+    x0 = np.empty(n_reps + na, np.int64)  # −b_c of each counted run
+    x1 = np.empty(n_reps + na, np.int64)  # D − b_c
+    m, units, n_lines = 0, 0, 0
+    v_lo, v_hi = 0, 0
+    seen = False
+    for r in range(n_reps):
+        ls, le, a0, a1 = line_start[r], line_start[r + 1], arr_start[r], arr_start[r + 1]
+        s = ls
+        for k in range(a1 - a0 + 1):
+            e = nl_idx[a0 + k] if a0 + k < a1 else le
+            if s < e:
+                base = off[r] + (C0[a0 + k] - C0[a0]) + G0[ls]  # b_i − q_i = base − G0[i+1]
+                if not seen or base - G0[s + 1] > v_hi:
+                    v_hi = base - G0[s + 1]
+                if not seen or base - G0[e] < v_lo:
+                    v_lo = base - G0[e]
+                seen = True
+                c = max(s, first[r])
+                if c < e:
+                    x0[m] = G0[c] - base
+                    x1[m] = G0[e] - base
+                    units += G0[e] - G0[c]
+                    n_lines += e - c
+                    m += 1
+            s = e
+    lo = x0[:m].min() if m else 0
+    hi = x1[:m].max() if m else 0
+    delta = np.zeros(hi - lo + 1, np.int64)
+    for k in range(m):
+        delta[x0[k] - lo] += 1
+        delta[x1[k] - lo] -= 1
+    return delta, lo, units, n_lines, hi, v_lo, v_hi
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_curve(delta, lo, r_lo, n):  # pragma: no cover
+    """Units served at once, ``Σ_i clip(r + b_i, 0, q_i)`` over the counted lines,
+    for ``r = r_lo … r_lo+n−1``: from 0, growing by the slope, the running sum of
+    ``delta`` (:func:`_runs`). Exact (integers)."""
     out = np.empty(n)
-    inc = 0
-    served = served0
-    for k in range(n):
-        out[k] = served
-        inc += delta[k]
-        served += inc
+    slope, served = 0, 0
+    for x in range(min(lo, r_lo), r_lo + n):
+        if x >= r_lo:
+            out[x - r_lo] = served
+        if lo <= x < lo + len(delta):
+            slope += delta[x - lo]
+        served += slope
     return out
 
 
 @numba.njit(cache=True, nogil=True)
-def _area_histogram(line_start, t, b, q, akey, big_t, a, C0, nl_idx, d_before, off,
-                    arr_start, t_end, warmup, v_lo, v_hi):  # pragma: no cover
+def _area_histogram(line_start, t, G0, a, C0, arr_start, nl_idx, d_before, off, t_end, warmup,
+                    v_lo, v_hi):  # pragma: no cover
     """Time spent [days] at each value of net inventory − level, over the window:
     after each line until the next event, after each receipt until the next event,
     and from the start of each replication to its first event (see
-    :meth:`CRNRun.areas`), added in that order. ``v_lo … v_hi`` is the range of the
-    lines' values (``b_i − q_i``). Returns the histogram and the value of its first
+    :meth:`CRNRun.areas`), added in that order. ``v_lo … v_hi``: the range of the
+    lines' values (:func:`_runs`). Returns the histogram and the value of its first
     bin."""
-    nl, na, n_reps = len(t), len(a), len(off)
+    nl, n_reps = len(t), len(off)
     vmin, vmax = (v_lo, v_hi) if nl else (off[0], off[0])
-    rv = np.empty(na, np.int64)  # after receipt j: offset + supply up to j − demand before
+    rv = np.empty(len(a), np.int64)  # after receipt j: offset + supply up to j − demand before
     for r in range(n_reps):
         vmin, vmax = min(vmin, off[r]), max(vmax, off[r])
         for j in range(arr_start[r], arr_start[r + 1]):
@@ -407,16 +457,17 @@ def _area_histogram(line_start, t, b, q, akey, big_t, a, C0, nl_idx, d_before, o
             vmin, vmax = min(vmin, rv[j]), max(vmax, rv[j])
     h = np.zeros(vmax - vmin + 1)
     for r in range(n_reps):  # after line i: b_i − q_i until the next line or receipt
-        end, a_end = line_start[r + 1], arr_start[r + 1]
-        j = arr_start[r]
-        for i in range(line_start[r], end):
-            t_next = t[i + 1] if i + 1 < end else t_end
-            lk = r * big_t + t[i]
-            while j < a_end and akey[j] <= lk:  # the first receipt after the line
-                j += 1
-            a_next = a[j] if j < a_end else np.inf
-            stop = min(min(t_next, a_next), t_end)
-            h[b[i] - q[i] - vmin] += max(stop - max(t[i], warmup), 0.0)
+        ls, le, a0, a1 = line_start[r], line_start[r + 1], arr_start[r], arr_start[r + 1]
+        s = ls
+        for k in range(a1 - a0 + 1):  # the lines between the k-th and (k+1)-th receipt
+            e = nl_idx[a0 + k] if a0 + k < a1 else le
+            base = off[r] + (C0[a0 + k] - C0[a0]) + G0[ls] - vmin
+            a_next = a[a0 + k] if a0 + k < a1 else np.inf
+            for i in range(s, e):
+                t_next = t[i + 1] if i + 1 < le else t_end
+                h[base - G0[i + 1]] += max(min(min(t_next, a_next), t_end) - max(t[i], warmup),
+                                           0.0)
+            s = e
     for r in range(n_reps):  # after receipt j: until the next receipt or line
         end, a_end = line_start[r + 1], arr_start[r + 1]
         for j in range(arr_start[r], a_end):
@@ -433,32 +484,41 @@ def _area_histogram(line_start, t, b, q, akey, big_t, a, C0, nl_idx, d_before, o
 
 
 @numba.njit(cache=True, nogil=True)
-def _line_waits(line_start, t, b, q, a, C0, arr_start, off, warmup, level,
+def _line_waits(line_start, t, G0, a, C0, arr_start, nl_idx, first, off, level,
                 n_lines):  # pragma: no cover
-    """Wait [days] of every counted line at ``level`` (see :meth:`CRNRun.waits`): a
-    line short of ``need = q_i − b_i − level > 0`` units ships at the first receipt of
-    its replication that lifts in-rep supply to ``demand through i − offset − level``,
-    found by a forward walk (that target grows along the replication)."""
+    """Wait [days] of every counted line at ``level`` (see :meth:`CRNRun.waits`).
+    Within a run (:func:`_runs`) a line's shortfall ``q_i − b_i − level`` grows, so
+    the lines that wait are the run's last ones, found by bisection; such a line
+    ships at the first receipt of its replication that lifts in-rep supply to
+    ``demand through i − offset − level``, a target that grows along the
+    replication (a forward walk). The others wait 0."""
     out = np.zeros(n_lines)
-    k = 0
+    k_out = 0  # where the replication's counted lines start in ``out``
     for r in range(len(line_start) - 1):
-        a_lo, a_hi = arr_start[r], arr_start[r + 1]
-        p, prev = a_lo, 0
-        demand = 0  # in-rep, through line i
-        for i in range(line_start[r], line_start[r + 1]):
-            demand += q[i]
-            if not t[i] >= warmup:
-                continue
-            if q[i] - b[i] - level > 0:
-                target = demand - off[r] - level
-                if target < prev:
-                    p = a_lo
-                prev = target
-                while p < a_hi and C0[p + 1] - C0[a_lo] < target:
-                    p += 1
-                ship = a[p] if p < a_hi else np.inf
-                out[k] = max(ship - t[i], 0.0)
-            k += 1
+        ls, le, a0, a1 = line_start[r], line_start[r + 1], arr_start[r], arr_start[r + 1]
+        p = a0
+        s = ls
+        for k in range(a1 - a0 + 1):
+            e = nl_idx[a0 + k] if a0 + k < a1 else le
+            c = max(s, first[r])
+            if c < e:
+                # line i waits when G0[i+1] − G0[c] > b_c + level, b_c the run's first b
+                b_c = off[r] + (C0[a0 + k] - C0[a0]) - (G0[c] - G0[ls])
+                lo, hi = c, e
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if G0[mid + 1] - G0[c] > b_c + level:
+                        hi = mid
+                    else:
+                        lo = mid + 1
+                for i in range(lo, e):
+                    target = G0[i + 1] - G0[ls] - off[r] - level
+                    while p < a1 and C0[p + 1] - C0[a0] < target:
+                        p += 1
+                    ship = a[p] if p < a1 else np.inf
+                    out[k_out + i - first[r]] = max(ship - t[i], 0.0)
+            s = e
+        k_out += le - first[r]
     return out
 
 
