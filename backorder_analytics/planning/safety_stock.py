@@ -128,7 +128,7 @@ def _evaluate_sku(inp: dict, target, review: str, review_period: float, n_reps: 
         i = lo
     r_sim = base + int(levels[i])
     on_hand, back = run.areas(levels)
-    mean_wait, p90_wait, share_waiting = _wait_summary(run.waits(int(levels[i])))
+    mean_wait, p90_wait, share_waiting = run.wait_summary(int(levels[i]))
     r_an = inp["rop_analytic"] - base
     j = int(np.clip(np.ceil(r_an - 1e-9), levels[0], levels[-1]) - levels[0]) \
         if np.isfinite(r_an) else i
@@ -159,27 +159,6 @@ def _evaluate_sku(inp: dict, target, review: str, review_period: float, n_reps: 
              "mean_wait_per_unit": back[k] * n_reps * days / units,
              "avg_on_hand": on_hand[k], "avg_backorders": back[k]}
     return row, trade
-
-
-def _wait_summary(w: np.ndarray) -> tuple[float, float, float]:
-    """Mean of the finite waits, their 90th percentile (inverted CDF, Hyndman and Fan's
-    definition 1, infinite waits included) and the share of lines that wait, of the
-    waits ``w >= 0`` [days] of the counted lines; NaN without lines.
-
-    The numbers of ``np.mean(w[np.isfinite(w)])``, ``np.quantile(w, 0.9,
-    method="inverted_cdf")`` and ``np.mean(w > 0)``, to the bit, in fewer passes: most
-    lines do not wait, so the percentile is 0 or an order statistic of the few that do.
-    """
-    n = len(w)
-    if not n:
-        return np.nan, np.nan, np.nan
-    pos = w[w > 0]
-    finite = w[np.isfinite(w)] if np.isinf(pos).any() else w
-    mean = float(finite.mean()) if len(finite) else np.nan
-    k = min(max(int(np.ceil(n * 0.9 - 1)), 0), n - 1)  # NumPy's order statistic, 0-based
-    k -= n - len(pos)  # the zeros come first
-    p90 = float(np.partition(pos, k)[k]) if k >= 0 else 0.0
-    return mean, p90, len(pos) / n
 
 
 # ----------------------------------------------------------------- inputs per SKU

@@ -64,8 +64,7 @@ class CRNRun:
         self.t, self.q = t, q
         if len(q) and q.min() < 0:
             raise ValueError(f"Line sizes must be >= 0 [units]. Got {q.min()} instead.")
-        self.G0 = np.zeros(len(q) + 1, np.int64)  # demand before each line (global)
-        np.cumsum(q, out=self.G0[1:])
+        self.G0 = _demand_before(q)
         self.nl_idx, self.d_before, self.first = _receipt_lines(
             self.line_start, t, self.G0, self.akey, self.arr_start, big_t, float(warmup))
         (self._delta, self._delta_lo, self.units, self.n_lines, self._need_max, self._v_lo,
@@ -123,6 +122,29 @@ class CRNRun:
     def waits(self, level: int) -> np.ndarray:
         """Wait [days] of every counted line at ``level``; ``inf`` when the supply it
         needs would come from an order placed after the horizon."""
+        return self._waits(level)[0]
+
+    def wait_summary(self, level: int) -> tuple[float, float, float]:
+        """Mean of the finite waits [days], their 90th percentile (inverted CDF, Hyndman
+        and Fan's definition 1, infinite waits included) and the share of lines that
+        wait, over the counted lines at ``level``; NaN without lines.
+
+        The numbers of ``np.mean(w[np.isfinite(w)])``, ``np.quantile(w, 0.9,
+        method="inverted_cdf")`` and ``np.mean(w > 0)`` for ``w = waits(level)``, to the
+        bit: most lines do not wait, so the percentile is 0 or an order statistic of
+        the few that do (which the pass over the runs lists)."""
+        w, pos = self._waits(level)
+        n = len(w)
+        if not n:
+            return np.nan, np.nan, np.nan
+        finite = w[np.isfinite(w)] if len(pos) and np.isinf(pos).any() else w
+        mean = float(finite.mean()) if len(finite) else np.nan
+        k = min(max(int(np.ceil(n * 0.9 - 1)), 0), n - 1)  # NumPy's order statistic
+        k -= n - len(pos)  # the zeros come first
+        p90 = float(np.partition(pos, k)[k]) if k >= 0 else 0.0
+        return mean, p90, len(pos) / n
+
+    def _waits(self, level):
         return _line_waits(self.line_start, self.t, self.G0, self.a, self.C0, self.arr_start,
                            self.nl_idx, self.first, self.off, int(level), self.n_lines)
 
@@ -239,8 +261,7 @@ def _resampled_sizes(rng, key, line_start, sizes):  # pragma: no cover
     q = rng.integers(0, n, line_start[-1])
     for r in range(len(line_start) - 1):
         for i in range(line_start[r], line_start[r + 1]):
-            q[i] = sizes[np.int64(_splitmix(key, np.uint64(r), np.uint64(q[i]))
-                                  % np.uint64(n))]
+            q[i] = sizes[np.int64(_splitmix(key, np.uint64(r), np.uint64(q[i])) % np.uint64(n))]
     return q
 
 
@@ -296,15 +317,18 @@ def _arrival_times(rng, n_reps, width, scale, total, cum, rate):  # pragma: no c
     inverse of the cumulative rate (``cum[d]``: expected lines by day ``d``). The
     interpolation repeats NumPy's branches and arithmetic (slopes computed once), so
     the times are the same to the bit; the segment is found by a forward walk since
-    ``E`` grows along a row. Returns ``line_start`` (where each replication's times
-    begin, and their number at the end), the times and ``short``: a row's gaps ended
-    before ``total`` (then nothing else is valid and ``rng`` is part-way)."""
+    ``E`` grows along a row (its first step without a branch: most lines stay in
+    their predecessor's day or go to the next). Returns ``line_start`` (where each
+    replication's times begin, and their number at the end), the times and
+    ``short``: a row's gaps ended before ``total`` (then nothing else is valid and
+    ``rng`` is part-way)."""
     t = np.empty(n_reps * width)
     line_start = np.zeros(n_reps + 1, np.int64)
     last = len(cum) - 1
     slopes = np.empty(max(last, 0))
     for d in range(last):
         slopes[d] = (float(d + 1) - float(d)) / (cum[d + 1] - cum[d])
+    bound = np.append(cum[1:], np.inf)  # bound[j]: where segment j ends
     n = 0
     for r in range(n_reps):
         acc = 0.0
@@ -321,7 +345,8 @@ def _arrival_times(rng, n_reps, width, scale, total, cum, rate):  # pragma: no c
             if last < 0:
                 y = e / rate
             else:
-                while j < last and cum[j + 1] <= e:
+                j += bound[j] <= e
+                while bound[j] <= e:
                     j += 1
                 if e < cum[0]:
                     y = 0.0
@@ -491,8 +516,11 @@ def _line_waits(line_start, t, G0, a, C0, arr_start, nl_idx, first, off, level,
     the lines that wait are the run's last ones, found by bisection; such a line
     ships at the first receipt of its replication that lifts in-rep supply to
     ``demand through i − offset − level``, a target that grows along the
-    replication (a forward walk). The others wait 0."""
+    replication (a forward walk). The others wait 0. Returns the waits and, apart,
+    those ``> 0``."""
     out = np.zeros(n_lines)
+    pos = np.empty(n_lines)
+    n_pos = 0
     k_out = 0  # where the replication's counted lines start in ``out``
     for r in range(len(line_start) - 1):
         ls, le, a0, a1 = line_start[r], line_start[r + 1], arr_start[r], arr_start[r + 1]
@@ -516,9 +544,25 @@ def _line_waits(line_start, t, G0, a, C0, arr_start, nl_idx, first, off, level,
                     while p < a1 and C0[p + 1] - C0[a0] < target:
                         p += 1
                     ship = a[p] if p < a1 else np.inf
-                    out[k_out + i - first[r]] = max(ship - t[i], 0.0)
+                    w = max(ship - t[i], 0.0)
+                    out[k_out + i - first[r]] = w
+                    if w > 0:
+                        pos[n_pos] = w
+                        n_pos += 1
             s = e
         k_out += le - first[r]
+    return out, pos[:n_pos]
+
+
+@numba.njit(cache=True, nogil=True)
+def _demand_before(q):  # pragma: no cover
+    """``[0, q_0, q_0 + q_1, …]``: the demand before each line, and in all."""
+    out = np.empty(len(q) + 1, np.int64)
+    acc = 0
+    out[0] = 0
+    for i in range(len(q)):
+        acc += q[i]
+        out[i + 1] = acc
     return out
 
 
@@ -527,7 +571,9 @@ def _rq_orders(t, q, line_start, sched, q_order, u):  # pragma: no cover
     """Orders of ``(r(t), Q)`` (see :func:`replenishment_orders`), at most one per
     line or day start, in one pass over arrays of that size. A PO is due when ``Z``
     sets a new high at or above ``(placed + 1)·Q − u``, ``placed`` the multiples of
-    ``Q`` ordered so far; day starts matter only when the schedule is not flat."""
+    ``Q`` ordered so far. The lines of a day come before the next day's start; with a
+    flat schedule ``Z`` is the demand, which no day start raises, so only the lines
+    count."""
     n_reps, n_days = len(line_start) - 1, len(sched)
     flat = True
     for d in range(n_days):
@@ -540,31 +586,37 @@ def _rq_orders(t, q, line_start, sched, q_order, u):  # pragma: no cover
     for r in range(n_reps):
         i, end = line_start[r], line_start[r + 1]
         demand, top, placed = 0, 0, 0
-        day = n_days if flat else 1  # a flat schedule: Z = D, no new high at a day start
         thr = q_order - u[r]
+        day = 1
         while True:
-            t_line = t[i] if i < end else np.inf
-            if day < n_days and day <= t_line:  # start of a day
-                z = demand + sched[day] - sched[0]
-                now = float(day)
-                day += 1
-            elif i < end:
+            stop = np.inf if flat or day >= n_days else float(day)
+            # Z − demand of the lines of day ``day − 1`` (t ≥ 0); the last day runs on
+            shift = 0 if flat else sched[min(day - 1, n_days - 1)] - sched[0]
+            while i < end and t[i] < stop:  # the lines before the next day's start
                 demand += q[i]
-                z = demand + sched[min(int(t[i]), n_days - 1)] - sched[0]
-                now = t[i]
+                z = demand + (shift if stop < np.inf or flat else
+                              sched[min(int(t[i]), n_days - 1)] - sched[0])
+                if z > top:
+                    top = z
+                    if z >= thr:  # one PO of the multiple of Q needed
+                        due = (z + u[r]) // q_order
+                        o_rep[k], o_time[k], o_qty[k] = r, t[i], (due - placed) * q_order
+                        k += 1
+                        placed = due
+                        thr = (due + 1) * q_order - u[r]
                 i += 1
-            else:
+            if stop == np.inf:
                 break
+            z = demand + sched[day] - sched[0]  # start of a day
             if z > top:
                 top = z
-                if z >= thr:  # one PO of the multiple of Q needed
+                if z >= thr:
                     due = (z + u[r]) // q_order
-                    o_rep[k] = r
-                    o_time[k] = now
-                    o_qty[k] = (due - placed) * q_order
+                    o_rep[k], o_time[k], o_qty[k] = r, stop, (due - placed) * q_order
                     k += 1
                     placed = due
                     thr = (due + 1) * q_order - u[r]
+            day += 1
     return o_rep[:k].copy(), o_time[:k].copy(), o_qty[:k].copy()
 
 
