@@ -683,9 +683,7 @@ def recommend_safety_stock(
         if "ltd" in inp and np.isfinite(base["reorder_point"]):
             schedules.append(_schedule(inp, base["reorder_point"]))
         if trade is not None:
-            tf = pd.DataFrame(trade)
-            tf.insert(0, "sku", inp["sku"])
-            trades.append(tf)
+            trades.append((inp["sku"], trade))
     summary = pd.DataFrame(rows).set_index("sku")
     r_s, r_a = summary["reorder_point"].astype(float), summary["reorder_point_analytic"]
     tol = np.maximum(np.maximum(ROP_TOL_REL * np.maximum(r_s, 1.0), ROP_TOL_UNITS),
@@ -694,7 +692,7 @@ def recommend_safety_stock(
     summary["disagree"] = (misses | (r_a - r_s > tol)).fillna(False).astype(bool)
     summary["cycle_stock"] = summary["order_quantity"] / 2
     summary["note"] = _notes(summary, target)
-    tradeoff = (pd.concat(trades, ignore_index=True) if trades else
+    tradeoff = (_stack(trades) if trades else
                 pd.DataFrame(columns=["sku", "reorder_point", "safety_stock", "fill_rate",
                                       "cycle_service_level", "mean_wait_per_unit",
                                       "avg_on_hand",
@@ -702,22 +700,39 @@ def recommend_safety_stock(
     settings = {"review": review, "review_period": review_period if review == "periodic"
                 else None, "n_reps": int(n_reps), "days": int(days), "seed": int(seed),
                 "cover_days": cover_days}
-    schedule = (pd.concat(schedules) if schedules else
+    schedule = (_stack(schedules, index=["sku", "date"]) if schedules else
                 pd.DataFrame(columns=SCHEDULE_COLUMNS,
                              index=pd.MultiIndex.from_arrays([[], []], names=["sku", "date"])))
     return SafetyStockRecommendation(summary, tradeoff, target, settings, schedule)
 
 
-def _schedule(inp, reorder_point: float) -> pd.DataFrame:
+def _schedule(inp, reorder_point: float) -> tuple[Any, dict]:
     """The reorder point (or order-up-to level) of each forecast day: the rounded
-    lead-time demand of that day plus the level found (``reorder_point`` is day 1's)."""
+    lead-time demand of that day plus the level found (``reorder_point`` is day 1's).
+    Returns the SKU and the columns of its rows of ``schedule`` (:func:`_stack`)."""
     dates = inp["dates"]
     ltd = inp["ltd"][:len(dates)]
     level = np.rint(ltd) + (reorder_point - np.rint(inp["ltd"][0]))
-    index = pd.MultiIndex.from_arrays([np.full(len(dates), inp["sku"], dtype=object), dates],
-                                      names=["sku", "date"])
-    return pd.DataFrame({"lead_time_demand": ltd, "reorder_point": level.astype(np.int64)},
-                        index=index)
+    return inp["sku"], {"date": pd.Index(dates), "lead_time_demand": ltd,
+                        "reorder_point": level.astype(np.int64)}
+
+
+def _stack(parts: list[tuple[Any, dict]], index: list[str] | None = None) -> pd.DataFrame:
+    """One frame from the rows of each SKU, ``[(sku, {column: values}), …]``: a
+    ``sku`` column first (object dtype) and the columns in order, or with ``index``
+    those columns as the index. What ``pd.concat`` of one frame per SKU gives, built
+    once."""
+    first = parts[0][1]
+    n = [len(next(iter(cols.values()))) for _, cols in parts]
+    data: dict[str, Any] = {"sku": np.repeat(np.array([sku for sku, _ in parts], dtype=object),
+                                             n)}
+    for c, v in first.items():
+        data[c] = (v.append([cols[c] for _, cols in parts[1:]]) if isinstance(v, pd.Index)
+                   else np.concatenate([cols[c] for _, cols in parts]))
+    if index is None:
+        return pd.DataFrame(data)
+    keys = pd.MultiIndex.from_arrays([data.pop(c) for c in index], names=index)
+    return pd.DataFrame(data, index=keys)
 
 
 def _progress(it, total, show):

@@ -68,8 +68,9 @@ class CRNRun:
         self.nl_idx, self.d_before, self.first = _receipt_lines(
             self.line_start, t, self.G0, self.akey, self.arr_start, big_t, float(warmup))
         (self._delta, self._delta_lo, self.units, self.n_lines, self._need_max, self._v_lo,
-         self._v_hi) = _runs(self.line_start, self.G0, self.C0, self.arr_start, self.nl_idx,
-                             self.first, self.off)
+         self._v_hi, runs) = _runs(self.line_start, self.G0, self.C0, self.arr_start,
+                                   self.nl_idx, self.first, self.off)
+        self._run_rep, self._run_c, self._run_e, self._run_b = runs
 
     # ----------------------------------------------------------------- all levels at once
 
@@ -145,8 +146,9 @@ class CRNRun:
         return mean, p90, len(pos) / n
 
     def _waits(self, level):
-        return _line_waits(self.line_start, self.t, self.G0, self.a, self.C0, self.arr_start,
-                           self.nl_idx, self.first, self.off, int(level), self.n_lines)
+        return _line_waits(self._run_rep, self._run_c, self._run_e, self._run_b,
+                           self.line_start, self.t, self.G0, self.a, self.C0, self.arr_start,
+                           self.first, self.off, int(level), self.n_lines)
 
 
 def demand_lines(rng, rate, sizes, n_reps, t_end, n_observed=None, level_sd=0.0):
@@ -410,11 +412,14 @@ def _runs(line_start, G0, C0, arr_start, nl_idx, first, off):  # pragma: no cove
     per level from ``−b_c`` to ``D − b_c`` (``D`` the run's demand): the fill
     curve's slope gains 1 and loses 1 there (``delta``, first bin ``lo``). Also the
     units and number of counted lines, the largest ``q_i − b_i`` among them
-    (``D − b_c``, a run's last) and the range of ``b_i − q_i`` over all lines (a run's
-    first and last)."""
+    (``D − b_c``, a run's last), the range of ``b_i − q_i`` over all lines (a run's
+    first and last) and the counted runs: replication, ``c``, ``e`` and ``b_c``."""
     n_reps, na = len(line_start) - 1, len(nl_idx)
     x0 = np.empty(n_reps + na, np.int64)  # −b_c of each counted run
     x1 = np.empty(n_reps + na, np.int64)  # D − b_c
+    run_rep = np.empty(n_reps + na, np.int64)
+    run_c = np.empty(n_reps + na, np.int64)
+    run_e = np.empty(n_reps + na, np.int64)
     m, units, n_lines = 0, 0, 0
     v_lo, v_hi = 0, 0
     seen = False
@@ -434,6 +439,7 @@ def _runs(line_start, G0, C0, arr_start, nl_idx, first, off):  # pragma: no cove
                 if c < e:
                     x0[m] = G0[c] - base
                     x1[m] = G0[e] - base
+                    run_rep[m], run_c[m], run_e[m] = r, c, e
                     units += G0[e] - G0[c]
                     n_lines += e - c
                     m += 1
@@ -444,7 +450,8 @@ def _runs(line_start, G0, C0, arr_start, nl_idx, first, off):  # pragma: no cove
     for k in range(m):
         delta[x0[k] - lo] += 1
         delta[x1[k] - lo] -= 1
-    return delta, lo, units, n_lines, hi, v_lo, v_hi
+    return (delta, lo, units, n_lines, hi, v_lo, v_hi,
+            (run_rep[:m], run_c[:m], run_e[:m], -x0[:m]))
 
 
 @numba.njit(cache=True, nogil=True)
@@ -509,48 +516,52 @@ def _area_histogram(line_start, t, G0, a, C0, arr_start, nl_idx, d_before, off, 
 
 
 @numba.njit(cache=True, nogil=True)
-def _line_waits(line_start, t, G0, a, C0, arr_start, nl_idx, first, off, level,
-                n_lines):  # pragma: no cover
+def _line_waits(run_rep, run_c, run_e, run_b, line_start, t, G0, a, C0, arr_start, first, off,
+                level, n_lines):  # pragma: no cover
     """Wait [days] of every counted line at ``level`` (see :meth:`CRNRun.waits`).
-    Within a run (:func:`_runs`) a line's shortfall ``q_i − b_i − level`` grows, so
+    Along a counted run (:func:`_runs`: lines ``c … e−1``, ``b_c`` at the first) a
+    line's shortfall ``q_i − b_i − level = G0[i+1] − G0[c] − b_c − level`` grows, so
     the lines that wait are the run's last ones, found by bisection; such a line
     ships at the first receipt of its replication that lifts in-rep supply to
     ``demand through i − offset − level``, a target that grows along the
     replication (a forward walk). The others wait 0. Returns the waits and, apart,
     those ``> 0``."""
+    m = len(run_rep)
+    wait_from = np.empty(m, np.int64)
+    n_wait = 0
+    for x in range(m):
+        c, lo, hi = run_c[x], run_c[x], run_e[x]
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if G0[mid + 1] - G0[c] > run_b[x] + level:
+                hi = mid
+            else:
+                lo = mid + 1
+        wait_from[x] = lo
+        n_wait += run_e[x] - lo
     out = np.zeros(n_lines)
-    pos = np.empty(n_lines)
-    n_pos = 0
-    k_out = 0  # where the replication's counted lines start in ``out``
-    for r in range(len(line_start) - 1):
-        ls, le, a0, a1 = line_start[r], line_start[r + 1], arr_start[r], arr_start[r + 1]
-        p = a0
-        s = ls
-        for k in range(a1 - a0 + 1):
-            e = nl_idx[a0 + k] if a0 + k < a1 else le
-            c = max(s, first[r])
-            if c < e:
-                # line i waits when G0[i+1] − G0[c] > b_c + level, b_c the run's first b
-                b_c = off[r] + (C0[a0 + k] - C0[a0]) - (G0[c] - G0[ls])
-                lo, hi = c, e
-                while lo < hi:
-                    mid = (lo + hi) // 2
-                    if G0[mid + 1] - G0[c] > b_c + level:
-                        hi = mid
-                    else:
-                        lo = mid + 1
-                for i in range(lo, e):
-                    target = G0[i + 1] - G0[ls] - off[r] - level
-                    while p < a1 and C0[p + 1] - C0[a0] < target:
-                        p += 1
-                    ship = a[p] if p < a1 else np.inf
-                    w = max(ship - t[i], 0.0)
-                    out[k_out + i - first[r]] = w
-                    if w > 0:
-                        pos[n_pos] = w
-                        n_pos += 1
-            s = e
-        k_out += le - first[r]
+    at = np.empty(len(first), np.int64)  # where replication r's counted lines are in out
+    k = 0
+    for r in range(len(first)):
+        at[r] = k - first[r]
+        k += line_start[r + 1] - first[r]
+    pos = np.empty(n_wait)
+    n_pos, prev, p = 0, -1, 0
+    for x in range(m):
+        r = run_rep[x]
+        if r != prev:
+            prev, p = r, arr_start[r]
+        ls, a0, a1 = line_start[r], arr_start[r], arr_start[r + 1]
+        for i in range(wait_from[x], run_e[x]):
+            target = G0[i + 1] - G0[ls] - off[r] - level
+            while p < a1 and C0[p + 1] - C0[a0] < target:
+                p += 1
+            ship = a[p] if p < a1 else np.inf
+            w = max(ship - t[i], 0.0)
+            out[at[r] + i] = w
+            if w > 0:
+                pos[n_pos] = w
+                n_pos += 1
     return out, pos[:n_pos]
 
 
@@ -571,14 +582,21 @@ def _rq_orders(t, q, line_start, sched, q_order, u):  # pragma: no cover
     """Orders of ``(r(t), Q)`` (see :func:`replenishment_orders`), at most one per
     line or day start, in one pass over arrays of that size. A PO is due when ``Z``
     sets a new high at or above ``(placed + 1)·Q − u``, ``placed`` the multiples of
-    ``Q`` ordered so far. The lines of a day come before the next day's start; with a
-    flat schedule ``Z`` is the demand, which no day start raises, so only the lines
-    count."""
+    ``Q`` ordered so far. The lines of a day come before the next day's start. Only
+    a day whose schedule steps up can set a new high at its start: until then ``Z``
+    has been at least ``D + schedule[day − 1] − schedule[0]``, by induction over the
+    days (with ``D`` the demand, which a day start leaves as it is)."""
     n_reps, n_days = len(line_start) - 1, len(sched)
-    flat = True
-    for d in range(n_days):
-        flat = flat and sched[d] == sched[0]
-    cap = len(t) + n_reps * n_days
+    ups = np.array([d for d in range(1, n_days) if sched[d] > sched[d - 1]] + [n_days],
+                   np.int64)
+    flat = len(ups) == 1 and sched[n_days - 1] == sched[0]
+    # at most (Z_max + u) // Q orders per replication, Z_max <= its demand + the
+    # schedule's largest rise
+    demand = 0
+    for i in range(len(q)):
+        demand += max(q[i], 0)
+    cap = ((demand + n_reps * (sched.max() - sched[0] + max(u.max(), 0))) // q_order
+           + n_reps + 1) if n_reps else 0
     o_rep = np.empty(cap, np.int64)
     o_time = np.empty(cap)
     o_qty = np.empty(cap, np.int64)
@@ -587,15 +605,11 @@ def _rq_orders(t, q, line_start, sched, q_order, u):  # pragma: no cover
         i, end = line_start[r], line_start[r + 1]
         demand, top, placed = 0, 0, 0
         thr = q_order - u[r]
-        day = 1
-        while True:
-            stop = np.inf if flat or day >= n_days else float(day)
-            # Z − demand of the lines of day ``day − 1`` (t ≥ 0); the last day runs on
-            shift = 0 if flat else sched[min(day - 1, n_days - 1)] - sched[0]
-            while i < end and t[i] < stop:  # the lines before the next day's start
+        for day in ups:
+            stop = float(day) if day < n_days else np.inf
+            while i < end and t[i] < stop:  # the lines before that day's start
                 demand += q[i]
-                z = demand + (shift if stop < np.inf or flat else
-                              sched[min(int(t[i]), n_days - 1)] - sched[0])
+                z = demand if flat else demand + sched[min(int(t[i]), n_days - 1)] - sched[0]
                 if z > top:
                     top = z
                     if z >= thr:  # one PO of the multiple of Q needed
@@ -605,7 +619,7 @@ def _rq_orders(t, q, line_start, sched, q_order, u):  # pragma: no cover
                         placed = due
                         thr = (due + 1) * q_order - u[r]
                 i += 1
-            if stop == np.inf:
+            if day == n_days:
                 break
             z = demand + sched[day] - sched[0]  # start of a day
             if z > top:
@@ -616,7 +630,6 @@ def _rq_orders(t, q, line_start, sched, q_order, u):  # pragma: no cover
                     k += 1
                     placed = due
                     thr = (due + 1) * q_order - u[r]
-            day += 1
     return o_rep[:k].copy(), o_time[:k].copy(), o_qty[:k].copy()
 
 
