@@ -24,7 +24,7 @@ from scipy import special
 from ..forecasting.demand import classify_demand, demand_series
 from ..leadtime.per_sku import SkuLeadTime, sku_lead_times
 from ..parameters import SAFETY_STOCK_REPS, SEED, check_n_jobs
-from ..simulation.crn import CRNRun, _demand_lines, daily_lines, replenishment_orders
+from ..simulation.crn import CRNRun, _demand_lines, _orders, daily_lines
 from ..streams import sku_rng
 from .formulas import fill_rate_safety_factor, sd_lead_time_demand
 from .targets import CycleServiceLevel, FillRate, WaitTime, check_target
@@ -86,29 +86,29 @@ def _evaluate_sku(inp: dict, target, review: str, review_period: float, n_reps: 
     schedule = None
     if "profile" in inp:
         day_rate, schedule = _simulated_days(inp, int(warm), int(days))
-        line_start, t, q = _demand_lines(rng, day_rate, inp["sizes"], n_reps, t_end,
+        line_start, t, D = _demand_lines(rng, day_rate, inp["sizes"], n_reps, t_end,
                                          n_observed=len(inp["sizes"]),
                                          level_sd=inp["level_sd"])
     elif inp["kind"] == "poisson":
-        line_start, t, q = _demand_lines(rng, inp["rate"], inp["sizes"], n_reps, t_end,
+        line_start, t, D = _demand_lines(rng, inp["rate"], inp["sizes"], n_reps, t_end,
                                          n_observed=len(inp["sizes"]))
     else:
         rep, t, q = daily_lines(rng, inp["pool"], n_reps, t_end)
-        line_start = np.searchsorted(rep, np.arange(n_reps + 1))
+        line_start, D = np.searchsorted(rep, np.arange(n_reps + 1)), np.cumsum(q)
+    # D: cumulative demand [units] of the lines (see CRNRun)
     base = 0 if schedule is None else int(schedule[0])  # the schedule's part of r(0)
     offset: int | np.ndarray
     if periodic:
-        o_rep, o_time, o_qty = replenishment_orders(t, q, line_start, None, review_period,
-                                                     t_end, schedule=schedule)
+        o_rep, o_time, o_qty = _orders(t, D, line_start, None, review_period, t_end,
+                                       schedule=schedule)
         offset = base
     else:
         Q = int(inp["Q"])
         u = rng.integers(0, Q, n_reps)
-        o_rep, o_time, o_qty = replenishment_orders(t, q, line_start, Q, None, t_end, u,
-                                                     schedule=schedule)
+        o_rep, o_time, o_qty = _orders(t, D, line_start, Q, None, t_end, u, schedule=schedule)
         offset = Q - u + base
     lead = lt.sample(rng, len(o_rep))
-    run = CRNRun(line_start, t, q, t_end, warm, o_rep, o_time, o_qty, lead, offset)
+    run = CRNRun(line_start, t, D, t_end, warm, o_rep, o_time, o_qty, lead, offset)
     levels = run.level_range(R_MIN - base)  # the level searched: r(0) − base >= R_MIN
     fill = run.fill(levels)
     csl = run.csl(levels)

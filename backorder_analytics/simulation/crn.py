@@ -36,8 +36,9 @@ class CRNRun:
       receipt that lifts cumulative supply to ``D_i − level − offset``.
 
     Supply and demand are counted within the replication [units]. The lines of
-    replication ``r`` are ``line_start[r] … line_start[r+1]−1``, in time order, with
-    sizes ``q ≥ 0``; the receipts are sorted the same way. Between two receipts
+    replication ``r`` are ``line_start[r] … line_start[r+1]−1``, in time order, given
+    by their cumulative demand ``D`` (``D_i`` the demand up to and with line ``i``, over
+    all replications; sizes ``q_i ≥ 0``); the receipts are sorted the same way. Between two receipts
     ``b`` falls by each line's size (``b_{i+1} = b_i − q_i``), so a *run* of lines
     between receipts is described by its first ``b`` and its total demand: fill for
     every integer level and the line waits at one level follow from the runs
@@ -49,7 +50,7 @@ class CRNRun:
     exposes level-independent cumulative curves.
     """
 
-    def __init__(self, line_start, t, q, t_end, warmup, o_rep, o_time, o_qty, lead, offset):
+    def __init__(self, line_start, t, D, t_end, warmup, o_rep, o_time, o_qty, lead, offset):
         self.n_reps = n_reps = len(line_start) - 1
         self.t_end, self.warmup, self.line_start = t_end, warmup, line_start
         self.off = np.ascontiguousarray(
@@ -61,14 +62,11 @@ class CRNRun:
         self.akey, self.a, self.aq, self.arep = akey[order], a[order], o_qty[order], o_rep[order]
         self.C0 = np.concatenate([[0], np.cumsum(self.aq)])
         self.arr_start = np.searchsorted(self.arep, np.arange(n_reps + 1))
-        self.t, self.q = t, q
-        if len(q) and q.min() < 0:
-            raise ValueError(f"Line sizes must be >= 0 [units]. Got {q.min()} instead.")
-        self.G0 = _demand_before(q)
+        self.t, self.D = t, D
         self.nl_idx, self.d_before, self.first = _receipt_lines(
-            self.line_start, t, self.G0, self.akey, self.arr_start, big_t, float(warmup))
+            self.line_start, t, D, self.akey, self.arr_start, big_t, float(warmup))
         (self._delta, self._delta_lo, self.units, self.n_lines, self._need_max, self._v_lo,
-         self._v_hi, runs) = _runs(self.line_start, self.G0, self.C0, self.arr_start,
+         self._v_hi, runs) = _runs(self.line_start, D, self.C0, self.arr_start,
                                    self.nl_idx, self.first, self.off)
         self._run_rep, self._run_c, self._run_e, self._run_b = runs
 
@@ -106,7 +104,7 @@ class CRNRun:
         the first event of a replication it is ``offset``.
         """
         h, vmin = _area_histogram(
-            self.line_start, self.t, self.G0, self.a, self.C0, self.arr_start, self.nl_idx,
+            self.line_start, self.t, self.D, self.a, self.C0, self.arr_start, self.nl_idx,
             self.d_before, self.off, float(self.t_end), float(self.warmup), self._v_lo,
             self._v_hi)
         v = vmin + np.arange(len(h))
@@ -147,7 +145,7 @@ class CRNRun:
 
     def _waits(self, level):
         return _line_waits(self._run_rep, self._run_c, self._run_e, self._run_b,
-                           self.line_start, self.t, self.G0, self.a, self.C0, self.arr_start,
+                           self.line_start, self.t, self.D, self.a, self.C0, self.arr_start,
                            self.first, self.off, int(level), self.n_lines)
 
 
@@ -173,15 +171,20 @@ def demand_lines(rng, rate, sizes, n_reps, t_end, n_observed=None, level_sd=0.0)
 
     Returns ``(rep, t, q)``: the replication [0 … n_reps−1], time [days] and size
     [units] of every line, by replication and time."""
-    line_start, t, q = _demand_lines(rng, rate, sizes, n_reps, t_end, n_observed, level_sd)
-    return np.repeat(np.arange(n_reps, dtype=np.int64), np.diff(line_start)), t, q
+    line_start, t, D = _demand_lines(rng, rate, sizes, n_reps, t_end, n_observed, level_sd)
+    return (np.repeat(np.arange(n_reps, dtype=np.int64), np.diff(line_start)), t,
+            np.diff(D, prepend=np.int64(0)))
 
 
 def _demand_lines(rng, rate, sizes, n_reps, t_end, n_observed=None, level_sd=0.0):
     """:func:`demand_lines` with the lines of replication ``r`` at
-    ``line_start[r] … line_start[r+1]−1`` instead of a replication per line. The
-    gaps are drawn in compiled code (:func:`_arrival_times`), in the order and with
-    the values of ``rng.standard_exponential((n_reps, width))``."""
+    ``line_start[r] … line_start[r+1]−1`` instead of a replication per line, and the
+    cumulative demand ``D`` (:class:`CRNRun`) instead of the sizes. The gaps are
+    drawn in compiled code (:func:`_arrival_times`), in the order and with the
+    values of ``rng.standard_exponential((n_reps, width))``."""
+    sizes = np.asarray(sizes).astype(np.int64, copy=False)
+    if len(sizes) and sizes.min() < 0:
+        raise ValueError(f"Line sizes must be >= 0 [units]. Got {sizes.min()} instead.")
     days = np.asarray(rate, float)
     n_days = int(np.ceil(t_end))
     constant = days.ndim == 0
@@ -212,18 +215,18 @@ def _demand_lines(rng, rate, sizes, n_reps, t_end, n_observed=None, level_sd=0.0
         t = e / float(days) if cum is None else np.interp(e, cum,
                                                           np.arange(len(cum), dtype=float))
         line_start = np.searchsorted(rep, np.arange(n_reps + 1))
-    return line_start, t, _sizes(rng, sizes, line_start, bool(n_observed))
+    return line_start, t, _cumulative_sizes(rng, sizes, line_start, bool(n_observed))
 
 
-def _sizes(rng, sizes, line_start, resample):
+def _cumulative_sizes(rng, sizes, line_start, resample):
+    """The lines' sizes, bootstrapped from ``sizes``, cumulated (``D``)."""
     n, n_lines = len(sizes), int(line_start[-1])
     if n and (sizes == sizes[0]).all():
-        return np.full(n_lines, sizes[0], dtype=np.int64)
+        return _cumulate(np.full(n_lines, sizes[0], dtype=np.int64))
     if not resample:
-        return sizes[rng.integers(0, n, n_lines)].astype(np.int64)
+        return _cumulate(sizes[rng.integers(0, n, n_lines)])
     key = int(rng.integers(0, 2**63))
-    return _resampled_sizes(rng, np.uint64(key), line_start,
-                            np.asarray(sizes).astype(np.int64, copy=False))
+    return _resampled_demand(rng, np.uint64(key), line_start, sizes)
 
 
 def resample_pick(key: int, rep: np.ndarray, k: np.ndarray, n: int) -> np.ndarray:
@@ -255,16 +258,19 @@ def _splitmix_pick(key, rep, k, n):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True)
-def _resampled_sizes(rng, key, line_start, sizes):  # pragma: no cover
-    """``sizes[resample_pick(key, rep, k, n)]`` with ``k = rng.integers(0, n, lines)``
-    (drawn here, the same values), ``n = len(sizes)``: each line's size from its
-    replication's bootstrap resample, in one pass."""
+def _resampled_demand(rng, key, line_start, sizes):  # pragma: no cover
+    """``cumsum(sizes[resample_pick(key, rep, k, n)])`` with ``k = rng.integers(0, n,
+    lines)`` (drawn here, the same values), ``n = len(sizes)``: each line's size from
+    its replication's bootstrap resample, cumulated, in one pass."""
     n = len(sizes)
-    q = rng.integers(0, n, line_start[-1])
+    out = rng.integers(0, n, line_start[-1])
+    acc = 0
     for r in range(len(line_start) - 1):
         for i in range(line_start[r], line_start[r + 1]):
-            q[i] = sizes[np.int64(_splitmix(key, np.uint64(r), np.uint64(q[i])) % np.uint64(n))]
-    return q
+            acc += sizes[np.int64(_splitmix(key, np.uint64(r), np.uint64(out[i]))
+                                  % np.uint64(n))]
+            out[i] = acc
+    return out
 
 
 def daily_lines(rng, pool, n_reps, t_end):
@@ -298,13 +304,19 @@ def replenishment_orders(t, q, line_start, q_order, review_period, t_end, u=None
     when below it: the order is
     ``max(0, schedule − X)`` with ``s + X`` the position, again free of ``s``. A
     constant schedule gives the stationary policies."""
+    return _orders(t, _cumulate(np.array(q, np.int64)), line_start, q_order, review_period,
+                   t_end, u, schedule)
+
+
+def _orders(t, D, line_start, q_order, review_period, t_end, u=None, schedule=None):
+    """:func:`replenishment_orders` from the cumulative demand ``D`` (:class:`CRNRun`)."""
     n_days = int(np.ceil(t_end)) + 1
     sched = (np.zeros(n_days, np.int64) if schedule is None else
              np.asarray(schedule, np.int64))
     if review_period is None:
-        return _rq_orders(t, q, line_start, sched, int(q_order), np.asarray(u, np.int64))
+        return _rq_orders(t, D, line_start, sched, int(q_order), np.asarray(u, np.int64))
     n_rev = int(np.floor(t_end / review_period))
-    return _rs_orders(t, q, line_start, sched, float(review_period), n_rev)
+    return _rs_orders(t, D, line_start, sched, float(review_period), n_rev)
 
 
 # ------------------------------------------------------------------ compiled loops
@@ -369,7 +381,7 @@ def _arrival_times(rng, n_reps, width, scale, total, cum, rate):  # pragma: no c
 
 
 @numba.njit(cache=True, nogil=True)
-def _receipt_lines(line_start, t, G0, akey, arr_start, big_t, warmup):  # pragma: no cover
+def _receipt_lines(line_start, t, D, akey, arr_start, big_t, warmup):  # pragma: no cover
     """Per receipt: the first line at or after it, on the keys ``rep·big_t + time``
     (``searchsorted(lkey, akey, "left")``, by bisection within its replication), and
     the in-rep demand before it; per replication: its first counted line
@@ -399,12 +411,12 @@ def _receipt_lines(line_start, t, G0, akey, arr_start, big_t, warmup):  # pragma
                 else:
                     lo = mid + 1
             nl_idx[j] = lo
-            d_before[j] = G0[lo] - G0[ls]
+            d_before[j] = _before(D, lo) - _before(D, ls)
     return nl_idx, d_before, first
 
 
 @numba.njit(cache=True, nogil=True)
-def _runs(line_start, G0, C0, arr_start, nl_idx, first, off):  # pragma: no cover
+def _runs(line_start, D, C0, arr_start, nl_idx, first, off):  # pragma: no cover
     """The runs of lines between receipts (see :class:`CRNRun`): run ``k`` of
     replication ``r`` holds the lines after its ``k`` first receipts and before the
     next, with ``b = offset + supply of those k − demand before``. Over the counted
@@ -429,18 +441,18 @@ def _runs(line_start, G0, C0, arr_start, nl_idx, first, off):  # pragma: no cove
         for k in range(a1 - a0 + 1):
             e = nl_idx[a0 + k] if a0 + k < a1 else le
             if s < e:
-                base = off[r] + (C0[a0 + k] - C0[a0]) + G0[ls]  # b_i − q_i = base − G0[i+1]
-                if not seen or base - G0[s + 1] > v_hi:
-                    v_hi = base - G0[s + 1]
-                if not seen or base - G0[e] < v_lo:
-                    v_lo = base - G0[e]
+                base = off[r] + (C0[a0 + k] - C0[a0]) + _before(D, ls)  # b_i − q_i = base − D_i
+                if not seen or base - D[s] > v_hi:
+                    v_hi = base - D[s]
+                if not seen or base - D[e - 1] < v_lo:
+                    v_lo = base - D[e - 1]
                 seen = True
                 c = max(s, first[r])
                 if c < e:
-                    x0[m] = G0[c] - base
-                    x1[m] = G0[e] - base
+                    x0[m] = _before(D, c) - base
+                    x1[m] = D[e - 1] - base
                     run_rep[m], run_c[m], run_e[m] = r, c, e
-                    units += G0[e] - G0[c]
+                    units += D[e - 1] - _before(D, c)
                     n_lines += e - c
                     m += 1
             s = e
@@ -471,14 +483,14 @@ def _fill_curve(delta, lo, r_lo, n):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True)
-def _area_histogram(line_start, t, G0, a, C0, arr_start, nl_idx, d_before, off, t_end, warmup,
+def _area_histogram(line_start, t, D, a, C0, arr_start, nl_idx, d_before, off, t_end, warmup,
                     v_lo, v_hi):  # pragma: no cover
     """Time spent [days] at each value of net inventory − level, over the window:
     after each line until the next event, after each receipt until the next event,
     and from the start of each replication to its first event (see
     :meth:`CRNRun.areas`), added in that order. ``v_lo … v_hi``: the range of the
-    lines' values (:func:`_runs`). Returns the histogram and the value of its first
-    bin."""
+    lines' values (:func:`_runs`, which holds when ``D`` does not decrease). Returns
+    the histogram and the value of its first bin."""
     nl, n_reps = len(t), len(off)
     vmin, vmax = (v_lo, v_hi) if nl else (off[0], off[0])
     rv = np.empty(len(a), np.int64)  # after receipt j: offset + supply up to j − demand before
@@ -493,12 +505,14 @@ def _area_histogram(line_start, t, G0, a, C0, arr_start, nl_idx, d_before, off, 
         s = ls
         for k in range(a1 - a0 + 1):  # the lines between the k-th and (k+1)-th receipt
             e = nl_idx[a0 + k] if a0 + k < a1 else le
-            base = off[r] + (C0[a0 + k] - C0[a0]) + G0[ls] - vmin
+            base = off[r] + (C0[a0 + k] - C0[a0]) + _before(D, ls) - vmin
             a_next = a[a0 + k] if a0 + k < a1 else np.inf
             for i in range(s, e):
                 t_next = t[i + 1] if i + 1 < le else t_end
-                h[base - G0[i + 1]] += max(min(min(t_next, a_next), t_end) - max(t[i], warmup),
-                                           0.0)
+                v = base - D[i]
+                if not 0 <= v < len(h):
+                    raise ValueError("The cumulative demand D decreases.")
+                h[v] += max(min(min(t_next, a_next), t_end) - max(t[i], warmup), 0.0)
             s = e
     for r in range(n_reps):  # after receipt j: until the next receipt or line
         end, a_end = line_start[r + 1], arr_start[r + 1]
@@ -516,11 +530,11 @@ def _area_histogram(line_start, t, G0, a, C0, arr_start, nl_idx, d_before, off, 
 
 
 @numba.njit(cache=True, nogil=True)
-def _line_waits(run_rep, run_c, run_e, run_b, line_start, t, G0, a, C0, arr_start, first, off,
+def _line_waits(run_rep, run_c, run_e, run_b, line_start, t, D, a, C0, arr_start, first, off,
                 level, n_lines):  # pragma: no cover
     """Wait [days] of every counted line at ``level`` (see :meth:`CRNRun.waits`).
     Along a counted run (:func:`_runs`: lines ``c … e−1``, ``b_c`` at the first) a
-    line's shortfall ``q_i − b_i − level = G0[i+1] − G0[c] − b_c − level`` grows, so
+    line's shortfall ``q_i − b_i − level = D_i − D_{c−1} − b_c − level`` grows, so
     the lines that wait are the run's last ones, found by bisection; such a line
     ships at the first receipt of its replication that lifts in-rep supply to
     ``demand through i − offset − level``, a target that grows along the
@@ -533,7 +547,7 @@ def _line_waits(run_rep, run_c, run_e, run_b, line_start, t, G0, a, C0, arr_star
         c, lo, hi = run_c[x], run_c[x], run_e[x]
         while lo < hi:
             mid = (lo + hi) // 2
-            if G0[mid + 1] - G0[c] > run_b[x] + level:
+            if D[mid] - _before(D, c) > run_b[x] + level:
                 hi = mid
             else:
                 lo = mid + 1
@@ -553,7 +567,7 @@ def _line_waits(run_rep, run_c, run_e, run_b, line_start, t, G0, a, C0, arr_star
             prev, p = r, arr_start[r]
         ls, a0, a1 = line_start[r], arr_start[r], arr_start[r + 1]
         for i in range(wait_from[x], run_e[x]):
-            target = G0[i + 1] - G0[ls] - off[r] - level
+            target = D[i] - _before(D, ls) - off[r] - level
             while p < a1 and C0[p + 1] - C0[a0] < target:
                 p += 1
             ship = a[p] if p < a1 else np.inf
@@ -566,19 +580,21 @@ def _line_waits(run_rep, run_c, run_e, run_b, line_start, t, G0, a, C0, arr_star
 
 
 @numba.njit(cache=True, nogil=True)
-def _demand_before(q):  # pragma: no cover
-    """``[0, q_0, q_0 + q_1, …]``: the demand before each line, and in all."""
-    out = np.empty(len(q) + 1, np.int64)
-    acc = 0
-    out[0] = 0
-    for i in range(len(q)):
-        acc += q[i]
-        out[i + 1] = acc
-    return out
+def _cumulate(q):  # pragma: no cover
+    """``q`` cumulated in place (``D``, see :class:`CRNRun`), returned."""
+    for i in range(1, len(q)):
+        q[i] += q[i - 1]
+    return q
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _before(D, i):  # pragma: no cover
+    """The demand before line ``i``: ``D[i−1]``, 0 for the first."""
+    return D[i - 1] if i > 0 else 0
 
 
 @numba.njit(cache=True, nogil=True)
-def _rq_orders(t, q, line_start, sched, q_order, u):  # pragma: no cover
+def _rq_orders(t, D, line_start, sched, q_order, u):  # pragma: no cover
     """Orders of ``(r(t), Q)`` (see :func:`replenishment_orders`), at most one per
     line or day start, in one pass over arrays of that size. A PO is due when ``Z``
     sets a new high at or above ``(placed + 1)·Q − u``, ``placed`` the multiples of
@@ -592,10 +608,8 @@ def _rq_orders(t, q, line_start, sched, q_order, u):  # pragma: no cover
     flat = len(ups) == 1 and sched[n_days - 1] == sched[0]
     # at most (Z_max + u) // Q orders per replication, Z_max <= its demand + the
     # schedule's largest rise
-    demand = 0
-    for i in range(len(q)):
-        demand += max(q[i], 0)
-    cap = ((demand + n_reps * (sched.max() - sched[0] + max(u.max(), 0))) // q_order
+    total = D[-1] if len(D) else 0
+    cap = ((total + n_reps * (sched.max() - sched[0] + max(u.max(), 0))) // q_order
            + n_reps + 1) if n_reps else 0
     o_rep = np.empty(cap, np.int64)
     o_time = np.empty(cap)
@@ -603,16 +617,18 @@ def _rq_orders(t, q, line_start, sched, q_order, u):  # pragma: no cover
     k = 0
     for r in range(n_reps):
         i, end = line_start[r], line_start[r + 1]
-        demand, top, placed = 0, 0, 0
+        before, demand, top, placed = _before(D, i), 0, 0, 0
         thr = q_order - u[r]
         for day in ups:
             stop = float(day) if day < n_days else np.inf
-            while i < end and t[i] < stop:  # the lines before that day's start
-                demand += q[i]
+            while i < end and (day == n_days or t[i] < stop):  # the lines before that day's start
+                demand = D[i] - before
                 z = demand if flat else demand + sched[min(int(t[i]), n_days - 1)] - sched[0]
                 if z > top:
                     top = z
                     if z >= thr:  # one PO of the multiple of Q needed
+                        if k == cap:
+                            raise ValueError("The cumulative demand D decreases.")
                         due = (z + u[r]) // q_order
                         o_rep[k], o_time[k], o_qty[k] = r, t[i], (due - placed) * q_order
                         k += 1
@@ -625,6 +641,8 @@ def _rq_orders(t, q, line_start, sched, q_order, u):  # pragma: no cover
             if z > top:
                 top = z
                 if z >= thr:
+                    if k == cap:
+                        raise ValueError("The cumulative demand D decreases.")
                     due = (z + u[r]) // q_order
                     o_rep[k], o_time[k], o_qty[k] = r, stop, (due - placed) * q_order
                     k += 1
@@ -634,7 +652,7 @@ def _rq_orders(t, q, line_start, sched, q_order, u):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True)
-def _rs_orders(t, q, line_start, sched, review_period, n_rev):  # pragma: no cover
+def _rs_orders(t, D, line_start, sched, review_period, n_rev):  # pragma: no cover
     """Orders of ``(R, S(t))`` at every review (see :func:`replenishment_orders`)."""
     n_reps, n_days = len(line_start) - 1, len(sched)
     o_rep = np.empty(n_reps * n_rev, np.int64)
@@ -646,11 +664,10 @@ def _rs_orders(t, q, line_start, sched, review_period, n_rev):  # pragma: no cov
         x = sched[0]
         for j in range(1, n_rev + 1):
             now = j * review_period
-            since = 0
+            before = _before(D, i)
             while i < end and t[i] <= now:
-                since += q[i]
                 i += 1
-            x -= since
+            x -= _before(D, i) - before  # the demand since the last review
             level = sched[min(int(now), n_days - 1)]
             o_rep[k] = r
             o_time[k] = now
