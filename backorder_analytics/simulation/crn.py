@@ -6,6 +6,15 @@ which do not depend on the reorder level (:func:`replenishment_orders`), and
 :class:`CRNRun`, which evaluates every integer level on the same draws at once
 (DESIGN.md §5, "common random numbers across the policy settings being compared").
 Arrays in, arrays out; no pandas.
+
+The work per line is done in compiled passes (numba, ``nogil`` so that threads over
+SKUs run in parallel), each replication's lines in one sweep, without the temporaries
+of a NumPy expression per step. The passes that draw (the gaps between lines, the
+bootstrap indices) call the SKU's ``numpy.random.Generator`` from compiled code: the
+same values in the same order as the NumPy calls they stand for
+(``standard_exponential``, ``integers``), so the streams of
+:mod:`~backorder_analytics.streams` are unchanged. Inside, the lines of one SKU are
+carried by their time [days] and cumulative demand ``D`` [units] (:class:`CRNRun`).
 """
 
 from __future__ import annotations
@@ -105,8 +114,8 @@ class CRNRun:
         """
         h, vmin = _area_histogram(
             self.line_start, self.t, self.D, self.a, self.C0, self.arr_start, self.nl_idx,
-            self.d_before, self.off, float(self.t_end), float(self.warmup), self._v_lo,
-            self._v_hi)
+            self.d_before, self.first, self.off, float(self.t_end), float(self.warmup),
+            self._v_lo, self._v_hi)
         v = vmin + np.arange(len(h))
         s0 = np.append(np.cumsum(h[::-1])[::-1], 0.0)
         s1 = np.append(np.cumsum((h * v)[::-1])[::-1], 0.0)
@@ -483,14 +492,15 @@ def _fill_curve(delta, lo, r_lo, n):  # pragma: no cover
 
 
 @numba.njit(cache=True, nogil=True)
-def _area_histogram(line_start, t, D, a, C0, arr_start, nl_idx, d_before, off, t_end, warmup,
-                    v_lo, v_hi):  # pragma: no cover
+def _area_histogram(line_start, t, D, a, C0, arr_start, nl_idx, d_before, first, off, t_end,
+                    warmup, v_lo, v_hi):  # pragma: no cover
     """Time spent [days] at each value of net inventory − level, over the window:
     after each line until the next event, after each receipt until the next event,
     and from the start of each replication to its first event (see
     :meth:`CRNRun.areas`), added in that order. ``v_lo … v_hi``: the range of the
-    lines' values (:func:`_runs`, which holds when ``D`` does not decrease). Returns
-    the histogram and the value of its first bin."""
+    lines' values (:func:`_runs`, which holds when ``D`` does not decrease). A line
+    before the one preceding the first counted line ends before ``warmup``: it adds
+    0 and is skipped. Returns the histogram and the value of its first bin."""
     nl, n_reps = len(t), len(off)
     vmin, vmax = (v_lo, v_hi) if nl else (off[0], off[0])
     rv = np.empty(len(a), np.int64)  # after receipt j: offset + supply up to j − demand before
@@ -507,7 +517,7 @@ def _area_histogram(line_start, t, D, a, C0, arr_start, nl_idx, d_before, off, t
             e = nl_idx[a0 + k] if a0 + k < a1 else le
             base = off[r] + (C0[a0 + k] - C0[a0]) + _before(D, ls) - vmin
             a_next = a[a0 + k] if a0 + k < a1 else np.inf
-            for i in range(s, e):
+            for i in range(max(s, first[r] - 1), e):
                 t_next = t[i + 1] if i + 1 < le else t_end
                 v = base - D[i]
                 if not 0 <= v < len(h):
