@@ -10,6 +10,11 @@ import pytest
 
 from backorder_analytics.simulation import crn
 
+
+def quarter(x):
+    return np.round(np.asarray(x) * 4) / 4  # on a grid of 0.25 days: sums are exact
+
+
 # ------------------------------------------------------------------ demand lines
 
 
@@ -105,11 +110,52 @@ def test_demand_lines_reject_negative_sizes():
         crn.demand_lines(np.random.default_rng(0), 1.0, np.array([2, -1]), 2, 10.0)
 
 
+# -------------------------------------------------------------------- orders
+
+
+def plain_rq_orders(t, q, line_start, q_order, u, sched):
+    """(r(t), Q) event by event: a day's start (before its lines) and every line lower
+    the position, which starts at r(0) + Q − u; at or below r(t) = sched[day] the
+    fewest Q that lift it above are ordered."""
+    out = []
+    for r in range(len(line_start) - 1):
+        lines = [(x, 1, int(y)) for x, y in zip(t[line_start[r]:line_start[r + 1]],
+                                               q[line_start[r]:line_start[r + 1]], strict=True)]
+        events = sorted([(float(d), 0, 0) for d in range(1, len(sched))] + lines,
+                        key=lambda e: (e[0], e[1]))
+        x = sched[0] + q_order - u[r]
+        for time, _, qty in events:
+            x -= qty
+            level = sched[min(int(time), len(sched) - 1)]
+            if x <= level:
+                k = (level - x) // q_order + 1
+                out.append((r, time, k * q_order))
+                x += k * q_order
+    return out
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_rq_orders_match_the_plain_policy(seed):
+    """Lines on day starts and at one instant, sizes of 0 and large ones, replications
+    without lines, a schedule that steps both ways or stays flat."""
+    rng = np.random.default_rng(seed)
+    n_reps, t_end, Q = 4, 30.0, int(rng.integers(1, 6))
+    n = rng.integers(0, 60, n_reps)
+    n[1] = 0
+    t = np.concatenate([np.sort(np.where(rng.random(k) < 0.3, rng.integers(0, 30, k),
+                                         quarter(rng.uniform(0, t_end - 0.25, k))))
+                        for k in n]).astype(float)
+    q = rng.choice([0, 1, 1, 2, 5, 13], n.sum())
+    start = np.r_[0, np.cumsum(n)]
+    sched = (np.full(31, 4) if seed % 4 == 0 else
+             np.cumsum(rng.integers(-4, 5, 31) * (rng.random(31) < 0.4)))
+    u = rng.integers(0, Q, n_reps)
+    got = crn.replenishment_orders(t, q, start, Q, None, t_end, u, schedule=sched)
+    assert list(zip(*(x.tolist() for x in got), strict=True)) == plain_rq_orders(
+        t, q, start, Q, u, sched)
+
+
 # --------------------------------------------------------- CRNRun against references
-
-
-def quarter(x):
-    return np.round(np.asarray(x) * 4) / 4  # on a grid of 0.25 days: sums are exact
 
 
 def random_run(seed, n_reps):
@@ -229,10 +275,20 @@ def test_wait_summary_is_numpys_mean_quantile_and_share(seed):
         np.testing.assert_array_equal(np.array(got), np.array(want))
 
 
-def test_decreasing_cumulative_demand_is_refused():
-    """Sizes below 0 would break the bounds the passes allocate by: an error, never a
-    write out of range."""
-    t = np.arange(11) + 0.5
-    D = np.r_[np.arange(1, 11), 0]  # the last line's size is −10
+def test_negative_sizes_are_refused():
+    """The passes bisect the cumulative demand and allocate by bounds that hold when it
+    does not decrease: sizes below 0 are an error where they enter, and a decreasing
+    ``D`` handed to CRNRun raises rather than writing out of range."""
+    t, start = np.array([1.0, 2.0, 3.0]), np.array([0, 3])
+    with pytest.raises(ValueError, match="Line sizes must be >= 0"):
+        crn.replenishment_orders(t, np.array([5, -3, 1]), start, 2, None, 5.0, np.array([0]))
+    run = crn.CRNRun(start, t, np.array([5, 2, 1]), 5.0, 0.0, np.zeros(0, np.int64),
+                     np.zeros(0), np.zeros(0, np.int64), np.zeros(0), 0)
     with pytest.raises(ValueError, match="decreases"):
-        crn._orders(t, D, np.array([0, 11]), 1, None, 12.0, np.array([0]))
+        run.areas(np.arange(3))
+
+
+def test_u_outside_0_to_q_is_refused():
+    with pytest.raises(ValueError, match="'u' must be in 0"):
+        crn.replenishment_orders(np.array([1.0]), np.array([1]), np.array([0, 1]), 3, None,
+                                 5.0, np.array([3]))

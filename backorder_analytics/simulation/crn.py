@@ -313,8 +313,12 @@ def replenishment_orders(t, q, line_start, q_order, review_period, t_end, u=None
     when below it: the order is
     ``max(0, schedule − X)`` with ``s + X`` the position, again free of ``s``. A
     constant schedule gives the stationary policies."""
-    return _orders(t, _cumulate(np.array(q, np.int64)), line_start, q_order, review_period,
-                   t_end, u, schedule)
+    q = np.array(q, np.int64)
+    if len(q) and q.min() < 0:
+        raise ValueError(f"Line sizes must be >= 0 [units]. Got {q.min()} instead.")
+    if review_period is None and not ((u >= 0) & (u < q_order)).all():
+        raise ValueError(f"'u' must be in 0 … Q−1 = {q_order - 1}. Got {u!r} instead.")
+    return _orders(t, _cumulate(q), line_start, q_order, review_period, t_end, u, schedule)
 
 
 def _orders(t, D, line_start, q_order, review_period, t_end, u=None, schedule=None):
@@ -605,17 +609,20 @@ def _before(D, i):  # pragma: no cover
 
 @numba.njit(cache=True, nogil=True)
 def _rq_orders(t, D, line_start, sched, q_order, u):  # pragma: no cover
-    """Orders of ``(r(t), Q)`` (see :func:`replenishment_orders`), at most one per
-    line or day start, in one pass over arrays of that size. A PO is due when ``Z``
-    sets a new high at or above ``(placed + 1)·Q − u``, ``placed`` the multiples of
-    ``Q`` ordered so far. The lines of a day come before the next day's start. Only
-    a day whose schedule steps up can set a new high at its start: until then ``Z``
-    has been at least ``D + schedule[day − 1] − schedule[0]``, by induction over the
-    days (with ``D`` the demand, which a day start leaves as it is)."""
+    """Orders of ``(r(t), Q)`` (see :func:`replenishment_orders`), ``0 ≤ u < Q``.
+
+    ``Z`` is checked at every line and at every day's start (before that day's
+    lines). A PO is due when ``Z`` sets a new high at or above
+    ``thr = (placed + 1)·Q − u``, ``placed`` the multiples of ``Q`` ordered so far; as
+    ``thr`` is always above the highest ``Z`` so far, that is simply the first event
+    with ``Z ≥ thr``. Over a stretch of days with one schedule value ``Z`` grows with
+    the demand (sizes ≥ 0), so that line is found by bisection on ``D``, not line by
+    line; a day's start can be that event only when the schedule steps up there
+    (otherwise its ``Z`` is at most the ``Z`` of the event before it)."""
     n_reps, n_days = len(line_start) - 1, len(sched)
-    ups = np.array([d for d in range(1, n_days) if sched[d] > sched[d - 1]] + [n_days],
-                   np.int64)
-    flat = len(ups) == 1 and sched[n_days - 1] == sched[0]
+    # stretches of days with one schedule value: edges[k] … edges[k+1] − 1
+    edges = np.array([0] + [d for d in range(1, n_days) if sched[d] != sched[d - 1]]
+                     + [n_days], np.int64)
     # at most (Z_max + u) // Q orders per replication, Z_max <= its demand + the
     # schedule's largest rise
     total = D[-1] if len(D) else 0
@@ -626,39 +633,47 @@ def _rq_orders(t, D, line_start, sched, q_order, u):  # pragma: no cover
     o_qty = np.empty(cap, np.int64)
     k = 0
     for r in range(n_reps):
-        i, end = line_start[r], line_start[r + 1]
-        before, demand, top, placed = _before(D, i), 0, 0, 0
-        thr = q_order - u[r]
-        for day in ups:
-            stop = float(day) if day < n_days else np.inf
-            while i < end and (day == n_days or t[i] < stop):  # the lines before that day's start
-                demand = D[i] - before
-                z = demand if flat else demand + sched[min(int(t[i]), n_days - 1)] - sched[0]
-                if z > top:
-                    top = z
-                    if z >= thr:  # one PO of the multiple of Q needed
-                        if k == cap:
-                            raise ValueError("The cumulative demand D decreases.")
-                        due = (z + u[r]) // q_order
-                        o_rep[k], o_time[k], o_qty[k] = r, t[i], (due - placed) * q_order
-                        k += 1
-                        placed = due
-                        thr = (due + 1) * q_order - u[r]
-                i += 1
-            if day == n_days:
-                break
-            z = demand + sched[day] - sched[0]  # start of a day
-            if z > top:
-                top = z
+        i, le = line_start[r], line_start[r + 1]
+        before, placed, thr = _before(D, i), 0, q_order - u[r]
+        for e in range(len(edges) - 1):
+            d0, d1 = edges[e], edges[e + 1]
+            shift = sched[d0] - sched[0]  # Z − demand over the stretch
+            if d0 > 0 and sched[d0] > sched[d0 - 1]:  # the start of day d0
+                z = _before(D, i) - before + shift
                 if z >= thr:
                     if k == cap:
                         raise ValueError("The cumulative demand D decreases.")
                     due = (z + u[r]) // q_order
-                    o_rep[k], o_time[k], o_qty[k] = r, stop, (due - placed) * q_order
+                    o_rep[k], o_time[k], o_qty[k] = r, float(d0), (due - placed) * q_order
                     k += 1
-                    placed = due
-                    thr = (due + 1) * q_order - u[r]
+                    placed, thr = due, (due + 1) * q_order - u[r]
+            end = le if d1 == n_days else _first_at_least(t, i, le, float(d1))
+            while True:  # the stretch's lines that reach thr, one PO each
+                i = _first_at_least(D, i, end, thr - shift + before)
+                if i == end:
+                    break
+                z = D[i] - before + shift
+                if k == cap:
+                    raise ValueError("The cumulative demand D decreases.")
+                due = (z + u[r]) // q_order
+                o_rep[k], o_time[k], o_qty[k] = r, t[i], (due - placed) * q_order
+                k += 1
+                placed, thr = due, (due + 1) * q_order - u[r]
+                i += 1
     return o_rep[:k].copy(), o_time[:k].copy(), o_qty[:k].copy()
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _first_at_least(x, lo, hi, v):  # pragma: no cover
+    """The first ``k`` in ``lo … hi−1`` with ``x[k] ≥ v`` (``x`` sorted there), else
+    ``hi``: bisection."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if x[mid] >= v:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 @numba.njit(cache=True, nogil=True)
