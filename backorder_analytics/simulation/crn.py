@@ -45,18 +45,19 @@ class CRNRun:
       receipt that lifts cumulative supply to ``D_i − level − offset``.
 
     Supply and demand are counted within the replication [units]. The lines of
-    replication ``r`` are ``line_start[r] … line_start[r+1]−1``, in time order, given
-    by their cumulative demand ``D`` (``D_i`` the demand up to and with line ``i``, over
-    all replications; sizes ``q_i ≥ 0``); the receipts are sorted the same way. Between two receipts
-    ``b`` falls by each line's size (``b_{i+1} = b_i − q_i``), so a *run* of lines
-    between receipts is described by its first ``b`` and its total demand: fill for
-    every integer level and the line waits at one level follow from the runs
-    exactly, without a pass over the lines that are served at once
-    (:func:`_runs`, :func:`_line_waits`); the areas take one pass over the lines
-    (:func:`_area_histogram`), CSL the receipts only. Receipts come before demand at
-    the same instant (DESIGN §4). Lines and receipts before ``warmup`` are simulated
-    but not counted. TODO: merge into ``simulate.fifo.run_fifo`` once that engine
-    exposes level-independent cumulative curves.
+    replication ``r`` are ``line_start[r] … line_start[r+1]−1``, in time order, given by
+    their cumulative demand ``D`` (``D_i``: the demand up to and with line ``i``, over
+    all replications; it must not decrease, i.e. sizes ``q_i ≥ 0``); the receipts are
+    sorted the same way. Between two receipts ``b`` falls by each line's size
+    (``b_{i+1} = b_i − q_i``), so a *run* of lines between receipts is described by
+    its first ``b`` and its total demand: fill for every integer level and the line
+    waits at one level follow from the runs exactly, without a pass over the lines
+    that are served at once (:func:`_runs`, :func:`_line_waits`); the areas take one
+    pass over the lines (:func:`_area_histogram`), CSL the receipts only. Receipts
+    come before demand at the same instant (DESIGN §4). Lines and receipts before
+    ``warmup`` are simulated but not counted. TODO: merge into
+    ``simulate.fifo.run_fifo`` once that engine exposes level-independent cumulative
+    curves.
     """
 
     def __init__(self, line_start, t, D, t_end, warmup, o_rep, o_time, o_qty, lead, offset):
