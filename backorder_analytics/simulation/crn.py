@@ -406,14 +406,7 @@ def _receipt_lines(line_start, t, D, akey, arr_start, big_t, warmup):  # pragma:
     first = np.empty(n_reps, np.int64)
     for r in range(n_reps):
         ls, le = line_start[r], line_start[r + 1]
-        lo, hi = ls, le
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if t[mid] >= warmup:
-                hi = mid
-            else:
-                lo = mid + 1
-        first[r] = lo
+        first[r] = _first_at_least(t, ls, le, warmup)
         lo = ls
         rb = r * big_t
         for j in range(arr_start[r], arr_start[r + 1]):
