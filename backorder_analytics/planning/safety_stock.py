@@ -24,7 +24,12 @@ from scipy import special
 from ..forecasting.demand import classify_demand, demand_series
 from ..leadtime.per_sku import SkuLeadTime, sku_lead_times
 from ..parameters import SAFETY_STOCK_REPS, SEED, check_n_jobs
-from ..simulation.crn import CRNRun, _demand_lines, _orders, daily_lines
+from ..simulation.crn import (
+    CRNRun,
+    cumulative_demand_lines,
+    daily_lines,
+    orders_from_cumulative,
+)
 from ..streams import sku_rng
 from .formulas import fill_rate_safety_factor, sd_lead_time_demand
 from .targets import CycleServiceLevel, FillRate, WaitTime, check_target
@@ -86,12 +91,12 @@ def _evaluate_sku(inp: dict, target, review: str, review_period: float, n_reps: 
     schedule = None
     if "profile" in inp:
         day_rate, schedule = _simulated_days(inp, int(warm), int(days))
-        line_start, t, D = _demand_lines(rng, day_rate, inp["sizes"], n_reps, t_end,
-                                         n_observed=len(inp["sizes"]),
-                                         level_sd=inp["level_sd"])
+        line_start, t, D = cumulative_demand_lines(
+            rng, day_rate, inp["sizes"], n_reps, t_end, n_observed=len(inp["sizes"]),
+            level_sd=inp["level_sd"])
     elif inp["kind"] == "poisson":
-        line_start, t, D = _demand_lines(rng, inp["rate"], inp["sizes"], n_reps, t_end,
-                                         n_observed=len(inp["sizes"]))
+        line_start, t, D = cumulative_demand_lines(
+            rng, inp["rate"], inp["sizes"], n_reps, t_end, n_observed=len(inp["sizes"]))
     else:
         rep, t, q = daily_lines(rng, inp["pool"], n_reps, t_end)
         line_start, D = np.searchsorted(rep, np.arange(n_reps + 1)), np.cumsum(q)
@@ -99,13 +104,14 @@ def _evaluate_sku(inp: dict, target, review: str, review_period: float, n_reps: 
     base = 0 if schedule is None else int(schedule[0])  # the schedule's part of r(0)
     offset: int | np.ndarray
     if periodic:
-        o_rep, o_time, o_qty = _orders(t, D, line_start, None, review_period, t_end,
-                                       schedule=schedule)
+        o_rep, o_time, o_qty = orders_from_cumulative(t, D, line_start, None, review_period,
+                                                      t_end, schedule=schedule)
         offset = base
     else:
         Q = int(inp["Q"])
         u = rng.integers(0, Q, n_reps)
-        o_rep, o_time, o_qty = _orders(t, D, line_start, Q, None, t_end, u, schedule=schedule)
+        o_rep, o_time, o_qty = orders_from_cumulative(t, D, line_start, Q, None, t_end, u,
+                                                      schedule=schedule)
         offset = Q - u + base
     lead = lt.sample(rng, len(o_rep))
     run = CRNRun(line_start, t, D, t_end, warm, o_rep, o_time, o_qty, lead, offset)

@@ -22,7 +22,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["CRNRun", "demand_lines", "daily_lines", "replenishment_orders"]
+__all__ = ["CRNRun", "demand_lines", "cumulative_demand_lines", "daily_lines",
+           "replenishment_orders", "orders_from_cumulative"]
 
 
 class CRNRun:
@@ -181,12 +182,14 @@ def demand_lines(rng, rate, sizes, n_reps, t_end, n_observed=None, level_sd=0.0)
 
     Returns ``(rep, t, q)``: the replication [0 … n_reps−1], time [days] and size
     [units] of every line, by replication and time."""
-    line_start, t, D = _demand_lines(rng, rate, sizes, n_reps, t_end, n_observed, level_sd)
+    line_start, t, D = cumulative_demand_lines(rng, rate, sizes, n_reps, t_end, n_observed,
+                                               level_sd)
     return (np.repeat(np.arange(n_reps, dtype=np.int64), np.diff(line_start)), t,
             np.diff(D, prepend=np.int64(0)))
 
 
-def _demand_lines(rng, rate, sizes, n_reps, t_end, n_observed=None, level_sd=0.0):
+def cumulative_demand_lines(rng, rate, sizes, n_reps, t_end, n_observed=None,
+                            level_sd=0.0):
     """:func:`demand_lines` with the lines of replication ``r`` at
     ``line_start[r] … line_start[r+1]−1`` instead of a replication per line, and the
     cumulative demand ``D`` (:class:`CRNRun`) instead of the sizes. The gaps are
@@ -319,10 +322,12 @@ def replenishment_orders(t, q, line_start, q_order, review_period, t_end, u=None
         raise ValueError(f"Line sizes must be >= 0 [units]. Got {q.min()} instead.")
     if review_period is None and not ((u >= 0) & (u < q_order)).all():
         raise ValueError(f"'u' must be in 0 … Q−1 = {q_order - 1}. Got {u!r} instead.")
-    return _orders(t, _cumulate(q), line_start, q_order, review_period, t_end, u, schedule)
+    return orders_from_cumulative(t, _cumulate(q), line_start, q_order, review_period, t_end,
+                                  u, schedule)
 
 
-def _orders(t, D, line_start, q_order, review_period, t_end, u=None, schedule=None):
+def orders_from_cumulative(t, D, line_start, q_order, review_period, t_end, u=None,
+                           schedule=None):
     """:func:`replenishment_orders` from the cumulative demand ``D`` (:class:`CRNRun`)."""
     n_days = int(np.ceil(t_end)) + 1
     sched = (np.zeros(n_days, np.int64) if schedule is None else
