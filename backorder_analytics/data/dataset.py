@@ -6,6 +6,7 @@ import html
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from .schemas import SCHEMAS, conform, empty_table
@@ -282,6 +283,29 @@ class Dataset:
         """The PO lines as known at ``moment``: those ordered by then, a receipt after it
         not yet made (``received_date`` NaT, ``received_quantity`` missing). A copy."""
         return _known_at(self.purchase_orders, self.moment(moment, "moment"))
+
+    def line_sizes(self, skus: Any = None, upto: Any = None) -> dict[Any, np.ndarray]:
+        """Each SKU's order-line sizes [units], in row order: of ``skus`` (default
+        all), ordered at or before ``upto`` (default every line); a SKU without such a
+        line is absent. No copy of the orders table: its SKUs are coded once.
+
+        >>> from backorder_analytics import example_dataset
+        >>> example_dataset(seed=0).line_sizes(["SKU-0001"])["SKU-0001"][:5].tolist()
+        [1, 2, 3, 4, 3]
+        """
+        o = self.orders
+        code, names = pd.factorize(o["sku"])
+        keep = code >= 0
+        if skus is not None:
+            keep &= names.isin(list(skus))[np.where(keep, code, 0)]
+        if upto is not None:
+            keep &= (o["order_date"] <= pd.Timestamp(upto)).to_numpy()
+        code = code[keep]
+        quantity = o["quantity"].to_numpy(np.int64)[keep]
+        order = np.argsort(code, kind="stable")
+        bounds = np.searchsorted(code[order], np.arange(len(names) + 1))
+        return {names[i]: quantity[order[bounds[i]: bounds[i + 1]]]
+                for i in range(len(names)) if bounds[i + 1] > bounds[i]}
 
     def supplier_history_frame(self) -> pd.DataFrame:
         """Every PO line of the business for what is learnt per supplier: ``sku``,

@@ -23,6 +23,7 @@ from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
 from pandas.tseries.api import guess_datetime_format  # type: ignore[attr-defined]  # not in stubs
 
 from ..exceptions import PROBLEM_COLUMNS, DataError
+from .codes import integer_codes, text_codes
 from .problems import Source, finish_problems, problem_rows
 from .schemas import SCHEMAS, TEXT, Column, TableSchema
 
@@ -564,33 +565,22 @@ def _combined_codes(columns: list[list[pd.Series]]) -> tuple[np.ndarray, np.ndar
     for parts in columns:
         codes, n = _part_codes(parts)
         if bound > np.iinfo(np.int64).max // (n + 1):
-            combined, uniques = pd.factorize(combined)
-            combined, bound = combined.astype(np.int64), len(uniques)
+            combined, bound = integer_codes(combined)
         missing |= codes < 0
-        combined = combined * (n + 1) + codes + 1
+        combined *= n + 1  # in place: one array of the rows at a time
+        combined += codes
+        combined += 1
         bound *= n + 1
+        del codes
     return combined, missing
 
 
 def _part_codes(parts: list[pd.Series]) -> tuple[np.ndarray, int]:
     """Codes of one key column of one or more tables, taken together: equal values get
-    equal codes, missing -1; and the number of distinct values. Text is dictionary
-    encoded by Arrow (no Python string per cell)."""
+    equal codes, missing -1; and the number of distinct values. Text is read in place
+    from Arrow's buffers (:func:`~backorder_analytics.data.codes.text_codes`)."""
     if all(isinstance(p.dtype, pd.StringDtype) for p in parts):
-        arrays = [_text_array(p) for p in parts]
-        chunks = [c for a in arrays for c in (a.chunks if isinstance(a, pa.ChunkedArray)
-                                              else [a])]
-        if len({c.type for c in chunks}) > 1:
-            chunks = [c.cast(pa.large_string()) for c in chunks]
-        # one memo table over the chunks (no copy of the strings): every chunk's indices
-        # point into the last chunk's dictionary
-        encoded = pc.dictionary_encode(pa.chunked_array(chunks, type=chunks[0].type
-                                                        if chunks else pa.string()))
-        if not encoded.num_chunks:
-            return np.zeros(0, np.int64), 0
-        codes = np.concatenate([c.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-                                for c in encoded.chunks])
-        return codes.astype(np.int64), len(encoded.chunks[-1].dictionary)
+        return text_codes([_text_array(p) for p in parts])
     codes, uniques = pd.factorize(pd.concat(parts, ignore_index=True))
     return codes.astype(np.int64, copy=False), len(uniques)
 
@@ -643,9 +633,9 @@ def key_codes(left: pd.DataFrame, right: pd.DataFrame, columns: list[str]
     of distinct keys)."""
     n = len(left)
     combined, missing = _combined_codes([[left[c], right[c]] for c in columns])
-    codes, uniques = pd.factorize(combined)
-    codes = np.where(missing, -1, codes)
-    return codes[:n], codes[n:], len(uniques)
+    codes, n_keys = integer_codes(combined)
+    codes[missing] = -1
+    return codes[:n], codes[n:], n_keys
 
 
 def overshipped_problems(orders: pd.DataFrame, shipments: pd.DataFrame) -> list[pd.DataFrame]:

@@ -82,8 +82,10 @@ from .state import (
 __all__ = ["backorder_risk", "BackorderRisk", "RISK_BANDS"]
 
 DAY = pd.Timedelta(days=1)
-CHUNK_CELLS = 2_000_000
-"""SKUs are simulated in blocks of at most this many SKU × replication × day cells."""
+CHUNK_CELLS = 500_000
+"""SKUs are simulated in blocks of at most this many SKU × replication × day cells
+(about 8 MB per array of the block; the results do not depend on it: every draw comes
+from its SKU's own stream)."""
 RISK_BANDS = (("high", 0.5), ("medium", 0.1), ("low", 0.0))
 """Bands of ``p_backorder`` in :attr:`BackorderRisk.summary`: at least 0.5, 0.1, 0."""
 
@@ -346,9 +348,7 @@ def _lines_hit(units, avail, skus, mean, sizes_of, seed) -> np.ndarray:
 
 def _line_sizes(ds: Dataset, as_of, skus) -> dict:
     """Order-line sizes [units] of each SKU, ordered at or before ``as_of``."""
-    o = ds.orders
-    o = o[((o["order_date"] <= as_of) & o["sku"].isin(skus)).to_numpy()]
-    return {k: v.to_numpy(np.int64) for k, v in o.groupby("sku")["quantity"]}
+    return ds.line_sizes(skus, upto=as_of)
 
 
 # ---------------------------------------------------------------------------- public

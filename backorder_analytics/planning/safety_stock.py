@@ -182,9 +182,7 @@ def _inputs_from_dataset(ds, skus, review, review_period, cover_days, y=None):
     cls = classify_demand(y)
     g = y.groupby("sku")["demand"]
     mean, sd, periods = g.mean(), g.std(ddof=1).fillna(0.0), g.size()
-    o = ds.orders[["sku", "quantity"]]
-    o = o[o["sku"].isin(skus).to_numpy()]
-    sizes = {k: v.to_numpy(np.int64) for k, v in o.groupby("sku")["quantity"]}
+    sizes = ds.line_sizes(skus)
     moq = {}
     if ds.items is not None and "moq" in ds.items:
         moq = ds.items.set_index("sku")["moq"].dropna().to_dict()

@@ -20,6 +20,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..data.dataset import Dataset
+from ..data.formats import release_unused_memory
 from ..exceptions import BackorderAnalyticsError, MissingData
 from ..planning.run import STEP_NAMES, PlanningRun
 from ..planning.run import plan as plan_run
@@ -164,6 +165,7 @@ def build_report(ds: Dataset, out_dir: str | os.PathLike,
                 bar.set_postfix_str(name)
                 try:
                     step()
+                    release_unused_memory()
                 except OSError as err:
                     if not name.startswith("write "):
                         raise

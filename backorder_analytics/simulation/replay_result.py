@@ -417,19 +417,24 @@ class ReplayResult:
         skus = self.stock.index
         n_sku = len(skus)
         bo = L["backordered"].to_numpy() > 0
-        columns = {
-            "lines": np.ones(len(L), np.int64),
-            "ordered_units": L["quantity"].to_numpy(np.int64),
-            "served_at_once_units": L["served_at_once"].to_numpy(np.int64),
-            "shipped_units": L["shipped"].to_numpy(np.int64),
-            "backordered_lines": bo.astype(np.int64),
-            "open_lines": (L["open"].to_numpy() > 0).astype(np.int64),
-            "open_units": L["open"].to_numpy(np.int64),
-            "cancelled_lines": (L["cancelled"].to_numpy() > 0).astype(np.int64),
-            "cancelled_units": L["cancelled"].to_numpy(np.int64),
+
+        def units(column: str) -> np.ndarray:  # one column at a time: little memory
+            return np.bincount(code, L[column].to_numpy(np.int64), n_sku).astype(np.int64)
+
+        def lines(mask: np.ndarray) -> np.ndarray:
+            return np.bincount(code[mask], minlength=n_sku).astype(np.int64)
+
+        per_sku = {
+            "lines": np.bincount(code, minlength=n_sku).astype(np.int64),
+            "ordered_units": units("quantity"),
+            "served_at_once_units": units("served_at_once"),
+            "shipped_units": units("shipped"),
+            "backordered_lines": lines(bo),
+            "open_lines": lines(L["open"].to_numpy() > 0),
+            "open_units": units("open"),
+            "cancelled_lines": lines(L["cancelled"].to_numpy() > 0),
+            "cancelled_units": units("cancelled"),
         }
-        per_sku = {name: np.bincount(code, v, n_sku).astype(np.int64)
-                   for name, v in columns.items()}
         index = pd.Index([TOTAL, *skus], name="sku")
         out = pd.DataFrame({name: np.r_[v.sum(), v] for name, v in per_sku.items()},
                            index=index)
@@ -439,8 +444,9 @@ class ReplayResult:
         out["share_lines_backordered"] = out["backordered_lines"] / out["lines"]
         wait = L["wait_days"].to_numpy()
         labels = np.r_[[TOTAL], skus.to_numpy(dtype=object)]
-        for prefix, mask in (("wait_bo_", bo), ("wait_all_", np.ones(len(L), bool))):
-            stats = _quantiles(wait[mask], code[mask], labels)
+        for prefix, mask in (("wait_bo_", bo), ("wait_all_", None)):
+            stats = (_quantiles(wait, code, labels) if mask is None
+                     else _quantiles(wait[mask], code[mask], labels))
             out = out.join(stats.add_prefix(prefix))
         age = self.ageing.pivot(index="sku", columns="age", values="lines")
         age.columns = [f"open_lines_{c}" for c in age.columns]
