@@ -55,6 +55,7 @@ from .probabilistic import (
     PathSampler,
     bootstrap_sampler,
     count_sampler,
+    intermittent_counts,
     quantile_sampler,
     stream_keys,
 )
@@ -348,12 +349,14 @@ def make_sampler(spec: ModelSpec, values: np.ndarray, fit: KernelFit, h: int,
     averaging ``factor · fit.mean``.
 
     Count distribution for the intermittent family (and for a combination with an
-    intermittent component, on the combined mean); for the global family the model's
-    own quantiles (``fit.quantiles``, inverse-CDF paths), or, for a fit without them, a
-    residual bootstrap with ψ = 0 (a direct model: no forecast is fed back, and the
-    kernel is not run again); residual bootstrap with the measured ψ weights otherwise
-    (for a combination of continuous models: residuals of the combined fitted values,
-    ψ of the combined forecast, i.e. the mean of the components' ψ).
+    intermittent component, on the combined mean), and for every other model on the
+    series that are intermittent counts (:func:`~.probabilistic.intermittent_counts`:
+    whole numbers, ADI above 1.32), on the model's mean; for the global family the
+    model's own quantiles (``fit.quantiles``, inverse-CDF paths), or, for a fit without
+    them, a residual bootstrap with ψ = 0 (a direct model: no forecast is fed back, and
+    the kernel is not run again); residual bootstrap with the measured ψ weights
+    otherwise (for a combination of continuous models: residuals of the combined
+    fitted values, ψ of the combined forecast, i.e. the mean of the components' ψ).
     Bootstraps use the last :func:`residual_window` periods. The zero forecast is a
     point mass at 0: its paths are 0, consistent with its mean.
 
@@ -367,15 +370,31 @@ def make_sampler(spec: ModelSpec, values: np.ndarray, fit: KernelFit, h: int,
         return _point_mass(values, fit, h)
     if _counts(spec):
         return count_sampler(values, factor * np.asarray(fit.mean, dtype=float))
-    if spec.family == "global":
-        own = getattr(fit, "quantiles", None)
-        if own:
-            return quantile_sampler(factor * np.asarray(fit.mean, dtype=float),
-                                    {q: factor * np.asarray(v, dtype=float)
-                                     for q, v in own.items()})
-        kernel = None
-    else:
-        kernel = spec.kernel
+    own = getattr(fit, "quantiles", None)
+    if spec.family == "global" and own:
+        return quantile_sampler(factor * np.asarray(fit.mean, dtype=float),
+                                {q: factor * np.asarray(v, dtype=float)
+                                 for q, v in own.items()})
+    enough = ~np.isnan(fit.mean).any(axis=1)
+    counted = enough & intermittent_counts(values)
+    if not counted.any():
+        return _continuous_sampler(spec, values, fit, h, season, factor)
+    parts = [(np.flatnonzero(counted),
+              count_sampler(values[counted], factor * np.asarray(fit.mean[counted], float)))]
+    rest = np.flatnonzero(~counted)
+    if len(rest):
+        sub_fit = KernelFit(mean=fit.mean[rest], fitted=fit.fitted[rest],
+                            params={k: v[rest] for k, v in fit.params.items()})
+        parts.append((rest, _continuous_sampler(spec, values[rest], sub_fit, h, season,
+                                                factor)))
+    return PathSampler.combine(parts, values.shape[0])
+
+
+def _continuous_sampler(spec: ModelSpec, values: np.ndarray, fit: KernelFit, h: int,
+                        season: int | None, factor: float) -> PathSampler:
+    """The residual bootstrap of :func:`make_sampler` (a point mass for rows without a
+    forecast)."""
+    kernel = None if spec.family == "global" else spec.kernel
     if (kernel is not None and season and _accepts(kernel, "season_length")
             and "season_length" not in fit.params):
         kernel = functools.partial(kernel, season_length=season)

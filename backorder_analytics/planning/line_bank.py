@@ -8,11 +8,23 @@ splitting it evenly into ``d / m`` lines of the mean size ``m`` overcounts where
 vary: a lumpy SKU's big days are one or two big lines, not ``d / m`` average ones
 (+22 % to +38 % on the example's lumpy and erratic SKUs).
 
-:class:`LineBank` draws, per SKU, days of lines from the SKU's own line sizes (its order
-history, bootstrapped) at the forecast's line rate, each day given at least one line,
-and answers a query ``(d, a)`` with a bank day of the same total ``d`` (the conditional
-law of the split given the day's total) and its lines ending beyond ``a``; a total
-the bank never drew takes the bank day of the nearest total, with ``a`` scaled to it.
+:class:`LineBank` draws, per SKU, days of lines from the SKU's own line sizes at the
+forecast's line rate, each day given at least one line, and answers a query ``(d, a)``
+with a bank day of the same total ``d`` (the conditional law of the split given the
+day's total) and its lines ending beyond ``a``; a total the bank never drew takes the
+bank day of the nearest total, with ``a`` scaled to it.
+
+Line sizes are drawn from the SKU's history smoothed over the gaps between the sizes
+it has (:func:`smoothed_sizes`): each whole number from the smallest size to the
+largest takes the weight of the nearest size seen, shared equally with the other
+numbers nearest to it. A plain bootstrap can make a single line only of a size seen
+before, and a lumpy SKU's 100 or so lines leave most large sizes unseen: a day of
+37 units (a forecast path's day, drawn from a smooth law) then matches only days of
+two or more lines that add up to 37, and is counted as that many affected lines.
+On a lumpy compound-Poisson history (rate 0.18 lines a day, sizes ``1 +
+NegBin(0.5)`` of mean 14) the bootstrap gave 1.18 lines per path day with demand
+against the process's 1.09, the smoothed sizes 1.11; where sizes are dense
+(consecutive whole numbers) nothing changes.
 """
 
 from __future__ import annotations
@@ -35,7 +47,8 @@ class LineBank:
     Parameters
     ----------
     sizes : array of int
-        The SKU's order-line sizes [units] (its history).
+        The SKU's order-line sizes [units] (its history), drawn through
+        :func:`smoothed_sizes`.
     rate : float
         Order lines per day at the level of the forecast [lines/day].
     rng : numpy.random.Generator
@@ -52,7 +65,7 @@ class LineBank:
         n_days = int(min(BANK_DAYS, max(BANK_LINES // (rate + 1.0), 100)))
         count = _truncated_poisson(rng, rate, n_days)
         day = np.repeat(np.arange(n_days), count)
-        q = sizes[rng.integers(0, len(sizes), len(day))]
+        q = smoothed_sizes(sizes, len(day), rng)
         total = np.bincount(day, q, n_days).astype(np.int64)
         order = np.argsort(total, kind="stable")  # bank days by total
         rank = np.empty(n_days, np.int64)
@@ -86,6 +99,66 @@ class LineBank:
         served = np.searchsorted(self.key, j * self.big + a_j.astype(np.int64),
                                  side="right") - self.start[j]
         return self.start[j + 1] - self.start[j] - served
+
+
+def smoothed_sizes(sizes: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` line sizes from the empirical law of ``sizes``, spread over the gaps between
+    the sizes seen, within a bandwidth.
+
+    With ``v_1 < … < v_K`` the distinct sizes seen and ``c_k`` how often, a draw picks
+    ``k`` with probability ``c_k / Σ c`` and returns a whole number uniform on those
+    nearer to ``v_k`` than to its neighbours (ties to the lower; from ``v_1`` and up to
+    ``v_K`` at the ends) and within a factor ``e^b`` of it:
+    ``[max(⌊(v_{k−1} + v_k) / 2⌋ + 1, ⌈v_k e^{−b}⌉), min(⌊(v_k + v_{k+1}) / 2⌋, ⌊v_k e^b⌋)]``.
+    ``b`` is Silverman's rule of thumb on the log sizes,
+    ``0.9 · min(sd, IQR / 1.34) · N^{−1/5}`` (Silverman, 1986, eq. 3.31; ``sd`` alone
+    when the IQR is 0), so a gap
+    that a few dozen lines leave by chance is filled, and a gap that thousands of
+    lines leave is real and stays. Consecutive sizes keep their own weight. It is a
+    nearest-neighbour smoothing of the bootstrap (Silverman & Young, 1987).
+
+    Parameters
+    ----------
+    sizes : array of int
+        Sizes seen [units], at least one.
+    n : int
+        Draws.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n,)
+
+    References
+    ----------
+    Silverman, B. W. (1986). *Density Estimation for Statistics and Data Analysis*.
+    Chapman & Hall, §3.4.2.
+
+    Silverman, B. W. & Young, G. A. (1987). The bootstrap: to smooth or not to smooth?
+    *Biometrika*, 74(3), 469–479.
+
+    Examples
+    --------
+    Sizes 1, 2, 3 and 10, a quarter each (``b = 0.45``, ``e^b = 1.57``): 3 spreads
+    over 3 and 4, 10 over 7 to 10; 5 and 6 are within ``e^b`` of neither.
+
+    >>> draws = smoothed_sizes(np.array([1, 2, 3, 10]), 100_000, np.random.default_rng(0))
+    >>> sorted(set(draws.tolist())), round(float(np.mean(draws == 1)), 2)
+    ([1, 2, 3, 4, 7, 8, 9, 10], 0.25)
+    """
+    sizes = np.asarray(sizes, np.int64)
+    v, c = np.unique(sizes, return_counts=True)
+    b = 0.0
+    if len(sizes) > 1:
+        logs = np.log(sizes)
+        sd, iqr = logs.std(ddof=1), np.subtract(*np.percentile(logs, [75, 25]))
+        b = 0.9 * (min(sd, iqr / 1.34) if iqr > 0 else sd) * len(sizes) ** -0.2
+    lo = np.maximum(np.concatenate([v[:1], (v[:-1] + v[1:]) // 2 + 1]),
+                    np.ceil(v * np.exp(-b) - 1e-9).astype(np.int64))
+    hi = np.minimum(np.concatenate([(v[:-1] + v[1:]) // 2, v[-1:]]),
+                    np.floor(v * np.exp(b) + 1e-9).astype(np.int64))
+    k = np.searchsorted(np.cumsum(c), rng.integers(0, c.sum(), n), side="right")
+    return lo[k] + (rng.random(n) * (hi[k] - lo[k] + 1)).astype(np.int64)
 
 
 def _truncated_poisson(rng: np.random.Generator, rate: float, n: int) -> np.ndarray:
