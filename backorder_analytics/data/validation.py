@@ -559,10 +559,11 @@ def _combined_codes(columns: list[list[pd.Series]]) -> tuple[np.ndarray, np.ndar
     """One integer per row for a key of several columns (each column given as its parts,
     one per table, stacked), equal for equal keys; and where a part is missing. Renumbered
     when the next product could overflow int64."""
-    combined = np.zeros(sum(len(p) for p in columns[0]), dtype=np.int64)
-    missing = np.zeros(len(combined), dtype=bool)
-    bound = 1  # combined < bound
-    for parts in columns:
+    combined, n = _part_codes(columns[0])  # a new array: updated in place
+    missing = combined < 0
+    combined += 1
+    bound = n + 1  # combined < bound
+    for parts in columns[1:]:
         codes, n = _part_codes(parts)
         if bound > np.iinfo(np.int64).max // (n + 1):
             combined, bound = integer_codes(combined)

@@ -79,6 +79,48 @@ def _quantiles(values: np.ndarray, code: np.ndarray, labels: np.ndarray) -> pd.D
     return pd.DataFrame(rows, index=pd.Index(labels, name="sku"))
 
 
+_NAT = np.iinfo(np.int64).min
+"""int64 value of NaT."""
+
+
+@numba.njit(cache=True, inline="always")
+def _day(t, n_days):
+    """Day (0-based, clipped to the replay) of the instant ``t`` [ns from the origin]."""
+    return min(max(t // DAY_NS, 0), n_days - 1)
+
+
+@numba.njit(cache=True)
+def _daily_flows(code, t, qty, backordered, cancelled, open_, cancel_date, last_ship,
+                 origin, ship_line, ship_t, ship_qty, r_code, r_t, r_q, n_sku, n_days):
+    """Per SKU and day: units ordered, received, shipped and cancelled; lines that
+    started waiting (backordered at order) and lines whose wait ended (last shipment
+    or cancellation; an open line's has not). Instants in ns from the origin, dates as
+    int64 ns (NaT: before the origin, day 0)."""
+    demand = np.zeros((n_sku, n_days), np.int64)
+    receipts = np.zeros((n_sku, n_days), np.int64)
+    shipped = np.zeros((n_sku, n_days), np.int64)
+    cancel = np.zeros((n_sku, n_days), np.int64)
+    joined = np.zeros((n_sku, n_days), np.int64)
+    gone = np.zeros((n_sku, n_days), np.int64)
+    for i in range(len(code)):
+        c = code[i]
+        demand[c, _day(t[i], n_days)] += qty[i]
+        ended = last_ship[i]
+        if cancelled[i] > 0:
+            ended = cancel_date[i]
+            cancel[c, _day(-_BIG if ended == _NAT else ended - origin, n_days)] += \
+                cancelled[i]
+        if backordered[i] > 0:
+            joined[c, _day(t[i], n_days)] += 1
+            if open_[i] == 0:
+                gone[c, _day(-_BIG if ended == _NAT else ended - origin, n_days)] += 1
+    for k in range(len(ship_line)):
+        shipped[code[ship_line[k]], _day(ship_t[k], n_days)] += ship_qty[k]
+    for k in range(len(r_code)):
+        receipts[r_code[k], _day(r_t[k], n_days)] += r_q[k]
+    return demand, receipts, shipped, cancel, joined, gone
+
+
 @numba.njit(cache=True)
 def _rows_by_key(code, order, n_keys):
     """The rows with a key (``code >= 0``), grouped by key and, within a key, in
@@ -290,24 +332,6 @@ class ReplayResult:
                     line=line)
         return pd.DataFrame(cols, copy=False)
 
-    def _line_events(self) -> dict[str, np.ndarray]:
-        """Per line, from :attr:`lines`: units ordered, backordered and cancelled, the
-        cancellation instant (``-_BIG`` if none) and the end of its wait (last
-        shipment, cancellation, or ``_BIG`` while open) [ns from the origin]."""
-        L = self.lines
-
-        def ns(col):
-            values = L[col].to_numpy("datetime64[ns]").astype(np.int64) - self.origin.value
-            return np.where(L[col].isna().to_numpy(), -_BIG, values)
-
-        cancelled = L["cancelled"].to_numpy(np.int64)
-        cancel_at = ns("cancel_date")
-        end = np.where(L["open"].to_numpy() > 0, _BIG,
-                       np.where(cancelled > 0, cancel_at, ns("last_ship_date")))
-        return {"qty": L["quantity"].to_numpy(np.int64),
-                "backordered": L["backordered"].to_numpy(np.int64),
-                "cancelled": cancelled, "cancel_at": cancel_at, "end": end}
-
     # ------------------------------------------------------------------ timeline
 
     @property
@@ -317,33 +341,28 @@ class ReplayResult:
 
     @cached_property
     def _daily(self) -> dict[str, np.ndarray]:
-        """Per SKU and day, shape (n_sku, n_days): flows and end-of-day states."""
-        ev = {**self._events, **self._line_events()}
-        n_sku, n_days = len(self.stock), len(self.days)
-        code = ev["code"]
+        """Per SKU and day, shape (n_sku, n_days): flows and end-of-day states [units;
+        lines for ``queue_length``]. One compiled pass over the lines, the shipments and
+        the receipts (:func:`_daily_flows`), no array per line besides the table's."""
+        ev, L = self._events, self.lines
 
-        def per_day(c, t, w):
-            day = np.clip(t // DAY_NS, 0, n_days - 1)
-            return np.bincount(c * n_days + day, w, n_sku * n_days).reshape(n_sku, n_days)
+        def ns(column: str) -> np.ndarray:  # a view of the dates' int64 values
+            return L[column].to_numpy("datetime64[ns]").view(np.int64)
 
-        sl = ev["ship_line"]
-        can = ev["cancelled"] > 0
-        waits = ev["backordered"] > 0
-        left = waits & (ev["end"] < _BIG)
-        out = {
-            "demand": per_day(code, ev["t"], ev["qty"]),
-            "receipts": per_day(ev["r_code"], ev["r_t"], ev["r_q"]),
-            "shipped": per_day(code[sl], ev["ship_t"], ev["ship_qty"]),
-            "cancelled": per_day(code[can], ev["cancel_at"][can], ev["cancelled"][can]),
-        }
-        joined = per_day(code[waits], ev["t"][waits], None)
-        gone = per_day(code[left], ev["end"][left], None)
-        out["on_hand"] = (self.stock["opening_stock"].to_numpy()[:, None]
+        flows = _daily_flows(
+            ev["code"], ev["t"], L["quantity"].to_numpy(np.int64),
+            L["backordered"].to_numpy(np.int64), L["cancelled"].to_numpy(np.int64),
+            L["open"].to_numpy(np.int64), ns("cancel_date"), ns("last_ship_date"),
+            self.origin.value, ev["ship_line"], ev["ship_t"], ev["ship_qty"],
+            ev["r_code"], ev["r_t"], ev["r_q"], len(self.stock), len(self.days))
+        out = dict(zip(("demand", "receipts", "shipped", "cancelled"), flows[:4]))
+        joined, gone = flows[4:]
+        out["on_hand"] = (self.stock["opening_stock"].to_numpy(np.int64)[:, None]
                           + np.cumsum(out["receipts"] - out["shipped"], axis=1))
         out["backordered_units"] = np.cumsum(out["demand"] - out["shipped"]
                                              - out["cancelled"], axis=1)
         out["queue_length"] = np.cumsum(joined - gone, axis=1)
-        return {k: np.rint(v).astype(np.int64) for k, v in out.items()}
+        return out
 
     @cached_property
     def timeline(self) -> pd.DataFrame:
