@@ -355,7 +355,7 @@ class ReplayResult:
             L["open"].to_numpy(np.int64), ns("cancel_date"), ns("last_ship_date"),
             self.origin.value, ev["ship_line"], ev["ship_t"], ev["ship_qty"],
             ev["r_code"], ev["r_t"], ev["r_q"], len(self.stock), len(self.days))
-        out = dict(zip(("demand", "receipts", "shipped", "cancelled"), flows[:4]))
+        out = dict(zip(("demand", "receipts", "shipped", "cancelled"), flows[:4], strict=True))
         joined, gone = flows[4:]
         out["on_hand"] = (self.stock["opening_stock"].to_numpy(np.int64)[:, None]
                           + np.cumsum(out["receipts"] - out["shipped"], axis=1))
