@@ -15,7 +15,9 @@ Sections (``--only`` picks some; default all):
 * ``forecast`` — ``ba.forecast(y, 28, model="sba")`` on 5,000 daily SKUs × 730 days
   (half smooth, half intermittent; :func:`forecast_bench.make_panel`), a long
   ``sku, date, demand`` DataFrame in and ``fc.to_frame()`` out, point only
-  (``quantiles=()``) and with the default quantiles, against statsforecast's
+  (``quantiles=()``; with the ids as object, as pandas 2 reads them, and as pandas 3's
+  default ``str``, both timed in turn with statsforecast on the same frame, best of 5)
+  and with the default quantiles, against statsforecast's
   ``CrostonSBA`` (``n_jobs=1``) on the same frame, DataFrame out; and ``model="auto"``
   with the default quantiles (target ≤ 30 s). Targets: point ≥ 10×, default quantiles
   ≥ 2× statsforecast's point forecast. Check: the means agree with statsforecast's.
@@ -78,6 +80,21 @@ def _best_of(fn: Callable[[], object], repeat: int = 3) -> tuple[float, object]:
         out = fn()
         best = min(best, time.perf_counter() - t0)
     return best, out
+
+
+def _interleaved(fns: list[Callable[[], object]], repeat: int = 5
+                 ) -> list[tuple[float, object]]:
+    """Best wall time [s] of each of ``fns`` and its last result, the calls taken in
+    turn ``repeat`` times after one warm-up call each (so that a change of load on the
+    machine touches all alike)."""
+    out = [fn() for fn in fns]
+    best = [math.inf] * len(fns)
+    for _ in range(repeat):
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            out[i] = fn()
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return list(zip(best, out, strict=True))
 
 
 def simpy_lean(n_orders: int, seed: int) -> list[float]:
@@ -155,18 +172,27 @@ H, N_SKUS, N_DAYS = 28, 5_000, 730
 def bench_forecast() -> list[str]:
     """Rows for ``ba.forecast`` (point, default quantiles, auto) against statsforecast's
     CrostonSBA (see the module docstring)."""
+    import pandas as pd
     from statsforecast import StatsForecast
     from statsforecast.models import CrostonSBA
 
     frame = long_frame(make_panel(N_SKUS, N_DAYS))
     y = frame.rename(columns={"unique_id": "sku", "ds": "date", "y": "demand"})
 
-    def peer():
-        return StatsForecast(models=[CrostonSBA()], freq="D", n_jobs=1).forecast(
-            df=frame, h=H)
+    # pandas 3 reads the ids as its default ``str`` dtype (Arrow-backed); pandas 2 as object
+    arrow_ids = pd.StringDtype("pyarrow", na_value=np.nan)
+    frame_str = frame.astype({"unique_id": arrow_ids})
+    y_str = y.astype({"sku": arrow_ids})
 
-    t_peer, theirs = _best_of(peer)
-    t_point, point = _best_of(lambda: ba.forecast(y, H, model="sba", quantiles=()).to_frame())
+    def peer(df=frame):
+        return StatsForecast(models=[CrostonSBA()], freq="D", n_jobs=1).forecast(df=df, h=H)
+
+    (t_peer, theirs), (t_point, point), (t_peer_str, _), (t_point_str, point_str) = \
+        _interleaved([peer, lambda: ba.forecast(y, H, model="sba", quantiles=()).to_frame(),
+                      lambda: peer(frame_str),
+                      lambda: ba.forecast(y_str, H, model="sba", quantiles=()).to_frame()])
+    if not np.array_equal(point_str["mean"].to_numpy(), point["mean"].to_numpy()):
+        raise AssertionError("str ids: other means than object ids")
     t_quant, quant = _best_of(lambda: ba.forecast(y, H, model="sba").to_frame())
     theirs = theirs.sort_values(["unique_id", "ds"])
     gap = float(np.max(np.abs(point["mean"].to_numpy() - theirs["CrostonSBA"].to_numpy())
@@ -183,6 +209,10 @@ def bench_forecast() -> list[str]:
         f"| `ba.forecast(y, 28, model=\"sba\", quantiles=()).to_frame()` | {size} | "
         f"{t_point:.3f} | statsforecast `CrostonSBA`, n_jobs=1 | {t_peer:.3f} | "
         f"{t_peer / t_point:.1f}× (target ≥ 10×) | {check} |",
+        f"| the same, ids of pandas 3's default `str` dtype (Arrow) | {size} | "
+        f"{t_point_str:.3f} | statsforecast `CrostonSBA`, n_jobs=1, on that frame | "
+        f"{t_peer_str:.3f} | {t_peer_str / t_point_str:.1f}× (target ≥ 10×) | "
+        "the same means as with object ids |",
         f"| `ba.forecast(y, 28, model=\"sba\").to_frame()` ({levels}: exact) | {size} | "
         f"{t_quant:.3f} | statsforecast `CrostonSBA` point forecast | {t_peer:.3f} | "
         f"{t_peer / t_quant:.1f}× (target ≥ 2×) | {len(quant):,} rows |",

@@ -31,6 +31,7 @@ from backorder_analytics.forecasting.backtest import (
 from backorder_analytics.forecasting.base import ModelSpec
 from backorder_analytics.forecasting.core import candidate_models, select_models
 from backorder_analytics.forecasting.panel import to_panel
+from backorder_analytics.forecasting.probabilistic import PathSampler
 
 QUANTILES = (0.5, 0.8, 0.9, 0.95)
 
@@ -165,6 +166,24 @@ def test_forecast_single_model_frame_and_paths(mixed):
     long = fc.paths(3, as_frame=True)
     assert list(long.columns) == ["sku", "path", "date", "demand"]
     assert len(long) == 12 * 3 * 5
+
+
+@pytest.mark.parametrize("model", ["sba", "ses", "zero", "combo(sba+ses)", "auto"])
+def test_a_point_forecast_builds_its_distribution_on_first_use(mixed, model):
+    """Without quantiles the paths' distribution is built when first needed, and is
+    the one a forecast with quantiles builds at once: the same paths, the same
+    quantiles from them, for the whole and for a part (``take``)."""
+    point = forecast(mixed, horizon=4, model=model, quantiles=(), n_paths=300)
+    full = forecast(mixed, horizon=4, model=model, n_paths=300)
+    assert not isinstance(point.sampler, PathSampler)  # not built yet
+    np.testing.assert_array_equal(point.mean, full.mean)
+    part = point.take(["S003", "S010"])
+    np.testing.assert_array_equal(part.paths(40, seed=2), full.paths(40, seed=2)[[3, 10]])
+    np.testing.assert_array_equal(point.paths(), full.paths())
+    assert isinstance(point.sampler, PathSampler)
+    assert point.to_frame().columns.tolist() == ["sku", "date", "model", "mean"]
+    pd.testing.assert_frame_equal(point.to_frame(), full.to_frame()[["sku", "date", "model",
+                                                                       "mean"]])
 
 
 def test_forecast_same_seed_same_numbers(mixed):

@@ -228,6 +228,20 @@ def test_padded_panel_rows_equal_single_series(name):
             np.testing.assert_allclose(value[i], alone.params[key][0], rtol=1e-12)
 
 
+@pytest.mark.parametrize("name", ["croston", "sba", "sba_b02"])
+@pytest.mark.parametrize("n", [1, 3, 4, 5, 9, 40])
+def test_croston_rows_four_at_a_time_equal_one_at_a_time(name, n):
+    """The Croston kernel runs four series at a time: each row's numbers are those of
+    the row alone (through the one-series loop), to the bit, whatever its lane."""
+    kernel = KERNELS[name]
+    y = _panel()[:n]  # with padding, an all-zero row, a late demand
+    fit = kernel(y, 2)
+    for i, row in enumerate(y):
+        alone = kernel(row[None, :], 2)
+        np.testing.assert_array_equal(fit.mean[i], alone.mean[0])
+        np.testing.assert_array_equal(fit.fitted[i], alone.fitted[0])
+
+
 @pytest.mark.parametrize("name", sorted(KERNELS))
 def test_all_zero_series_forecasts_zero(name):
     fit = KERNELS[name](np.zeros((2, 12)), 4)

@@ -4,11 +4,16 @@ with the row at fault."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
+import backorder_analytics as ba
 from backorder_analytics.exceptions import DataError
+from backorder_analytics.forecasting import panel as panel_module
 from backorder_analytics.forecasting.panel import sku_codes_of, to_panel
 
 
@@ -77,3 +82,149 @@ def test_bad_frames_are_refused(change, message):
     frame = pd.concat([frame[first_run], frame[~first_run]], ignore_index=True)
     with pytest.raises(DataError, match=message):
         to_panel(change(frame))
+
+
+# ------------------------------------------------------------------ the blocked layout
+def blocked_frame(n_sku: int = 5, periods: int = 12, freq: str = "D") -> pd.DataFrame:
+    """Every SKU one block of rows over the same dates, SKUs not in sorted order
+    (``n_sku`` not a multiple of 3)."""
+    rng = np.random.default_rng(3)
+    calendar = pd.date_range("2024-01-01", periods=periods, freq=freq)
+    ids = [f"SKU-{(3 * i) % n_sku:02d}" for i in range(n_sku)]
+    return pd.DataFrame({"sku": np.repeat(ids, periods).astype(object),
+                         "date": np.tile(calendar, n_sku),
+                         "demand": rng.poisson(2.0, n_sku * periods).astype(float)})
+
+
+def general_panel(frame: pd.DataFrame, monkeypatch):
+    """:func:`to_panel` through the row-by-row path only."""
+    with monkeypatch.context() as m:
+        m.setattr(panel_module, "_blocked_panel", lambda y: None)
+        return to_panel(frame)
+
+
+def assert_same_panel(a, b) -> None:
+    assert a.skus.equals(b.skus)
+    assert (a.skus.dtype, a.skus.name) == (b.skus.dtype, "sku")
+    assert a.dates.equals(b.dates)
+    assert (a.dates.dtype, a.freq) == (b.dates.dtype, b.freq)
+    assert a.values.dtype == b.values.dtype
+    assert a.values.flags.c_contiguous
+    np.testing.assert_array_equal(a.values.view(np.int64), b.values.view(np.int64))
+
+
+def shared_ids(frame: pd.DataFrame) -> pd.DataFrame:
+    """The ids as one object per SKU (as read_csv, parquet or a groupby make them)."""
+    ids = {s: s for s in frame["sku"]}
+    return frame.assign(sku=np.array([ids[s] for s in frame["sku"]], dtype=object))
+
+
+@pytest.mark.parametrize("freq", ["D", "W-MON", "MS"])
+@pytest.mark.parametrize("ids", ["object", "shared", "some_shared", "categorical",
+                                 "categorical_unsorted", "string[pyarrow]", "str", "arrow",
+                                 "arrow_varlen", "int", "one_sku"])
+def test_blocked_layout_is_read_as_blocks_to_the_same_panel(freq, ids, monkeypatch):
+    """The usual layout (one block per SKU, the same dates) takes the block path, and
+    gives the panel of the general path to the bit, whatever the dtype of the ids."""
+    frame = blocked_frame(freq=freq)
+    if ids == "shared":
+        frame = shared_ids(frame)
+    elif ids == "some_shared":  # the odd row a copy: compared by value
+        frame = shared_ids(frame)
+        sku = frame["sku"].to_numpy().copy()
+        for i in (3, 17, 40):
+            sku[i] = "".join(list(sku[i]))  # equal, another object
+            assert sku[i] is not sku[i - 1]
+        frame = frame.assign(sku=sku)
+    elif ids == "categorical":
+        frame = frame.assign(sku=frame["sku"].astype("category"))
+    elif ids == "categorical_unsorted":  # categories unsorted, one unused
+        cats = ["SKU-99", *sorted(frame["sku"].unique(), reverse=True)]
+        frame = frame.assign(sku=pd.Categorical(frame["sku"], categories=cats))
+    elif ids == "string[pyarrow]":
+        frame = frame.assign(sku=frame["sku"].astype("string[pyarrow]"))
+    elif ids == "str":  # pandas 3's default string dtype
+        frame = frame.assign(sku=frame["sku"].astype(pd.StringDtype("pyarrow", na_value=np.nan)))
+    elif ids == "arrow":
+        frame = frame.assign(sku=frame["sku"].astype(pd.ArrowDtype(pa.string())))
+    elif ids == "arrow_varlen":  # ids of different lengths, sliced out of a longer array
+        longer = pd.Series(["pad", *frame["sku"].str.replace("SKU-0", "S")],
+                           dtype="string[pyarrow]")
+        frame = frame.assign(sku=longer.iloc[1:].reset_index(drop=True))
+    elif ids == "int":
+        frame = frame.assign(sku=frame["sku"].str[4:].astype(int))
+    elif ids == "one_sku":
+        frame = frame[frame["sku"] == "SKU-00"].reset_index(drop=True)
+    assert panel_module._blocked_panel(frame) is not None
+    assert_same_panel(to_panel(frame), general_panel(frame, monkeypatch))
+
+
+def _swap_rows(frame: pd.DataFrame, i: int, j: int) -> pd.DataFrame:
+    order = np.arange(len(frame))
+    order[[i, j]] = order[[j, i]]
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def _rename_row(frame: pd.DataFrame, row: int, sku) -> pd.DataFrame:
+    sku_col = frame["sku"].to_numpy().copy()
+    sku_col[row] = sku
+    return frame.assign(sku=sku_col)
+
+
+FALLBACKS = {
+    # layouts the general path reads (the same panel)
+    "shuffled": lambda f: f.sample(frac=1.0, random_state=0).reset_index(drop=True),
+    "two rows swapped in a block": lambda f: _swap_rows(f, 2, 5),
+    "a SKU in two blocks": lambda f: f.assign(sku=np.where(
+        np.arange(len(f)) // 12 == 3, f["sku"].iloc[0], f["sku"]).astype(object)),
+    "late start": lambda f: f.drop(index=range(12, 15)).reset_index(drop=True),
+    "leading NaN demand": lambda f: f.assign(demand=f["demand"].where(
+        ~f.index.isin([12, 13]), np.nan)),
+    "categorical, a block's row of another SKU": lambda f: f.assign(sku=pd.Categorical(
+        _rename_row(f, 30, f["sku"].iloc[0])["sku"])),
+    "tz-aware dates": lambda f: f.assign(date=f["date"].dt.tz_localize("UTC")),
+    # bad frames (the general path's error)
+    "a row of another SKU inside a block": lambda f: _rename_row(f, 30, f["sku"].iloc[0]),
+    "a day missing from every SKU": lambda f: f[f["date"] != f["date"].iloc[4]],
+    "a day missing from one SKU": lambda f: f.drop(index=30).reset_index(drop=True),
+    "a NaN demand inside": lambda f: f.assign(demand=f["demand"].where(f.index != 30,
+                                                                        np.nan)),
+    "an infinite demand": lambda f: f.assign(demand=f["demand"].where(f.index != 30,
+                                                                      np.inf)),
+    "a missing SKU": lambda f: _rename_row(f, 30, None),
+    "a missing SKU block": lambda f: f.assign(sku=f["sku"].where(f.index // 12 != 2, None)),
+    "NaT": lambda f: f.assign(date=f["date"].where(f.index != 0, pd.NaT)),
+    "a repeated day": lambda f: f.assign(date=f["date"].where(
+        f.index % 12 != 5, f["date"].iloc[4])),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FALLBACKS))
+@pytest.mark.parametrize("ids", ["object", "shared", "string[pyarrow]"])
+def test_other_layouts_fall_back_to_the_general_path(case, ids, monkeypatch):
+    """A frame not in the blocked layout (or a bad one) is not read as blocks: the
+    panel, or the error, is that of the general path."""
+    frame = FALLBACKS[case](blocked_frame())
+    if ids == "shared":
+        frame = shared_ids(frame) if frame["sku"].dtype == object else frame
+    elif ids == "string[pyarrow]" and frame["sku"].dtype == object:
+        frame = frame.assign(sku=frame["sku"].astype("string[pyarrow]"))
+    assert panel_module._blocked_panel(frame) is None
+    try:
+        want = general_panel(frame, monkeypatch)
+    except (DataError, ValueError) as error:
+        with pytest.raises(type(error), match=re.escape(str(error))):
+            to_panel(frame)
+    else:
+        assert_same_panel(to_panel(frame), want)
+
+
+def test_forecast_of_a_blocked_frame_equals_that_of_its_rows_shuffled():
+    """Through the public API: the block path and the general path forecast the same
+    numbers, frames of the same dtypes."""
+    frame = blocked_frame(n_sku=10, periods=60)
+    blocked = ba.forecast(frame, 7, model="sba", quantiles=())
+    shuffled = ba.forecast(frame.sample(frac=1.0, random_state=4), 7, model="sba",
+                           quantiles=())
+    pd.testing.assert_frame_equal(blocked.to_frame(), shuffled.to_frame(), check_exact=True)
+    np.testing.assert_array_equal(blocked.paths(50), shuffled.paths(50))

@@ -99,7 +99,8 @@ def concat_forecasts(pieces: list[Forecast], rows: list[np.ndarray], run: Foreca
             out[r] = v
         return out
 
-    sampler = PathSampler.combine([(r, p.sampler) for r, p in zip(rows, pieces, strict=True)],
+    sampler = PathSampler.combine([(r, p.path_sampler())
+                                   for r, p in zip(rows, pieces, strict=True)],
                                   n, keys=stream_keys(panel.skus))
     model = pd.concat([p.model_ for p in pieces]).reindex(panel.skus)
     classes = (None if first.classes_ is None else

@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from . import metrics
-from .base import MODELS, KernelFit, ModelSpec, first_valid_index
+from .base import MODELS, KernelFit, ModelSpec, first_valid_index, observed_at_least
 from .panel import Panel, to_panel
 from .probabilistic import (
     QUANTILE_GRID,
@@ -289,7 +289,7 @@ def fit_model(spec: ModelSpec, values: np.ndarray, h: int, season: int | None = 
     :class:`~backorder_analytics.forecasting.global_model.GlobalFit` and its
     ``quantiles``), with every per-series array expanded to all rows of ``values``."""
     n, t_len = values.shape
-    enough = (~np.isnan(values)).sum(axis=1) >= MIN_OBS
+    enough = observed_at_least(values, MIN_OBS)
     if not enough.any():
         return KernelFit(mean=np.full((n, h), np.nan), fitted=np.full((n, t_len), np.nan),
                          params={})
@@ -414,6 +414,15 @@ def _continuous_sampler(spec: ModelSpec, values: np.ndarray, fit: KernelFit, h: 
     none = np.flatnonzero(~enough)
     parts.append((none, _point_mass(values[none], factor * fit.mean[none], h)))
     return PathSampler.combine(parts, values.shape[0])
+
+
+def sampler_fit(spec: ModelSpec, fit: KernelFit) -> KernelFit:
+    """What :func:`make_sampler` reads of a fit of ``spec``: the fit, or only its mean
+    for the count distribution and the zero forecast (what a forecast keeps to build
+    its distribution on first use, without the in-sample fitted values)."""
+    if spec.name == "zero" or _counts(spec):
+        return KernelFit(mean=fit.mean, fitted=np.empty((len(fit.mean), 0)))
+    return fit
 
 
 def _point_mass(values: np.ndarray, mean, h: int) -> PathSampler:

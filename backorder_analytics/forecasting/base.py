@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 __all__ = ["KernelFit", "ModelSpec", "MODELS", "register", "first_valid_index", "as_panel",
@@ -84,10 +85,41 @@ def register(name: str, family: str, description: str):
 
 def first_valid_index(y: np.ndarray) -> np.ndarray:
     """Index of the first non-NaN value of each row (``n_time`` for an all-NaN row)."""
-    if y.shape[1] == 0:
-        return np.zeros(len(y), dtype=np.int64)
-    valid = ~np.isnan(y)
-    return np.where(valid.any(axis=1), valid.argmax(axis=1), y.shape[1])
+    return _first_valid(np.asarray(y, dtype=np.float64))
+
+
+@numba.njit(cache=True)
+def _first_valid(y):  # pragma: no cover (compiled)
+    """:func:`first_valid_index`, each row read up to its first value only."""
+    n, t_len = y.shape
+    out = np.full(n, t_len, np.int64)
+    for i in range(n):
+        for t in range(t_len):
+            if y[i, t] == y[i, t]:
+                out[i] = t
+                break
+    return out
+
+
+def observed_at_least(y: np.ndarray, k: int) -> np.ndarray:
+    """Whether each row has at least ``k`` non-NaN values (``(~np.isnan(y)).sum(axis=1)
+    >= k``, each row read until its ``k``-th)."""
+    return _observed_at_least(np.asarray(y, dtype=np.float64), int(k))
+
+
+@numba.njit(cache=True)
+def _observed_at_least(y, k):  # pragma: no cover (compiled)
+    n, t_len = y.shape
+    out = np.zeros(n, np.bool_)
+    for i in range(n):
+        seen = 0
+        for t in range(t_len):
+            if seen >= k:
+                break
+            if y[i, t] == y[i, t]:
+                seen += 1
+        out[i] = seen >= k
+    return out
 
 
 def as_panel(y) -> np.ndarray:

@@ -92,8 +92,9 @@ review. *International Journal of Forecasting*, 16(4), 437–450.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -112,9 +113,10 @@ from .backtest import (
     fit_model,
     make_sampler,
     model_spec,
+    sampler_fit,
     season_length,
 )
-from .base import MODELS
+from .base import MODELS, KernelFit
 from .demand import classify_demand
 from .metrics import _nanmean
 from .panel import Panel, future_dates
@@ -437,7 +439,7 @@ class Forecast:
     seed: int
     n_paths: int
     history: Panel
-    sampler: PathSampler = field(repr=False)
+    sampler: PathSampler | Callable[[], PathSampler] = field(repr=False)
     backtest_: BacktestResult | None = None
     classes_: pd.DataFrame | None = None
     reconciliation_: Reconciliation | None = None
@@ -446,6 +448,14 @@ class Forecast:
     @property
     def horizon(self) -> int:
         return len(self.dates)
+
+    def path_sampler(self) -> PathSampler:
+        """The forecast distribution behind :meth:`paths` and the quantiles; a forecast
+        made without quantiles builds it here, on first use (a point forecast does
+        not pay for it)."""
+        if not isinstance(self.sampler, PathSampler):
+            self.sampler = self.sampler()
+        return self.sampler
 
     def take(self, skus) -> Forecast:
         """The forecast of ``skus`` alone: the same means, quantiles and paths (without
@@ -459,18 +469,18 @@ class Forecast:
             quantile_values=self.quantile_values[rows], model_=self.model_.iloc[rows],
             history=Panel(skus=h.skus[rows], dates=h.dates, values=h.values[rows],
                           freq=h.freq),
-            sampler=self.sampler.take(rows), backtest_=None,
+            sampler=self.path_sampler().take(rows), backtest_=None,
             classes_=None if self.classes_ is None else self.classes_.reindex(self.skus[rows]))
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy frame ``sku, date, model, mean, q<level>…`` (one row per SKU and period)."""
         n, h = self.mean.shape
-        frame = pd.DataFrame({
+        frame = pd.DataFrame({  # new arrays, each a column as it is (not copied into blocks)
             "sku": np.repeat(self.skus.to_numpy(), h),
             "date": np.tile(self.dates.to_numpy(), n),
             "model": np.repeat(self.model_.to_numpy(), h),
-            "mean": self.mean.reshape(-1),
-        })
+            "mean": self.mean.reshape(-1).copy(),
+        }, copy=False)
         for i, q in enumerate(self.quantiles):
             frame[f"q{q:g}"] = self.quantile_values[:, i, :].reshape(-1)
         return frame
@@ -513,7 +523,7 @@ class Forecast:
         rows = None if skus is None else self.skus.get_indexer(pd.Index(list(skus)))
         if rows is not None and (rows < 0).any():
             raise KeyError(f"Unknown SKUs: {[s for s, r in zip(skus, rows, strict=True) if r < 0]}")
-        arr = self.sampler.sample(n, seed, rows)
+        arr = self.path_sampler().sample(n, seed, rows)
         if not as_frame:
             return arr
         labels = self.skus if rows is None else self.skus[rows]
@@ -942,7 +952,7 @@ class ForecastPass:
         for name in pd.unique(chosen.to_numpy()):
             idx = np.flatnonzero(chosen.to_numpy() == name)
             spec = model_spec(name)  # a combination fits only its components, here
-            sub = self.panel.values[idx]
+            sub = _rows(self.panel.values, idx)
             fit = fit_model(spec, sub, self.h, season, quantiles=self.q)
             if np.isnan(fit.mean).any():  # too short to fit: the mean of what there is, or 0
                 fallback = np.nan_to_num(_nanmean(sub, axis=1))[:, None]
@@ -994,13 +1004,13 @@ class ForecastPass:
                else None)
         factor = rec.factor if rec is not None and rec.applied else 1.0
         n, season = len(self.panel.skus), season_length(self.panel.freq)
-        # each distribution from the kernel's own fit, scaled as a whole with its mean
-        parts = [(idx, make_sampler(spec, self.panel.values[idx], fit, self.h, season,
-                                    factor=factor))
-                 for idx, spec, fit in _staged(self.fits, "select_and_fit").values()]
-        sampler = PathSampler.combine(parts, n, keys=stream_keys(self.panel.skus))
+        fits = [(idx, spec, sampler_fit(spec, fit))
+                for idx, spec, fit in _staged(self.fits, "select_and_fit").values()]
+        build = functools.partial(_path_sampler, self.panel, fits, self.h, season, factor)
         q = self.q
-        qv = sampler.quantiles(q, self.n_paths, self.seed) if q else np.empty((n, 0, self.h))
+        sampler: PathSampler | Callable[[], PathSampler] = build() if q else build
+        qv = (sampler.quantiles(q, self.n_paths, self.seed) if isinstance(sampler, PathSampler)
+              else np.empty((n, 0, self.h)))
         return Forecast(
             skus=self.panel.skus, dates=future_dates(self.panel, self.h),
             mean=_staged(self.mean, "select_and_fit") * factor, quantiles=q,
@@ -1009,6 +1019,23 @@ class ForecastPass:
             history=self.panel, sampler=sampler, backtest_=self.bt, classes_=self.classes,
             reconciliation_=rec, global_inputs_=global_inputs,
         )
+
+
+def _rows(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``values[idx]`` for sorted distinct row numbers ``idx``: ``values`` itself
+    (no copy) when they are all the rows."""
+    return values if len(idx) == len(values) else values[idx]
+
+
+def _path_sampler(panel: Panel, fits: list[tuple[np.ndarray, Any, KernelFit]], h: int,
+                  season: int | None, factor: float) -> PathSampler:
+    """The forecast distribution: each fit's (:func:`make_sampler`, scaled as a whole
+    with its mean by ``factor``) on its rows ``idx`` of ``panel``, every SKU drawing
+    from its own random stream (:func:`stream_keys`)."""
+    parts = [(idx, make_sampler(spec, _rows(panel.values, idx), fit, h, season,
+                                factor=factor))
+             for idx, spec, fit in fits]
+    return PathSampler.combine(parts, len(panel.skus), keys=stream_keys(panel.skus))
 
 
 def _windows_that_fit(t_len: int, h: int, windows: int, step: int, warn: bool = True) -> int:

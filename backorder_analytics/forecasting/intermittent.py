@@ -195,40 +195,88 @@ def croston(y, h: int, alpha=0.1, beta=None, variant: str = "classic") -> Kernel
     alpha = _constant(alpha, n, "alpha")
     beta = alpha.copy() if beta is None else _constant(beta, n, "beta")
     start = first_valid_index(y)
-    fit = np.empty((T + 1, n))
-    first = _croston_rows(np.ascontiguousarray(y, dtype=np.float64), start, alpha, beta, fit)
-    factor = 1.0 - beta / 2.0 if variant == "sba" else 1.0
-    return _finish(fit, first, start, h, {"alpha": alpha, "beta": beta}, factor)
+    factor = 1.0 - beta / 2.0 if variant == "sba" else np.ones(n)
+    fit = np.empty((n, T + 1))
+    _croston_rows(np.ascontiguousarray(y, dtype=np.float64), start, alpha, beta, factor, fit)
+    # as _finish, on the rows: no forecast for a series that never starts
+    last = fit[:, T].copy()
+    last[start >= T] = np.nan
+    return KernelFit(np.repeat(last[:, None], h, axis=1), fit[:, :T],
+                     {"alpha": alpha, "beta": beta})
 
 
 @numba.njit(cache=True)
-def _croston_rows(y, start, alpha, beta, fit):  # pragma: no cover (compiled)
-    """Croston's recursion series by series: ``fit[t, i]`` the forecast made before
-    period ``t`` (row ``T``: the next period); returns each series' first demand period
-    (``T`` if none). Sizes ``z`` and intervals ``p`` start at the first demand and
-    interval (so that its own update is a no-op), ``q`` counts the periods since the
-    last demand (1 at the start); before the start nothing moves."""
+def _croston_rows(y, start, alpha, beta, factor, fit):  # pragma: no cover (compiled)
+    """Croston's recursion series by series: ``fit[i, t]`` the forecast made before
+    period ``t`` (column ``T``: the next period) times ``factor[i]``, NaN up to and
+    including the first demand (as :func:`_finish`). Four series at a time, each its
+    own recursion (the same operations in the same order as one at a time: the four
+    chains overlap in the processor)."""
     n, T = y.shape
     first = np.full(n, T)
-    for i in range(n):
-        s = start[i]
-        for t in range(s, T):
-            if y[i, t] > 0:
-                first[i] = t
-                break
-        z = y[i, first[i]] if first[i] < T else 0.0
-        p = float(first[i] - s + 1) if first[i] < T else 1.0
-        q = -float(s)
-        a, b = alpha[i], beta[i]
+    full = n - n % 4
+    for i in range(0, full, 4):
+        z0, p0, q0 = _croston_start(y, i, start, first)
+        z1, p1, q1 = _croston_start(y, i + 1, start, first)
+        z2, p2, q2 = _croston_start(y, i + 2, start, first)
+        z3, p3, q3 = _croston_start(y, i + 3, start, first)
         for t in range(T):
-            fit[t, i] = z / p
-            q += 1.0
-            if t >= s and y[i, t] > 0:
-                z += (y[i, t] - z) * a
-                p += (q - p) * b
-                q = 0.0
-        fit[T, i] = z / p
-    return first
+            fit[i, t] = _fitted(z0, p0, factor[i], t, first[i])
+            fit[i + 1, t] = _fitted(z1, p1, factor[i + 1], t, first[i + 1])
+            fit[i + 2, t] = _fitted(z2, p2, factor[i + 2], t, first[i + 2])
+            fit[i + 3, t] = _fitted(z3, p3, factor[i + 3], t, first[i + 3])
+            z0, p0, q0 = _croston_step(y[i, t], t >= start[i], z0, p0, q0, alpha[i], beta[i])
+            z1, p1, q1 = _croston_step(y[i + 1, t], t >= start[i + 1], z1, p1, q1,
+                                       alpha[i + 1], beta[i + 1])
+            z2, p2, q2 = _croston_step(y[i + 2, t], t >= start[i + 2], z2, p2, q2,
+                                       alpha[i + 2], beta[i + 2])
+            z3, p3, q3 = _croston_step(y[i + 3, t], t >= start[i + 3], z3, p3, q3,
+                                       alpha[i + 3], beta[i + 3])
+        fit[i, T] = z0 / p0 * factor[i]
+        fit[i + 1, T] = z1 / p1 * factor[i + 1]
+        fit[i + 2, T] = z2 / p2 * factor[i + 2]
+        fit[i + 3, T] = z3 / p3 * factor[i + 3]
+    for i in range(full, n):
+        z, p, q = _croston_start(y, i, start, first)
+        for t in range(T):
+            fit[i, t] = _fitted(z, p, factor[i], t, first[i])
+            z, p, q = _croston_step(y[i, t], t >= start[i], z, p, q, alpha[i], beta[i])
+        fit[i, T] = z / p * factor[i]
+
+
+@numba.njit(cache=True, inline="always")
+def _fitted(z, p, factor, t, first):  # pragma: no cover (compiled)
+    """The fitted value of period ``t``: ``z / p`` times ``factor``, NaN up to and
+    including the first demand."""
+    return np.nan if t <= first else z / p * factor
+
+
+@numba.njit(cache=True, inline="always")
+def _croston_start(y, i, start, first):  # pragma: no cover (compiled)
+    """Series ``i``'s first demand period (into ``first[i]``) and its starting size
+    ``z``, interval ``p`` and periods since the last demand ``q``: sizes and intervals
+    start at the first demand and interval (so that its own update is a no-op), ``q``
+    counts from the start (1 there); before the start nothing moves."""
+    T = y.shape[1]
+    s = start[i]
+    for t in range(s, T):
+        if y[i, t] > 0:
+            first[i] = t
+            break
+    if first[i] < T:
+        return y[i, first[i]], float(first[i] - s + 1), -float(s)
+    return 0.0, 1.0, -float(s)
+
+
+@numba.njit(cache=True, inline="always")
+def _croston_step(v, started, z, p, q, a, b):  # pragma: no cover (compiled)
+    """One period of Croston's recursion: ``(z, p, q)`` after demand ``v``, updated
+    only with demand (chosen, not branched on: demand is rare and unpredictable)."""
+    q += 1.0
+    demand = started & (v > 0)
+    z_new = z + (v - z) * a
+    p_new = p + (q - p) * b
+    return (z_new if demand else z), (p_new if demand else p), (0.0 if demand else q)
 
 
 @register("sba", "intermittent",

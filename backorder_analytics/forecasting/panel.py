@@ -7,6 +7,7 @@ later is NaN on the left (see :mod:`backorder_analytics.forecasting.base`).
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +102,9 @@ def to_panel(y: pd.DataFrame) -> Panel:
         raise DataError(f"The demand frame has no column {', '.join(map(repr, missing))}. "
                         f"Expected columns sku, date, demand (as demand_series returns). "
                         f"Found: {', '.join(map(str, y.columns))}.")
+    blocked = _blocked_panel(y)
+    if blocked is not None:
+        return blocked
     dates = pd.DatetimeIndex(np.sort(y["date"].unique()))
     freq = _infer_freq(dates)
     calendar = pd.date_range(dates[0], dates[-1], freq=freq) if len(dates) else dates
@@ -139,6 +143,169 @@ def to_panel(y: pd.DataFrame) -> Panel:
                         "(zero when nothing was ordered). Fix: build it with "
                         "demand_series(...), which zero-fills.")
     return Panel(pd.Index(skus, name="sku"), calendar, values, freq)
+
+
+def _blocked_panel(y: pd.DataFrame) -> Panel | None:
+    """The panel of a frame in the usual layout, without hashing a row: each SKU one
+    block of rows, every block the same regular dates in increasing order, every demand
+    a finite number (as :func:`demand_series` and most exports write them). None when
+    any of this does not hold; :func:`to_panel` then reads the frame row by row (and
+    refuses a bad one).
+
+    Every row is checked, nothing is sampled: the dates of every block against those of
+    the first (integers), the SKU of every row against the first of its block
+    (:func:`_rows_repeat_heads`); the SKUs of the blocks, one per block, then go through
+    :func:`sku_codes_of`, as the whole column would. The panel is the one the general
+    path builds, to the bit."""
+    date = y["date"]
+    if not len(y) or not (isinstance(date.dtype, np.dtype) and date.dtype.kind == "M"):
+        return None
+    raw = date.to_numpy()
+    stamps = raw.view(np.int64)
+    if stamps[0] == np.iinfo(np.int64).min:  # NaT
+        return None
+    t_len = _increasing_run(stamps)
+    n = len(stamps) // t_len
+    if n * t_len != len(stamps):
+        return None
+    grid = stamps.reshape(n, t_len)
+    if not _rows_equal_first(grid):
+        return None
+    dates = pd.DatetimeIndex(raw[:t_len])
+    freq = _infer_freq(dates)
+    calendar = pd.date_range(dates[0], dates[-1], freq=freq)
+    if (calendar.unit != dates.unit or len(calendar) != t_len
+            or not (_i8(calendar) == grid[0]).all()):
+        return None  # periods missing from every SKU
+    sku = y["sku"]
+    if not _rows_repeat_heads(sku, t_len):
+        return None
+    codes, skus = sku_codes_of(sku.iloc[::t_len].reset_index(drop=True))
+    if len(skus) != n or (codes < 0).any():  # a SKU in two blocks, or none
+        return None
+    demand = pd.to_numeric(y["demand"], errors="coerce").to_numpy(dtype=float)
+    values = np.empty((n, t_len))
+    if not _copy_finite(demand.reshape(n, t_len), np.argsort(codes), values):
+        return None
+    return Panel(pd.Index(skus, name="sku"), calendar, values, freq)
+
+
+@numba.njit(cache=True)
+def _rows_equal_first(grid):  # pragma: no cover (compiled)
+    """Whether every row of ``grid`` equals its first."""
+    for i in range(1, grid.shape[0]):
+        diff = 0
+        for t in range(grid.shape[1]):
+            diff |= grid[i, t] ^ grid[0, t]
+        if diff:
+            return False
+    return True
+
+
+@numba.njit(cache=True)
+def _copy_finite(blocks, order, out):  # pragma: no cover (compiled)
+    """``out[i] = blocks[order[i]]``; False (and ``out`` partly written) as soon as a
+    row holds a value that is not a finite number."""
+    for i in range(out.shape[0]):
+        src = blocks[order[i]]
+        bad = False
+        for t in range(out.shape[1]):
+            v = src[t]
+            out[i, t] = v
+            bad |= not np.isfinite(v)
+        if bad:
+            return False
+    return True
+
+
+@numba.njit(cache=True)
+def _increasing_run(stamps):  # pragma: no cover (compiled)
+    """Length of the strictly increasing run that starts ``stamps``."""
+    for i in range(1, stamps.shape[0]):
+        if stamps[i] <= stamps[i - 1]:
+            return i
+    return stamps.shape[0]
+
+
+def _rows_repeat_heads(sku: pd.Series, t_len: int) -> bool:
+    """Whether every row of ``sku`` equals the first of its block of ``t_len`` rows
+    (False also when the dtype is not one read here: the caller then hashes).
+
+    Categorical: the codes. Arrow strings (pandas 3's default ``str``): the bytes of
+    the Arrow buffers. Object: the same object as the block's first (the usual case
+    for ids read from a file or made by a groupby, which share one object per value),
+    else equal to it (one comparison per row). Other numpy dtypes: the values."""
+    n = len(sku) // t_len
+    if isinstance(sku.dtype, pd.CategoricalDtype):
+        codes = sku.cat.codes.to_numpy().reshape(n, t_len)
+        return bool((codes == codes[:, :1]).all())
+    if hasattr(sku.array, "__arrow_array__"):
+        return _arrow_rows_repeat_heads(sku.array.__arrow_array__(), t_len)
+    if not isinstance(sku.dtype, np.dtype):
+        return False
+    values = np.ascontiguousarray(sku.to_numpy())
+    if values.dtype != object:
+        grid = values.reshape(n, t_len)
+        return bool((grid == grid[:, :1]).all())
+    # the object pointers as integers; ``values`` is alive while they are read
+    raw = (ctypes.c_ssize_t * values.size).from_address(values.ctypes.data)
+    pointers = np.frombuffer(memoryview(raw), dtype=np.intp).reshape(n, t_len)
+    same = (pointers == pointers[:, :1]).reshape(-1)
+    if same.all():
+        return True
+    rows = np.flatnonzero(~same)
+    try:
+        if len(rows) > len(values) // 16:  # distinct objects: each with the one before
+            changes = np.append(values[1:] != values[:-1], True).reshape(n, t_len)
+            return not changes[:, :-1].any()
+        return bool((values[rows] == values[rows - rows % t_len]).all())
+    except (TypeError, ValueError):  # ids whose comparison is not a bool (pd.NA)
+        return False
+
+
+def _arrow_rows_repeat_heads(array, t_len: int) -> bool:
+    """:func:`_rows_repeat_heads` for an Arrow string or binary array (or chunked
+    array of one chunk), from its offsets and bytes."""
+    import pyarrow as pa  # (there: the column is one)
+
+    if isinstance(array, pa.ChunkedArray):
+        if array.num_chunks != 1:
+            return False
+        array = array.chunk(0)
+    widths = {pa.string(): np.int32, pa.binary(): np.int32,
+              pa.large_string(): np.int64, pa.large_binary(): np.int64}
+    if array.null_count or array.type not in widths:
+        return False
+    width = np.dtype(widths[array.type])
+    _, offsets, data = array.buffers()
+    offsets = np.frombuffer(offsets, dtype=width, count=len(array) + 1,
+                            offset=array.offset * width.itemsize)
+    data = np.zeros(0, np.uint8) if data is None else np.frombuffer(data, dtype=np.uint8)
+    return _bytes_repeat_heads(offsets, data, t_len)
+
+
+@numba.njit(cache=True)
+def _bytes_repeat_heads(offsets, data, t_len):  # pragma: no cover (compiled)
+    """Whether every row of an Arrow string array (row ``r`` is
+    ``data[offsets[r]:offsets[r + 1]]``) has the bytes of the first row of its block
+    of ``t_len`` rows: every length that of the first, then every byte that of the
+    row before (no early exit inside a block, so that the loops vectorise)."""
+    for head in range(0, offsets.shape[0] - 1, t_len):
+        base = offsets[head]
+        size = offsets[head + 1] - base
+        block = offsets[head:head + t_len + 1]
+        bad = 0
+        for j in range(block.shape[0]):
+            bad |= (block[j] - base) ^ (j * size)
+        if bad:
+            return False
+        rows, before = data[base + size:base + t_len * size], data[base:base + (t_len - 1) * size]
+        diff = 0
+        for k in range(rows.shape[0]):
+            diff |= rows[k] ^ before[k]
+        if diff:
+            return False
+    return True
 
 
 def sku_codes_of(sku: pd.Series) -> tuple[np.ndarray, pd.Index]:
