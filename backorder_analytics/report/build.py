@@ -142,7 +142,7 @@ def build_report(ds: Dataset, out_dir: str | os.PathLike,
                 written[fmt] = write_xlsx({t.name: t.frame for t in tables},
                                           out / "report.xlsx", _contents(tables, ordered))
             else:
-                page = render_page(config.title, _subtitle(ds, config),
+                page = render_page(config.title, _subtitle(ctx.as_of, config),
                                    [p.section for p in ordered])
                 written[fmt] = out / "index.html"
                 written[fmt].write_text(page, encoding="utf-8")
@@ -207,7 +207,7 @@ def _contents(tables: list[Table], parts: list[Part]) -> pd.DataFrame:
                          "description": [t.description for t in tables]})
 
 
-def _subtitle(ds: Dataset, config: ReportConfig) -> str:
-    when = ds.as_of.strftime("%Y-%m-%d %H:%M")
+def _subtitle(as_of: pd.Timestamp, config: ReportConfig) -> str:
+    when = as_of.strftime("%Y-%m-%d %H:%M")
     return (f"Data as of {when} · {config.service.describe()} · "
             f"{config.policy.describe()}")
