@@ -163,23 +163,27 @@ class ReplayDigest:
         every = ageing[ageing["sku"] == TOTAL]
         for label, lines in zip(every["age"].astype(str), every["lines"], strict=True):
             total[f"open_lines_{label}"] = lines
-        stock = sum(p.stock_total for p in pieces[1:]) if len(pieces) > 1 else None
-        stock = pieces[0].stock_total if stock is None else pieces[0].stock_total + stock
-        total.update(stock.to_dict())
-        head = pd.DataFrame({c: pd.Series([total[c]], dtype=rows[c].dtype)
-                             for c in rows.columns}, index=pd.Index([TOTAL], name="sku"))
+        stock = pieces[0].stock_total
+        for p in pieces[1:]:
+            stock = stock + p.stock_total
+        total.update({str(k): v for k, v in stock.items()})
+        label = pd.Index([TOTAL], name="sku")
+        head = pd.DataFrame({c: pd.Series([total[c]], index=label, dtype=rows[c].dtype)
+                             for c in rows.columns}, index=label)
         summary = pd.concat([head, rows])
         origin = min(p.origin for p in pieces)
         as_of = pieces[0].as_of
         days = pd.date_range(origin, as_of.normalize(), freq="D", name="date")
-        timeline = None
+        frames = []
         for p in pieces:
             own = p.timeline_total.reindex(days)
             before = own.index < p.origin
             own.loc[before, :] = 0
             own.loc[before, "on_hand"] = p.opening_stock
-            own = own.astype(np.int64)
-            timeline = own if timeline is None else timeline + own
+            frames.append(own.astype(np.int64))
+        timeline = frames[0]
+        for own in frames[1:]:
+            timeline = timeline + own
         timeline.index.name = pieces[0].timeline_total.index.name
         notes = pd.concat([p.notes for p in pieces]).sort_values("sku", kind="stable")
         counts = [p.shipments for p in pieces]
