@@ -167,9 +167,8 @@ class ReplayDigest:
         for p in pieces[1:]:
             stock = stock + p.stock_total
         total.update({str(k): v for k, v in stock.items()})
-        label = pd.Index([TOTAL], name="sku")
-        head = pd.DataFrame({c: pd.Series([total[c]], index=label, dtype=rows[c].dtype)
-                             for c in rows.columns}, index=label)
+        head = (pd.DataFrame([total], index=pd.Index([TOTAL], name="sku"))[list(rows.columns)]
+                .astype(rows.dtypes.to_dict()))
         summary = pd.concat([head, rows])
         origin = min(p.origin for p in pieces)
         as_of = pieces[0].as_of
