@@ -94,3 +94,25 @@ def test_wait_samples_merge_in_the_order_of_the_skus():
     b = WaitSample.of(np.array([3.0, 0.0]), np.array([0, 0]), pd.Index(["C"]))
     # B: 0, 1 (NaN: no wait); C: 0, 3; D: 0, 2
     assert WaitSample.merged([a, b]).tolist() == [0.0, 1.0, 0.0, 3.0, 0.0, 2.0]
+
+
+def test_the_command_runs_out_of_core_on_a_partitioned_folder(client, folder, tmp_path,
+                                                              monkeypatch):
+    """``backorder-analytics report`` with a scheduler and a ``[data] folder`` written
+    partitioned by SKU: out of core, the tables of the run in one process."""
+    from backorder_analytics import cli
+
+    config = tmp_path / "planning.toml"
+    config.write_text(f'[data]\nfolder = "{folder}"\n[policy]\nallocation = "priority"\n'
+                      '[report]\nn_reps = 30\ncharts = 2\noutputs = ["csv"]\n')
+    assert cli.main(["report", "--config", str(config), "--out", str(tmp_path / "one"),
+                     "--no-progress"]) == 0
+    read = []
+    monkeypatch.setattr("backorder_analytics.report.read_configured_dataset",
+                        lambda config: read.append(config))
+    assert cli.main(["report", "--config", str(config), "--out", str(tmp_path / "ooc"),
+                     "--scheduler", client.scheduler.address, "--no-progress"]) == 0
+    assert not read  # the driver read nothing
+    for path in sorted((tmp_path / "one" / "tables").iterdir()):
+        assert path.read_bytes() == (tmp_path / "ooc" / "tables" / path.name).read_bytes(), \
+            path.name
