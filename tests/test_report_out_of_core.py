@@ -4,6 +4,8 @@ the report of the whole dataset in one process."""
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -116,3 +118,24 @@ def test_the_command_runs_out_of_core_on_a_partitioned_folder(client, folder, tm
     for path in sorted((tmp_path / "one" / "tables").iterdir()):
         assert path.read_bytes() == (tmp_path / "ooc" / "tables" / path.name).read_bytes(), \
             path.name
+
+
+def test_sales_only_out_of_core_report_is_that_of_one_process(client, tmp_path):
+    """Orders alone: the sections that need stock say so, out of core as in one
+    process (the lead times given, the same forecast and reorder points)."""
+    full = ba.example_dataset(seed=0, n_skus=8, days=300)
+    sales = ba.Dataset(orders=full.orders[["order_id", "line_id", "sku", "quantity",
+                                           "order_date"]].copy())
+    folder = ba.write_dataset(sales, tmp_path / "data", partition_by="sku_hash",
+                              n_partitions=3)
+    for empty in ("purchase_orders", "inventory"):  # an export of orders alone
+        shutil.rmtree(folder / empty)
+    config = {"report": {"n_reps": 20, "outputs": ["html", "csv"], "charts": 2},
+              "supply": {"lead_time_days": 7}}
+    ba.build_report(ba.read_dataset(folder), tmp_path / "one", config, progress=False)
+    ba.build_report(folder, tmp_path / "ooc", config, client=client, progress=False)
+    for path in sorted((tmp_path / "one" / "tables").iterdir()):
+        assert path.read_bytes() == (tmp_path / "ooc" / "tables" / path.name).read_bytes(), \
+            path.name
+    assert (tmp_path / "one" / "index.html").read_bytes() == \
+        (tmp_path / "ooc" / "index.html").read_bytes()
