@@ -285,14 +285,20 @@ class OutOfCoreContext(Context):
 
     @cached_property
     def volume(self) -> pd.Series:
-        per_sku = pd.concat([f["volume"] for f in self._facts])
-        per_sku.index = per_sku.index.astype(object)
-        return per_sku.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
+        return _volume(self._facts)
 
     def forecast_report(self, chart_skus: list) -> ForecastReport:
         if self._forecast is None:
             raise MissingData("no order line, so no demand to forecast")
         return self._forecast
+
+
+def _volume(facts: list[dict]) -> pd.Series:
+    """Units ordered per SKU, largest first (ties in the SKUs' order), of every
+    partition: :attr:`Context.volume`."""
+    per_sku = pd.concat([f["volume"] for f in facts])
+    per_sku.index = per_sku.index.astype(object)
+    return per_sku.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
 
 
 def _light_dataset(facts: list[dict], as_of) -> Dataset:
@@ -367,12 +373,9 @@ def out_of_core_context(engine: DaskEngine, path: str | os.PathLike,
             forecasts[i] = piece
 
     # the plan, by partition
-    f = config.forecast
-    volume = OutOfCoreContext(OutOfCoreRun(settings, {}, {}, []), config, facts, light,
-                              None).volume
-    view = {"periods": f.periods, "weekly": f.freq == "W",
-            "charts": list(volume.index[: config.report.charts])}
-    starts = _first_rows([f["rows"] for f in facts])
+    view = {"periods": config.forecast.periods, "weekly": config.forecast.freq == "W",
+            "charts": list(_volume(facts).index[: config.report.charts])}
+    starts = _first_rows([x["rows"] for x in facts])
     parts = [(k, stage, fc, first) for k, stage, fc, first
              in zip(keys, stages, forecasts, starts, strict=True)]
     done = engine.map(_plan_part, parts, path, options, config.as_of, settings, lead_times,
