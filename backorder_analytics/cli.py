@@ -138,12 +138,22 @@ def _write_report(ds, out: str, config, progress: bool) -> int:
           f"({', '.join(written)} in {folder})")
     for text in problems:
         print(f"warning: {text}", file=sys.stderr)
-    n = len(ds.rejected)
+    n = len(ds.rejected) if hasattr(ds, "rejected") else 0  # a folder: see Data health
     if n:
         rows = f"{n:,} rows were" if n != 1 else "1 row was"
         print(f"warning: {rows} rejected on load; see the report's Data health section.",
               file=sys.stderr)
-    return 1 if problems or len(ds.rejected) else 0
+    return 1 if problems or n else 0
+
+
+def _out_of_core(config) -> bool:
+    """Whether the report runs out of core: on Dask (a scheduler set), from a
+    ``[data] folder`` written partitioned by SKU, with no table from elsewhere."""
+    from .report.out_of_core import partitioned_folder
+
+    data = config.data
+    return (config.report.scheduler is not None and data.folder is not None
+            and not data.files and partitioned_folder(data.folder) is not None)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -154,6 +164,9 @@ def _report(args: argparse.Namespace) -> int:
         config = load_config(args.config).with_overrides(as_of=args.as_of, outputs=formats,
                                                          title=args.title,
                                                          scheduler=args.scheduler)
+        if _out_of_core(config):  # the workers read the folder: not read here
+            return _write_report(config.data.folder, args.out, config,
+                                 progress=not args.no_progress)
         ds = read_configured_dataset(config)
     except ConfigError as err:
         return _usage_error("report", err)
@@ -252,7 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--scheduler", metavar="ADDRESS",
                         help="run the planning on Dask: 'local' (a cluster on this "
                              "machine) or a scheduler address, tcp://host:8786 (overrides "
-                             "the config's [report] scheduler; needs the dask extra)")
+                             "the config's [report] scheduler; needs the dask extra); "
+                             "out of core when the [data] folder was written "
+                             "partitioned by SKU (write_dataset(..., "
+                             "partition_by='sku_hash'))")
     report.add_argument("--no-progress", action="store_true", help="no progress bar")
     report.set_defaults(run=_report)
 

@@ -39,3 +39,19 @@ def data_dir() -> Path:
     if not path.is_dir():
         pytest.fail(f"BACKORDER_DATA_DIR={value!r} is not a folder (looked at {path}).")
     return path
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A client of a 2-worker Dask LocalCluster (processes, one thread each), for the
+    tests of the distributed run; skips without the ``dask`` extra."""
+    import warnings
+
+    distributed = pytest.importorskip("distributed")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the cluster's own start-up notices
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                           processes=True, dashboard_address=":0")
+        with distributed.Client(cluster) as c:
+            yield c
+        cluster.close()

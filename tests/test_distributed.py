@@ -4,8 +4,6 @@ reconciliation, whatever the partitions."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,17 +15,6 @@ from backorder_analytics.distributed.engine import partition_labels
 distributed = pytest.importorskip("distributed")
 
 H = 28
-
-
-@pytest.fixture(scope="module")
-def client():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the cluster's own start-up notices
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
-                                           processes=True, dashboard_address=":0")
-        with distributed.Client(cluster) as c:
-            yield c
-        cluster.close()
 
 
 @pytest.fixture(scope="module")

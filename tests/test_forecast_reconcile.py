@@ -203,12 +203,11 @@ def test_reconciled_count_distribution_follows_the_scaled_mean():
 
 
 def test_report_says_what_reconciliation_did():
-    from types import SimpleNamespace
 
     from backorder_analytics.report.sections.demand import reconciliation_note
 
-    assert reconciliation_note(SimpleNamespace(reconciliation_=None)) == ""
+    assert reconciliation_note(None) == ""
     done = Reconciliation(True, 0.75, "holt", np.ones(3), "backtest RMSSE 0.5 against 0.6")
-    assert "scaled by 0.750" in reconciliation_note(SimpleNamespace(reconciliation_=done))
+    assert "scaled by 0.750" in reconciliation_note(done)
     done.applied = False
-    assert "not applied" in reconciliation_note(SimpleNamespace(reconciliation_=done))
+    assert "not applied" in reconciliation_note(done)

@@ -31,7 +31,7 @@ from ..forecasting.reconcile import reconciliation_of
 from .engine import DaskEngine, partition_labels
 from .partition import sku_partitions
 
-__all__ = ["forecast_partitioned", "backtest_partitioned"]
+__all__ = ["forecast_partitioned", "forecast_stages", "backtest_partitioned"]
 
 
 def _backtest(run: ForecastPass) -> ForecastPass:
@@ -50,8 +50,18 @@ def forecast_partitioned(engine: DaskEngine, y, horizon: int, **options) -> Fore
     run = ForecastPass.start(y, horizon, **options)
     skus = run.panel.skus
     rows = sku_partitions(skus, engine.n_partitions)
-    labels = partition_labels(skus, rows)
     parts = engine.scatter([run.part(r) for r in rows])
+    pieces, g = forecast_stages(engine, parts, rows, skus, run)
+    return concat_forecasts(engine.gather(pieces, "forecast: paths"), rows, run, g)
+
+
+def forecast_stages(engine: DaskEngine, parts: list, rows: list[np.ndarray], skus: pd.Index,
+                    run: ForecastPass) -> tuple[list, ForecastGlobals]:
+    """The stages of a forecast whose partitions ``parts`` (futures of
+    :class:`ForecastPass`, the SKUs at ``rows`` of ``skus``, on one calendar) are on
+    the workers: each partition's forecast (futures, left there) and the global
+    inputs. ``run``: the call's settings (a pass over the same calendar)."""
+    labels = partition_labels(skus, rows)
     parts = engine.each(_backtest, parts, step="forecast: backtest", labels=labels)
     scores = None
     if run.selecting and run.windows:
@@ -71,9 +81,8 @@ def forecast_partitioned(engine: DaskEngine, y, horizon: int, **options) -> Fore
         rec = reconciliation_of(inputs, rows, run.reconcile, run.windows, run.step,
                                 scores_at)
     g = ForecastGlobals(class_scores=scores, reconciliation=rec, settings=run.settings)
-    pieces = engine.map(ForecastPass.finish, parts, g, step="forecast: paths",
-                        labels=labels)
-    return concat_forecasts(pieces, rows, run, g)
+    return engine.each(ForecastPass.finish, parts, g, step="forecast: paths",
+                       labels=labels), g
 
 
 def _score_table_in_order(tables, rows, skus, run: ForecastPass

@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -46,10 +47,10 @@ def _failed(title: str, anchor: str, err: str) -> Part:
     return Part(Section(anchor, title, body))
 
 
-def build_report(ds: Dataset, out_dir: str | os.PathLike,
+def build_report(ds: Dataset | str | os.PathLike, out_dir: str | os.PathLike,
                  config: ReportConfig | Mapping | str | os.PathLike | None = None, *,
                  plan: PlanningRun | None = None, title: str | None = None,
-                 progress: bool = True) -> Path:
+                 progress: bool = True, client: Any = None) -> Path:
     """Write the report for a dataset: ``index.html``, ``report.xlsx``, ``tables/*.csv``.
 
     Every number comes from one planning run (:func:`~backorder_analytics.plan`):
@@ -63,8 +64,14 @@ def build_report(ds: Dataset, out_dir: str | os.PathLike,
 
     Parameters
     ----------
-    ds : Dataset
-        The validated data (see :func:`read_dataset` or :func:`example_dataset`).
+    ds : Dataset, or str or path of a folder partitioned by SKU
+        The validated data (see :func:`read_dataset` or :func:`example_dataset`); or,
+        for a business too big for one process, a folder written with
+        ``write_dataset(ds, folder, partition_by="sku_hash")``: the report is then
+        built **out of core** on Dask (``client``, else the config's ``[report]
+        scheduler``, else a local cluster), each worker reading its partitions of the
+        folder, with the numbers of the report of the whole dataset in one process
+        (:mod:`~backorder_analytics.report.out_of_core`).
     out_dir : str or path
         Folder to write into; created if missing. The report is written into a fresh
         folder beside it and swapped in only once complete
@@ -86,6 +93,10 @@ def build_report(ds: Dataset, out_dir: str | os.PathLike,
         Page title; overrides the config's.
     progress : bool, default True
         Show a progress bar over the report's steps.
+    client : distributed.Client, str or "local", optional
+        Compute the planning run on Dask (:func:`~backorder_analytics.plan` with
+        ``client=``); overrides the config's ``[report] scheduler``. Needs the
+        ``dask`` extra.
 
     Returns
     -------
@@ -112,25 +123,34 @@ def build_report(ds: Dataset, out_dir: str | os.PathLike,
     config = load_config(config)
     if title is not None:
         config = replace(config, title=title)
-    if plan is None and config.report.scheduler is not None:  # every step on Dask
-        plan = plan_run(apply_as_of(ds, config.as_of), config.settings,
-                        client=config.report.scheduler,
-                        n_partitions=config.report.partitions, progress=progress)
-    elif plan is None:
-        plan = PlanningRun(apply_as_of(ds, config.as_of), config.settings)
-    elif not isinstance(plan, PlanningRun) or plan.ds is not ds:
-        raise ValueError("The 'plan' parameter must be the PlanningRun of the 'ds' given "
-                         "(ba.plan(ds, ...)).")
-    ds = plan.ds
-    ctx = Context(plan, config)
+    scheduler = client if client is not None else config.report.scheduler
+    ctx: Context
+    if not isinstance(ds, Dataset):  # a folder partitioned by SKU: out of core
+        if plan is not None:
+            raise ValueError("The 'plan' parameter needs a Dataset; an out-of-core report "
+                             "(a folder given) computes its own run.")
+        # imported here: dask is an optional dependency
+        from ..distributed.engine import DaskEngine
+        from .out_of_core import out_of_core_context
+
+        with DaskEngine("local" if scheduler is None else scheduler,
+                        progress=progress) as engine:
+            ctx = out_of_core_context(engine, ds, config)
+        steps: list[tuple[str, Callable[[], object]]] = []
+    else:
+        if plan is None and scheduler is not None:  # every step on Dask
+            plan = plan_run(apply_as_of(ds, config.as_of), config.settings,
+                            client=scheduler, n_partitions=config.report.partitions,
+                            progress=progress)
+        elif plan is None:
+            plan = PlanningRun(apply_as_of(ds, config.as_of), config.settings)
+        elif not isinstance(plan, PlanningRun) or plan.ds is not ds:
+            raise ValueError("The 'plan' parameter must be the PlanningRun of the 'ds' "
+                             "given (ba.plan(ds, ...)).")
+        ctx = Context(plan, config)
+        steps = [(name.replace("_", " "), _shared(plan, name)) for name in STEP_NAMES]
     parts: dict[str, Part] = {}
     written: dict[str, Path] = {}
-
-    def shared(name: str) -> Callable[[], None]:
-        def step() -> None:         # a failure here: the sections that need it say why
-            with contextlib.suppress(BackorderAnalyticsError, ValueError):
-                plan.get(name)
-        return step
 
     def write(fmt: str, out: Path) -> Callable[[], None]:
         def step() -> None:
@@ -143,14 +163,12 @@ def build_report(ds: Dataset, out_dir: str | os.PathLike,
                 written[fmt] = write_xlsx({t.name: t.frame for t in tables},
                                           out / "report.xlsx", _contents(tables, ordered))
             else:
-                page = render_page(config.title, _subtitle(ds, config),
+                page = render_page(config.title, _subtitle(ctx.as_of, config),
                                    [p.section for p in ordered])
                 written[fmt] = out / "index.html"
                 written[fmt].write_text(page, encoding="utf-8")
         return step
 
-    steps: list[tuple[str, Callable[[], object]]] = [
-        (name.replace("_", " "), shared(name)) for name in STEP_NAMES]
     steps += [(spec.title.lower(), functools.partial(_run, spec, ctx, parts))
               for spec in SECTIONS]
     import matplotlib
@@ -173,6 +191,14 @@ def build_report(ds: Dataset, out_dir: str | os.PathLike,
                                       f"the previous report in {str(final)!r}, if any, is "
                                       "unchanged.") from err
     return final / "index.html" if "html" in written else final
+
+
+def _shared(plan: PlanningRun, name: str) -> Callable[[], None]:
+    """Step ``name`` of the run, computed before the sections that share it."""
+    def step() -> None:         # a failure here: the sections that need it say why
+        with contextlib.suppress(BackorderAnalyticsError, ValueError):
+            plan.get(name)
+    return step
 
 
 def _run(spec, ctx: Context, parts: dict[str, Part]) -> None:
@@ -209,7 +235,7 @@ def _contents(tables: list[Table], parts: list[Part]) -> pd.DataFrame:
                          "description": [t.description for t in tables]})
 
 
-def _subtitle(ds: Dataset, config: ReportConfig) -> str:
-    when = ds.as_of.strftime("%Y-%m-%d %H:%M")
+def _subtitle(as_of: pd.Timestamp, config: ReportConfig) -> str:
+    when = as_of.strftime("%Y-%m-%d %H:%M")
     return (f"Data as of {when} · {config.service.describe()} · "
             f"{config.policy.describe()}")

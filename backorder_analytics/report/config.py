@@ -50,7 +50,9 @@ A ``planning.toml`` (every key optional; the defaults are those below)::
     n_jobs = -1                        # threads; -1: one per core (same numbers)
     # scheduler = "local"              # run on Dask: "local" (a cluster on this machine)
                                        # or "tcp://host:8786"; same numbers (needs the
-                                       # dask extra)
+                                       # dask extra). With a [data] folder written
+                                       # partitioned by SKU, out of core: each worker
+                                       # reads its partitions, the driver no order line
     # partitions = 16                  # SKU partitions on Dask (default 4 per thread)
 
 Unknown keys and values of the wrong type raise :class:`ConfigError`, naming the file,

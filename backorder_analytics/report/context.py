@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import pandas as pd
 
@@ -71,6 +72,55 @@ class Context:
         """Demand classes of the weekly series."""
         return self.run.classes
 
+    # ------------------------------------------------------------------ the data
+    # What the sections read of the dataset, through these names only: an
+    # out-of-core report (:mod:`.out_of_core`) gives the same from its partitions'
+    # pieces, without the dataset in memory.
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        return self.ds.as_of
+
+    @property
+    def n_skus(self) -> int:
+        return len(self.ds.skus)
+
+    @property
+    def sales_only(self) -> bool:
+        return self.ds.sales_only
+
+    @cached_property
+    def order_facts(self) -> dict[str, Any]:
+        """``lines``, ``units``, ``first`` and ``last`` order date of the order lines."""
+        orders = self.ds.orders
+        return {"lines": len(orders), "units": int(orders["quantity"].sum()),
+                "first": orders["order_date"].min(), "last": orders["order_date"].max()}
+
+    @property
+    def purchase_orders(self) -> pd.DataFrame:
+        return self.ds.purchase_orders
+
+    @property
+    def n_open_purchase_orders(self) -> int:
+        return len(self.ds.open_purchase_orders)
+
+    @property
+    def rejected(self) -> pd.DataFrame:
+        return self.ds.rejected
+
+    @property
+    def tables_summary(self) -> pd.DataFrame:
+        """:attr:`Dataset.summary`: rows, SKUs and dates per table."""
+        return self.ds.summary
+
+    @property
+    def items(self) -> pd.DataFrame | None:
+        return self.ds.items
+
+    @property
+    def has_shipments(self) -> bool:
+        return self.ds.shipments is not None
+
     @cached_property
     def volume(self) -> pd.Series:
         """Units ordered per SKU, largest first."""
@@ -96,3 +146,13 @@ class Context:
     @property
     def eta(self):
         return self.run.eta
+
+    def forecast_report(self, chart_skus: list) -> Any:
+        """What the forecast section shows
+        (:func:`~backorder_analytics.report.sections.demand.forecast_report`), with
+        charts of ``chart_skus``."""
+        from .sections.demand import forecast_report
+
+        f = self.config.forecast
+        return forecast_report(self.run.forecast, f.periods, f.freq == "W", self.weekly,
+                               self.classes, chart_skus)

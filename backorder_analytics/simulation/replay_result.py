@@ -54,8 +54,9 @@ def _quantiles(values: np.ndarray, code: np.ndarray, labels: np.ndarray) -> pd.D
     start = np.cumsum(n) - n
     total_sum = np.bincount(c, v, groups)
     rows = {"n": np.r_[len(v), n[1:]].astype(np.int64)}
+    total = total_stats(v)
     with np.errstate(invalid="ignore", divide="ignore"):
-        rows["mean"] = np.r_[v.mean() if len(v) else np.nan, total_sum[1:] / n[1:]]
+        rows["mean"] = np.r_[total["mean"], total_sum[1:] / n[1:]]
 
     def at(sorted_values, begin, count, q):
         pos = q * (count - 1)
@@ -69,12 +70,11 @@ def _quantiles(values: np.ndarray, code: np.ndarray, labels: np.ndarray) -> pd.D
         a, b = sorted_values[idx_lo], sorted_values[idx_hi]
         return np.where(safe, a + (pos - lo) * (b - a), np.nan)
 
-    everything = np.sort(v)
     for q in WAIT_QUANTILES:
-        rows[f"p{round(q * 100)}"] = np.r_[at(everything, np.array([0]), np.array([len(v)]), q),
-                                         at(v, start[1:], n[1:], q)]
+        name = f"p{round(q * 100)}"
+        rows[name] = np.r_[total[name], at(v, start[1:], n[1:], q)]
     last = np.where(n > 0, start + n - 1, 0)
-    rows["max"] = np.r_[everything[-1] if len(v) else np.nan,
+    rows["max"] = np.r_[total["max"],
                         np.where(n[1:] > 0, v[last[1:]] if len(v) else np.nan, np.nan)]
     return pd.DataFrame(rows, index=pd.Index(labels, name="sku"))
 
@@ -119,6 +119,26 @@ def _daily_flows(code, t, qty, backordered, cancelled, open_, cancel_date, last_
     for k in range(len(r_code)):
         receipts[r_code[k], _day(r_t[k], n_days)] += r_q[k]
     return demand, receipts, shipped, cancel, joined, gone
+
+
+def total_stats(v: np.ndarray) -> dict[str, float]:
+    """``mean``, the :data:`WAIT_QUANTILES` (``p50`` …; linear interpolation) and
+    ``max`` of ``v``, the values of every group sorted by group then value (the
+    all-SKU row of :func:`_quantiles`; the mean depends on that order in its last
+    bits, as numpy sums pairwise)."""
+    everything = np.sort(v)
+    n = len(v)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = {"mean": float(v.mean()) if n else np.nan}
+    for q in WAIT_QUANTILES:
+        pos = q * (n - 1)
+        lo = int(np.floor(pos)) if n else 0
+        hi = min(lo + 1, max(n - 1, 0))
+        out[f"p{round(q * 100)}"] = (float(everything[lo] + (pos - lo)
+                                           * (everything[hi] - everything[lo]))
+                                     if n else np.nan)
+    out["max"] = float(everything[-1]) if n else np.nan
+    return out
 
 
 @numba.njit(cache=True)

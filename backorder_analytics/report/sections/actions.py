@@ -60,7 +60,7 @@ def etas(ctx: Context) -> Part:
                                             "the time limit, and the PO expected to fill it."),
               Table("backorder_eta_by_sku", by_sku, "Open backorders per SKU: lines, units, "
                                                     "median days to each ETA quantile."),
-              Table("backorder_eta_by_po", _by_po(eta, ctx.ds),
+              Table("backorder_eta_by_po", _by_po(eta, ctx.purchase_orders),
                     "The supply each waiting line depends on (the PO that most often "
                     "completes it): lines, units and customers it releases; most lines "
                     "first, the first to expedite.")]
@@ -92,10 +92,9 @@ def etas(ctx: Context) -> Part:
     return Part(Section("eta", "Open backorders: when they ship", body), tables)
 
 
-def _by_po(eta, ds) -> pd.DataFrame:
+def _by_po(eta, po: pd.DataFrame) -> pd.DataFrame:
     """``BackorderETA.by_po`` with each PO's supplier and promised date."""
     view = eta.by_po.reset_index()
-    po = ds.purchase_orders
     keep = [c for c in ("po_id", "supplier_id", "expected_date") if c in po]
     info = po[keep].drop_duplicates("po_id")
     return view.merge(info, left_on="expected_po", right_on="po_id", how="left").drop(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,7 @@ from ... import plotting
 from ..context import Context, Part, Table, table_block
 from ..html import Section, figure_html, new_axes, new_axes_grid, paragraph, table_html
 
-__all__ = ["demand", "demand_forecast"]
+__all__ = ["demand", "demand_forecast", "forecast_report", "ForecastReport"]
 
 
 def demand(ctx: Context) -> Part:
@@ -117,43 +117,82 @@ def chart_bands(fc, row: int, periods: int, weekly: bool) -> np.ndarray:
     return np.quantile(paths[:, :periods], CHART_QUANTILES, axis=0)
 
 
-def demand_forecast(ctx: Context) -> Part:
-    f = ctx.config.forecast
-    weekly = f.freq == "W"
-    fc = ctx.run.forecast
-    view = forecast_view(fc, f.periods, weekly, ctx.weekly)
-    unit = view.unit
+@dataclass
+class ForecastReport:
+    """What the forecast section shows, computed from a forecast (or put together
+    from the forecasts of partitions of the SKUs, :meth:`concat`): the per-period
+    table, the per-SKU models table (SKUs in the forecast's order), the periods, the
+    fan-chart inputs of the SKUs charted and the reconciliation."""
+
+    frame: pd.DataFrame
+    models: pd.DataFrame
+    dates: pd.DatetimeIndex
+    charts: dict[Any, tuple[pd.DataFrame, np.ndarray, np.ndarray, str]]
+    """sku -> (its recent history ``date, demand``, mean, :data:`CHART_QUANTILES`
+    bands, model)."""
+    reconciliation: Any
+
+    @classmethod
+    def concat(cls, parts: list[ForecastReport]) -> ForecastReport:
+        """One from those of disjoint sets of SKUs of one forecast, SKUs in order."""
+        charts = {k: v for p in parts for k, v in p.charts.items()}
+        return cls(frame=pd.concat([p.frame for p in parts], ignore_index=True)
+                   .sort_values("sku", kind="stable", ignore_index=True),
+                   models=pd.concat([p.models for p in parts], ignore_index=True)
+                   .sort_values("sku", kind="stable", ignore_index=True),
+                   dates=parts[0].dates, charts=charts,
+                   reconciliation=parts[0].reconciliation)
+
+
+def forecast_report(fc, periods: int, weekly: bool, weekly_history: pd.DataFrame,
+                    classes: pd.DataFrame, chart_skus: list) -> ForecastReport:
+    """The forecast section's tables and charts of the daily forecast ``fc``."""
+    view = forecast_view(fc, periods, weekly, weekly_history)
     models = fc.summary.rename(columns={"total": "total_demand",
                                         "per_period": "demand_per_day"})
     models["total_demand"] = view.mean.sum(axis=1)
-    models.insert(0, "category", ctx.classes["category"].reindex(models.index).astype(str))
+    models.insert(0, "category", classes["category"].reindex(models.index).astype(str))
     if fc.backtest_ is not None:
         scores = fc.backtest_.scores("rmsse")
         models["backtest_rmsse"] = [scores.at[s, m] if m in scores.columns else np.nan
                                     for s, m in zip(models.index, models["model"], strict=True)]
     models = models.rename_axis("sku").reset_index()
-    frame = view.to_frame(fc.model_)
+    charts = {}
+    hist = view.history
+    for sku in (s for s in chart_skus if s in fc.skus):
+        i = cast(int, fc.skus.get_loc(sku))  # the SKUs are unique: one position
+        past = hist[hist["sku"] == sku].tail(26 if weekly else 90)
+        charts[sku] = (past[["date", "demand"]], view.mean[i],
+                       chart_bands(fc, i, periods, weekly), str(fc.model_.iloc[i]))
+    return ForecastReport(view.to_frame(fc.model_), models, view.dates, charts,
+                          fc.reconciliation_)
+
+
+def demand_forecast(ctx: Context) -> Part:
+    f = ctx.config.forecast
+    weekly = f.freq == "W"
+    report = ctx.forecast_report(ctx.busiest())
+    unit = "week" if weekly else "day"
+    models, frame = report.models, report.frame
     tables = [Table("forecast", frame, f"Forecast per SKU and {unit}: mean and quantiles "
                                        f"[units per {unit}]."),
               Table("forecast_models", models, "Model chosen per SKU (on daily demand) and "
                                                "the demand it forecasts over the horizon.")]
-    skus = [s for s in ctx.busiest() if s in fc.skus]
+    skus = [s for s in ctx.busiest() if s in report.charts]
     if skus:
         axes = new_axes_grid(len(skus), width=11, height_each=2.8, ncols=2)
-        hist = view.history
         for ax, sku in zip(axes, skus, strict=True):
-            i = cast(int, fc.skus.get_loc(sku))  # the SKUs are unique: one position
-            past = hist[hist["sku"] == sku].tail(26 if weekly else 90)
-            plotting.plot_forecast(past["date"], past["demand"], view.dates, view.mean[i],
-                                   CHART_QUANTILES, chart_bands(fc, i, f.periods, weekly),
-                                   title=f"{sku} — {fc.model_.iloc[i]}", ax=ax)
+            past, mean, bands, model = report.charts[sku]
+            plotting.plot_forecast(past["date"], past["demand"], report.dates, mean,
+                                   CHART_QUANTILES, bands, title=f"{sku} — {model}", ax=ax)
             ax.tick_params(labelbottom=True)
         charts = figure_html(axes[0].figure, "forecast fan charts of the busiest SKUs")
     else:
         charts = ""
     used = models["model"].value_counts().rename_axis("model").rename("SKUs").to_frame()
-    span = (f"{len(view.dates)} weeks (7-day periods from {view.dates[0].date()})"
-            if weekly else f"{len(view.dates)} days from {view.dates[0].date()}")
+    dates = report.dates
+    span = (f"{len(dates)} weeks (7-day periods from {dates[0].date()})"
+            if weekly else f"{len(dates)} days from {dates[0].date()}")
     body = (paragraph(f"{span}. One daily forecast serves the whole report (the risk "
                       f"simulates its sample paths); the model is chosen per SKU by "
                       f"rolling-origin backtest on daily demand ('{f.model}'). The charts' "
@@ -163,14 +202,14 @@ def demand_forecast(ctx: Context) -> Part:
                       f"{', '.join(f'{q:.0%}' for q in f.quantiles)} quantiles.")
             + "<h3>Busiest SKUs</h3>" + charts
             + "<h3>Models used</h3>" + table_html(used)
-            + reconciliation_note(fc)
+            + reconciliation_note(report.reconciliation)
             + "<h3>Per SKU</h3>" + table_block(tables[1], max_rows=15))
     return Part(Section("forecast", "Demand forecast", body), tables)
 
 
-def reconciliation_note(fc) -> str:
-    """One sentence on top-down reconciliation, when the forecast considered it."""
-    rec = fc.reconciliation_
+def reconciliation_note(rec) -> str:
+    """One sentence on top-down reconciliation (a forecast's ``reconciliation_``),
+    when the forecast considered it."""
     if rec is None:
         return ""
     if rec.applied:

@@ -35,7 +35,7 @@ def history(ctx: Context) -> Part:
     p = rep.params
     rules = ctx.config.policy.describe()
     shipments = ""
-    if ctx.ds.shipments is not None:
+    if ctx.has_shipments:
         cmp = rep.compare_shipments()
         shipments = paragraph(f"Check against the recorded shipments: "
                               f"{cmp.share_identical:.1%} of {cmp.n_lines:,} lines ship the "

@@ -12,18 +12,18 @@ __all__ = ["overview", "data_health", "tables_loaded"]
 
 
 def overview(ctx: Context) -> Part:
-    ds, config = ctx.ds, ctx.config
-    orders = ds.orders
+    config = ctx.config
+    orders = ctx.order_facts
     facts: list[tuple[str, object]] = [
-        ("as of", ds.as_of.floor("s")),
-        ("SKUs", len(ds.skus)),
-        ("order lines", len(orders)),
-        ("units ordered", int(orders["quantity"].sum())),
-        ("first order", orders["order_date"].min()),
-        ("last order", orders["order_date"].max()),
-        ("purchase-order lines", len(ds.purchase_orders)),
-        ("purchase-order lines open at as of", len(ds.open_purchase_orders)),
-        ("rows rejected on load", len(ds.rejected)),
+        ("as of", ctx.as_of.floor("s")),
+        ("SKUs", ctx.n_skus),
+        ("order lines", orders["lines"]),
+        ("units ordered", orders["units"]),
+        ("first order", orders["first"]),
+        ("last order", orders["last"]),
+        ("purchase-order lines", len(ctx.purchase_orders)),
+        ("purchase-order lines open at as of", ctx.n_open_purchase_orders),
+        ("rows rejected on load", len(ctx.rejected)),
         ("service target", config.service.describe()),
         ("backorder rules", config.policy.describe()),
     ]
@@ -65,7 +65,7 @@ def _show(value: object) -> str:
 
 
 def data_health(ctx: Context) -> Part:
-    rejected = ctx.ds.rejected
+    rejected = ctx.rejected
     table = Table("rejected_rows", rejected.reset_index(drop=True),
                   "Rows set aside on load: table, source file, row, reason, original values.")
     if rejected.empty:
@@ -88,7 +88,7 @@ def data_health(ctx: Context) -> Part:
 
 
 def tables_loaded(ctx: Context) -> Part:
-    summary = ctx.ds.summary.reset_index()
+    summary = ctx.tables_summary.reset_index()
     shown = summary.copy()
     for col in ("first_date", "last_date"):
         shown[col] = shown[col].dt.strftime("%Y-%m-%d")

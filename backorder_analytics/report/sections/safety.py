@@ -18,7 +18,7 @@ def safety_stock(ctx: Context) -> Part:
     config = ctx.config
     rec = ctx.safety_stock
     summary = rec.summary.copy()
-    items = ctx.ds.items
+    items = ctx.items
     if items is not None and "unit_cost" in items:
         cost = items.drop_duplicates("sku").set_index("sku")["unit_cost"]
         summary["unit_cost"] = cost.reindex(summary.index).to_numpy()

@@ -34,7 +34,7 @@ COLUMNS = ["severity", "sku", "customer_id", "order_id", "po_id", "action", "mes
 
 
 def today(ctx: Context) -> Part:
-    if ctx.ds.sales_only:
+    if ctx.sales_only:
         return _sales_only(ctx)
     alerts = ctx.run.alerts.to_frame()
     rows, blocks = [], []

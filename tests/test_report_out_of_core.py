@@ -1,0 +1,141 @@
+"""The report out of core (issue 12): from a folder partitioned by SKU, on a 2-worker
+Dask LocalCluster, without the order lines on the driver, the same tables and page as
+the report of the whole dataset in one process."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import backorder_analytics as ba
+from backorder_analytics.report import out_of_core
+from backorder_analytics.simulation.replay_digest import ReplayDigest, ReplayPiece, WaitSample
+from backorder_analytics.simulation.replay_result import TOTAL
+
+pytest.importorskip("distributed")
+
+CONFIG = {"report": {"n_reps": 30, "outputs": ["html", "csv"], "charts": 2},
+          "policy": {"allocation": "priority", "max_wait_days": 30}}
+
+
+@pytest.fixture(scope="module")
+def shop():
+    return ba.example_dataset(seed=0, n_skus=40)
+
+
+@pytest.fixture(scope="module")
+def folder(shop, tmp_path_factory):
+    path = tmp_path_factory.mktemp("partitioned") / "data"
+    ba.write_dataset(shop, path, partition_by="sku_hash", n_partitions=6)
+    return path
+
+
+def test_out_of_core_report_is_the_report_of_one_process(client, folder, tmp_path,
+                                                         monkeypatch):
+    one = ba.build_report(ba.read_dataset(folder), tmp_path / "one", CONFIG, progress=False)
+
+    def not_on_the_driver(*args, **kwargs):
+        raise AssertionError("the driver read the dataset")
+
+    monkeypatch.setattr(out_of_core, "read_dataset", not_on_the_driver)  # workers: their own
+    ooc = ba.build_report(folder, tmp_path / "ooc", CONFIG, client=client, progress=False)
+    names = sorted(p.name for p in (tmp_path / "one" / "tables").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "ooc" / "tables").iterdir())
+    for name in names:
+        assert (tmp_path / "one" / "tables" / name).read_bytes() == \
+            (tmp_path / "ooc" / "tables" / name).read_bytes(), name
+    assert one.read_bytes() == ooc.read_bytes()  # index.html, charts included
+
+
+def test_an_earlier_as_of_is_applied_to_every_partition(client, folder, tmp_path):
+    config = {**CONFIG, "as_of": "2025-11-30", "report": {**CONFIG["report"],
+                                                           "outputs": ["csv"]}}
+    ba.build_report(ba.read_dataset(folder), tmp_path / "one", config, progress=False)
+    ba.build_report(folder, tmp_path / "ooc", config, client=client, progress=False)
+    for name in ("overview.csv", "backorder_history.csv", "alerts.csv", "forecast.csv"):
+        assert (tmp_path / "one" / "tables" / name).read_bytes() == \
+            (tmp_path / "ooc" / "tables" / name).read_bytes(), name
+
+
+def test_a_folder_not_partitioned_by_sku_is_refused(shop, tmp_path):
+    ba.write_dataset(shop, tmp_path / "flat", format="parquet")
+    with pytest.raises(ValueError, match="not partitioned by SKU.*partition_by='sku_hash'"):
+        ba.build_report(tmp_path / "flat", tmp_path / "out", CONFIG, client="local",
+                        progress=False)
+
+
+@pytest.mark.parametrize("n_parts", [1, 3, 7])
+def test_replay_digest_of_parts_is_the_whole_replay(shop, n_parts):
+    """The pieces of the replays of a partition of the SKUs add up to the summary,
+    ageing and timeline of the replay of all of them (computed by ReplayResult, the
+    independent implementation), to the bit."""
+    rep = ba.replay(shop, allocation="priority")
+    skus = rep.stock.index
+    groups = [skus[i::n_parts] for i in range(n_parts)]
+    pieces = [ReplayPiece.of(rep.take(g), recorded=True) for g in groups]
+    digest = ReplayDigest.combine(pieces[::-1])  # in any order
+    pd.testing.assert_frame_equal(digest.summary, rep.summary, check_exact=True)
+    pd.testing.assert_frame_equal(digest.ageing, rep.ageing, check_exact=True)
+    pd.testing.assert_frame_equal(digest.timeline_total, rep.timeline_total,
+                                  check_exact=True, check_freq=False)
+    whole = rep.compare_shipments()
+    assert digest.compare_shipments().n_identical == whole.n_identical
+    assert digest.compare_shipments().share_identical == whole.share_identical
+    L = rep.lines
+    waits = L.loc[L["backordered"] > 0, "wait_days"].dropna().to_numpy()
+    assert np.array_equal(np.sort(digest.waits), np.sort(waits))
+    assert digest.summary.loc[TOTAL, "wait_bo_n"] == len(waits)
+
+
+def test_wait_samples_merge_in_the_order_of_the_skus():
+    a = WaitSample.of(np.array([0.0, 2.0, np.nan, 1.0, 0.0]), np.array([1, 1, 0, 0, 0]),
+                      pd.Index(["B", "D"]))
+    b = WaitSample.of(np.array([3.0, 0.0]), np.array([0, 0]), pd.Index(["C"]))
+    # B: 0, 1 (NaN: no wait); C: 0, 3; D: 0, 2
+    assert WaitSample.merged([a, b]).tolist() == [0.0, 1.0, 0.0, 3.0, 0.0, 2.0]
+
+
+def test_the_command_runs_out_of_core_on_a_partitioned_folder(client, folder, tmp_path,
+                                                              monkeypatch):
+    """``backorder-analytics report`` with a scheduler and a ``[data] folder`` written
+    partitioned by SKU: out of core, the tables of the run in one process."""
+    from backorder_analytics import cli
+
+    config = tmp_path / "planning.toml"
+    config.write_text(f'[data]\nfolder = "{folder}"\n[policy]\nallocation = "priority"\n'
+                      '[report]\nn_reps = 30\ncharts = 2\noutputs = ["csv"]\n')
+    assert cli.main(["report", "--config", str(config), "--out", str(tmp_path / "one"),
+                     "--no-progress"]) == 0
+    read = []
+    monkeypatch.setattr("backorder_analytics.report.read_configured_dataset",
+                        lambda config: read.append(config))
+    assert cli.main(["report", "--config", str(config), "--out", str(tmp_path / "ooc"),
+                     "--scheduler", client.scheduler.address, "--no-progress"]) == 0
+    assert not read  # the driver read nothing
+    for path in sorted((tmp_path / "one" / "tables").iterdir()):
+        assert path.read_bytes() == (tmp_path / "ooc" / "tables" / path.name).read_bytes(), \
+            path.name
+
+
+def test_sales_only_out_of_core_report_is_that_of_one_process(client, tmp_path):
+    """Orders alone: the sections that need stock say so, out of core as in one
+    process (the lead times given, the same forecast and reorder points)."""
+    full = ba.example_dataset(seed=0, n_skus=8, days=300)
+    sales = ba.Dataset(orders=full.orders[["order_id", "line_id", "sku", "quantity",
+                                           "order_date"]].copy())
+    folder = ba.write_dataset(sales, tmp_path / "data", partition_by="sku_hash",
+                              n_partitions=3)
+    for empty in ("purchase_orders", "inventory"):  # an export of orders alone
+        shutil.rmtree(folder / empty)
+    config = {"report": {"n_reps": 20, "outputs": ["html", "csv"], "charts": 2},
+              "supply": {"lead_time_days": 7}}
+    ba.build_report(ba.read_dataset(folder), tmp_path / "one", config, progress=False)
+    ba.build_report(folder, tmp_path / "ooc", config, client=client, progress=False)
+    for path in sorted((tmp_path / "one" / "tables").iterdir()):
+        assert path.read_bytes() == (tmp_path / "ooc" / "tables" / path.name).read_bytes(), \
+            path.name
+    assert (tmp_path / "one" / "index.html").read_bytes() == \
+        (tmp_path / "ooc" / "index.html").read_bytes()
