@@ -323,6 +323,11 @@ def main() -> None:
                         help="rewrite the section from the last run's figures")
     parser.add_argument("--no-one-process", action="store_true",
                         help="do not run the report of one process for comparison")
+    parser.add_argument("--one-process-max", type=int, default=3000,
+                        help="largest size the report of one process is run at (it "
+                        "holds every table in memory)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the last run's figures of the sizes not run now")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     args.work.mkdir(parents=True, exist_ok=True)
@@ -346,10 +351,14 @@ def main() -> None:
               flush=True)
         runs.append(run_size(meta, folder, args.work))
         print(json.dumps(runs[-1]), flush=True)
-        if not args.no_one_process:
+        if not args.no_one_process and n <= args.one_process_max:
             runs.append(run_size(meta, folder, args.work, "memory"))
             runs[-2]["identical"] = same_report(args.work, n)
             print(json.dumps(runs[-1]), flush=True)
+    if args.keep and raw.exists():
+        rerun = set(args.sizes)
+        kept = [r for r in json.loads(raw.read_text())["runs"] if r["n_skus"] not in rerun]
+        runs = sorted(kept + runs, key=lambda r: (r["n_skus"], r["mode"] != "ooc"))
     context = {"machine": f"{os.cpu_count()} cores, {platform.platform()}",
                "when": time.strftime("%Y-%m-%d")}
     raw.write_text(json.dumps({"runs": runs, **context},

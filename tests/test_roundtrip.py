@@ -167,3 +167,20 @@ def test_canonical_frames_load_unchanged():
                                "unit_price": [np.nan], "channel": [None]})
     loaded = ba.read_orders(orders)
     pd.testing.assert_frame_equal(loaded, orders)
+
+
+@pytest.mark.parametrize("how", [{"format": "csv"}, {"format": "parquet"},
+                                 {"partition_by": "sku_hash", "n_partitions": 3}])
+def test_sales_only_data_round_trip(how, tmp_path):
+    """Orders alone, written and read back: the same orders, still sales-only. The empty
+    stock-count table written with them is no item master (it rejected every order)."""
+    full = ba.example_dataset(seed=0, n_skus=6)
+    sales = ba.Dataset(orders=full.orders, as_of=full.as_of)
+    ba.write_dataset(sales, tmp_path, **how)
+    back = ba.read_dataset(tmp_path)
+    assert back.rejected.empty
+    assert back.sales_only
+    pd.testing.assert_frame_equal(
+        back.orders.sort_values(["order_id", "line_id"], ignore_index=True),
+        sales.orders.sort_values(["order_id", "line_id"], ignore_index=True),
+        check_dtype=False)

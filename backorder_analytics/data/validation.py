@@ -611,8 +611,12 @@ def duplicate_key_problems(clean: pd.DataFrame, schema: TableSchema) -> list[pd.
 
 
 def unknown_sku_problems(tables: dict[str, pd.DataFrame]) -> dict[str, list[pd.DataFrame]]:
-    """SKUs not in the item master (or, without one, not in the inventory table)."""
-    reference = next((n for n in ("items", "inventory") if n in tables), None)
+    """SKUs not in the item master (or, without one, not in the inventory table). An
+    empty table is no reference: it lists no SKU because it holds no row (a header
+    only, as :func:`~backorder_analytics.write_dataset` writes the stock counts of
+    sales-only data), not because no SKU exists."""
+    reference = next((n for n in ("items", "inventory") if n in tables and len(tables[n])),
+                     None)
     if reference is None:
         return {}
     known = tables[reference]["sku"].unique()
