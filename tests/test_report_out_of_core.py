@@ -135,3 +135,26 @@ def test_sales_only_out_of_core_report_is_that_of_one_process(client, tmp_path):
             path.name
     assert (tmp_path / "one" / "index.html").read_bytes() == \
         (tmp_path / "ooc" / "index.html").read_bytes()
+
+
+def test_rows_rejected_out_of_core_fail_the_command_as_in_one_process(client, shop,
+                                                                      tmp_path, capsys):
+    """A row set aside on load is a data problem (exit status 1) whichever way the
+    report runs; out of core the report warns, as the folder is never read whole."""
+    from backorder_analytics import cli
+
+    orders = shop.orders.copy()
+    orders.loc[orders.index[3], "quantity"] = -2
+    bad = ba.Dataset(orders=orders, purchase_orders=shop.purchase_orders,
+                     inventory=shop.inventory, items=shop.items, as_of=shop.as_of)
+    folder = ba.write_dataset(bad, tmp_path / "data", partition_by="sku_hash",
+                              n_partitions=4)
+    config = tmp_path / "planning.toml"
+    config.write_text(f'[data]\nfolder = "{folder}"\n'
+                      '[report]\nn_reps = 20\ncharts = 1\noutputs = ["csv"]\n')
+    assert cli.main(["report", "--config", str(config), "--out", str(tmp_path / "one"),
+                     "--no-progress"]) == 1
+    assert "1 row was rejected on load" in capsys.readouterr().err
+    assert cli.main(["report", "--config", str(config), "--out", str(tmp_path / "ooc"),
+                     "--scheduler", client.scheduler.address, "--no-progress"]) == 1
+    assert "1 row was rejected on load" in capsys.readouterr().err

@@ -136,6 +136,11 @@ def build_report(ds: Dataset | str | os.PathLike, out_dir: str | os.PathLike,
         with DaskEngine("local" if scheduler is None else scheduler,
                         progress=progress) as engine:
             ctx = out_of_core_context(engine, ds, config)
+        n = len(ctx.rejected)  # in one process the Dataset says so; here, the report
+        if n:
+            rows = f"{n:,} rows were" if n != 1 else "1 row was"
+            warnings.warn(f"{rows} rejected on load; see the report's Data health "
+                          "section.", ReportWarning, stacklevel=2)
         steps: list[tuple[str, Callable[[], object]]] = []
     else:
         if plan is None and scheduler is not None:  # every step on Dask
