@@ -53,10 +53,11 @@ def release_unused_memory() -> None:
 
 
 def _malloc_trim():
-    """glibc's ``malloc_trim``, or None where the C library has none (macOS, musl)."""
+    """glibc's ``malloc_trim``, or None where the C library has none (macOS, musl,
+    Windows)."""
     try:
         return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):
         return None
 
 
