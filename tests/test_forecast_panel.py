@@ -144,7 +144,11 @@ def test_blocked_layout_is_read_as_blocks_to_the_same_panel(freq, ids, monkeypat
     elif ids == "string[pyarrow]":
         frame = frame.assign(sku=frame["sku"].astype("string[pyarrow]"))
     elif ids == "str":  # pandas 3's default string dtype
-        frame = frame.assign(sku=frame["sku"].astype(pd.StringDtype("pyarrow", na_value=np.nan)))
+        try:
+            dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+        except TypeError:  # pandas < 2.3 spells it so
+            dtype = pd.StringDtype("pyarrow_numpy")
+        frame = frame.assign(sku=frame["sku"].astype(dtype))
     elif ids == "arrow":
         frame = frame.assign(sku=frame["sku"].astype(pd.ArrowDtype(pa.string())))
     elif ids == "arrow_varlen":  # ids of different lengths, sliced out of a longer array
