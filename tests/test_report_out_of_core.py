@@ -131,8 +131,12 @@ def test_sales_only_out_of_core_report_is_that_of_one_process(client, tmp_path):
     ba.build_report(ba.read_dataset(folder), tmp_path / "one", config, progress=False)
     ba.build_report(folder, tmp_path / "ooc", config, client=client, progress=False)
     for path in sorted((tmp_path / "one" / "tables").iterdir()):
-        assert path.read_bytes() == (tmp_path / "ooc" / "tables" / path.name).read_bytes(), \
-            path.name
+        # the same tables; on pandas 3 one backtest score (forecast_models.csv) differs
+        # in its last bit between the two runs of this data, so numbers to 1e-12
+        pd.testing.assert_frame_equal(pd.read_csv(path),
+                                      pd.read_csv(tmp_path / "ooc" / "tables" / path.name),
+                                      check_exact=False, rtol=1e-12, atol=0.0,
+                                      obj=path.name)
     assert (tmp_path / "one" / "index.html").read_bytes() == \
         (tmp_path / "ooc" / "index.html").read_bytes()
 
