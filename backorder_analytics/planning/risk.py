@@ -346,11 +346,6 @@ def _lines_hit(units, avail, skus, mean, sizes_of, seed) -> np.ndarray:
     return hit
 
 
-def _line_sizes(ds: Dataset, as_of, skus) -> dict:
-    """Order-line sizes [units] of each SKU, ordered at or before ``as_of``."""
-    return ds.line_sizes(skus, upto=as_of)
-
-
 # ---------------------------------------------------------------------------- public
 
 
@@ -492,7 +487,7 @@ def simulate_risk(ds: Dataset, h: int, *, forecast: Any, lead_times: Any, as_of:
     po_qty = po["quantity"].to_numpy(np.int64)
 
     k_all = len(skus)
-    sizes_of = _line_sizes(ds, as_of, skus)
+    sizes_of = ds.line_sizes(skus, upto=as_of)  # ordered at or before as_of
     stats: dict[str, np.ndarray] = {}
     block = max(1, CHUNK_CELLS // (n * h))
     for lo in range(0, k_all, block):
