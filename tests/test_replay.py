@@ -765,3 +765,20 @@ def test_first_and_last_shipment_of_each_line_as_numpy_reduces_them():
     np.testing.assert_array_equal(got_first, first)
     np.testing.assert_array_equal(got_last, last)
     assert (got_first == 1 << 62).any()  # lines never shipped keep "never"
+
+
+@pytest.mark.parametrize("rules", [{}, {"allocation": "fifo", "shipping": "complete",
+                                        "max_wait_days": 20}])
+def test_daily_timeline_is_the_replay_as_it_stood_each_evening(rules):
+    """End-of-day queue length and backordered units of the timeline against the
+    lines still waiting in ``at(day)``, the replay cut at the end of that day."""
+    ds = example_dataset(seed=4, n_skus=12)
+    rep = replay(ds, **rules)
+    total = rep.timeline_total
+    for day in total.index[::13]:
+        then = rep.at(day).lines
+        waiting = then["open"] > 0
+        assert total.loc[day, "queue_length"] == waiting.sum(), day
+        assert total.loc[day, "backordered_units"] == then["open"].sum(), day
+        assert total.loc[day, "demand"] == then.loc[
+            then["order_date"].dt.normalize() == day, "quantity"].sum(), day
