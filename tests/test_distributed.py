@@ -11,6 +11,9 @@ import pytest
 import backorder_analytics as ba
 from backorder_analytics.distributed import DaskEngine, PartitionError, sku_partitions
 from backorder_analytics.distributed.engine import partition_labels
+from backorder_analytics.distributed.partition import dataset_part
+from backorder_analytics.leadtime.lateness import SupplierLateness
+from backorder_analytics.planning.run import PlanningRun
 
 distributed = pytest.importorskip("distributed")
 
@@ -115,6 +118,28 @@ def plans(client):
     ds = ba.example_dataset(seed=2, n_skus=40, days=400)
     return ba.plan(ds, SETTINGS, compute=True), ba.plan(ds, SETTINGS, client=client,
                                                          n_partitions=6)
+
+
+def test_partitions_use_the_suppliers_lateness_learnt_once(monkeypatch):
+    """A partition of ``plan(client=...)`` gets each supplier's lateness over every PO
+    at the moments its ETAs and alerts ask, and learns none itself (that would be
+    work in proportion to the whole business, per partition)."""
+    ds = ba.example_dataset(seed=2, n_skus=12, days=400)
+    whole = PlanningRun(ds, SETTINGS)
+    part = dataset_part(ds, ds.skus[:5], ds.supplier_history_frame(),
+                        whole.supplier_lateness())
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("the partition learnt a supplier's lateness again")
+
+    monkeypatch.setattr(SupplierLateness, "of", not_again)
+    run = PlanningRun(part, SETTINGS, lead_times=whole.lead_times)
+    assert run.previous_eta is not None
+    assert len(run.alerts.skus) == 5
+    monkeypatch.undo()
+    alone = PlanningRun(dataset_part(ds, ds.skus[:5]), SETTINGS, lead_times=whole.lead_times)
+    assert_frames(run.alerts.skus, alone.alerts.skus)
+    assert_frames(run.eta.lines, alone.eta.lines)
 
 
 def test_plan_on_dask_equals_local_step_by_step(plans):

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import backorder_analytics as ba
+from backorder_analytics.leadtime.lateness import SupplierLateness
 from backorder_analytics.report import out_of_core
 from backorder_analytics.simulation.replay_digest import ReplayDigest, ReplayPiece, WaitSample
 from backorder_analytics.simulation.replay_result import TOTAL
@@ -162,3 +163,25 @@ def test_rows_rejected_out_of_core_fail_the_command_as_in_one_process(client, sh
     assert cli.main(["report", "--config", str(config), "--out", str(tmp_path / "ooc"),
                      "--scheduler", client.scheduler.address, "--no-progress"]) == 1
     assert "1 row was rejected on load" in capsys.readouterr().err
+
+
+def test_the_suppliers_lateness_is_learnt_once_on_the_driver(folder, tmp_path, monkeypatch):
+    """Each supplier's lateness over every PO of the business is computed once per
+    moment the run asks (now, and the previous ETAs' moment), on the driver, and sent
+    to the partitions: a partition computing it again would do work in proportion
+    to the whole business, so the run would grow with the square of the SKUs. A
+    cluster of threads, so that the count sees the workers' calls too."""
+    distributed = pytest.importorskip("distributed")
+    moments = []
+    learn = SupplierLateness.of.__func__
+
+    def counted(cls, history, moment):
+        moments.append(moment)
+        return learn(cls, history, moment)
+
+    monkeypatch.setattr(SupplierLateness, "of", classmethod(counted))
+    config = {**CONFIG, "report": {**CONFIG["report"], "outputs": ["csv"]}}
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=1,
+                            dashboard_address=":0") as threads:
+        ba.build_report(folder, tmp_path / "ooc", config, client=threads, progress=False)
+    assert len(moments) == len(set(moments)) == 2

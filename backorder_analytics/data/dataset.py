@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..leadtime.lateness import SupplierLateness
 from .schemas import SCHEMAS, conform, empty_table
 
 __all__ = ["Dataset", "REJECTED_COLUMNS", "end_of_day_if_date"]
@@ -104,6 +105,11 @@ class Dataset:
         distributed run): :meth:`supplier_history_frame` of the whole, so that what is
         learnt per supplier (its lateness) is learnt from all its POs. Default: this
         dataset's own purchase orders.
+    supplier_lateness : dict, optional
+        What :meth:`supplier_lateness_at` returns, computed already, by moment: a
+        distributed run computes it once from every PO for the moments its steps ask
+        and sends it with each partition. Default: computed from
+        :meth:`supplier_history_at` on each call.
     """
 
     orders: pd.DataFrame
@@ -117,13 +123,16 @@ class Dataset:
     rejected: pd.DataFrame = field(default_factory=_empty_rejected)
     truth: dict[str, Any] | None = None
     supplier_history: pd.DataFrame | None = None
+    supplier_lateness: dict[pd.Timestamp, SupplierLateness] | None = None
 
     if TYPE_CHECKING:  # the signature of the generated __init__, as the parameters read
         def __init__(self, orders: pd.DataFrame, purchase_orders: pd.DataFrame | None = None,
                      inventory: pd.DataFrame | None = None, as_of: Any = None,
                      items: pd.DataFrame | None = None, shipments: pd.DataFrame | None = None,
                      rejected: pd.DataFrame = ..., truth: dict[str, Any] | None = None,
-                     supplier_history: pd.DataFrame | None = None) -> None: ...
+                     supplier_history: pd.DataFrame | None = None,
+                     supplier_lateness: dict[pd.Timestamp, SupplierLateness] | None = None
+                     ) -> None: ...
 
     def __post_init__(self) -> None:
         for name in ("purchase_orders", "inventory"):
@@ -234,6 +243,8 @@ class Dataset:
             truth=self.truth,
             supplier_history=None if self.supplier_history is None
             else _known_at(self.supplier_history, when),
+            supplier_lateness=None if self.supplier_lateness is None  # the same, earlier
+            else {m: v for m, v in self.supplier_lateness.items() if m <= when},
         )
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -327,6 +338,15 @@ class Dataset:
         """:meth:`supplier_history_frame` as known at ``moment`` (as
         :meth:`purchase_orders_at`)."""
         return _known_at(self.supplier_history_frame(), self.moment(moment, "moment"))
+
+    def supplier_lateness_at(self, moment: Any) -> SupplierLateness:
+        """Each supplier's delivery delays over every PO of the business as known at
+        ``moment`` (from :meth:`supplier_history_at`, or :attr:`supplier_lateness`
+        when it holds that moment)."""
+        when = self.moment(moment, "moment")
+        known = (self.supplier_lateness or {}).get(when)
+        return known if known is not None else SupplierLateness.of(
+            self.supplier_history_at(when), when)
 
     def purchase_orders_open_at(self, moment: Any) -> pd.DataFrame:
         """PO lines open at ``moment``: ordered at or before it and not received by it

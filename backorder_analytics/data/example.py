@@ -297,8 +297,9 @@ def example_dataset(
             "crossing": True,
         },
     }
-    tables = {name: conform(table, SCHEMAS[name]) for name, table in tables.items()}
-    return Dataset(as_of=as_of, truth=truth, **tables)
+    canonical: dict[str, Any] = {name: conform(table, SCHEMAS[name])
+                                 for name, table in tables.items()}
+    return Dataset(as_of=as_of, truth=truth, **canonical)
 
 
 # --------------------------------------------------------------------------- parameters

@@ -23,7 +23,7 @@ backtest and the lead-time fit are in :mod:`.forecast` and :mod:`.leadtime`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from numbers import Real
 from typing import Any
 
@@ -45,13 +45,15 @@ __all__ = ["recommend_safety_stock_partitioned", "backorder_eta_partitioned",
            "backorder_risk_partitioned", "alerts_partitioned"]
 
 
-def _split(engine: DaskEngine, ds: Dataset, skus: pd.Index
+def _split(engine: DaskEngine, ds: Dataset, skus: pd.Index, moments: Iterable[Any] = ()
            ) -> tuple[list[np.ndarray], list[str], list[Dataset]]:
-    """The partitions of ``skus`` (positions, labels) and each one's rows of ``ds``."""
+    """The partitions of ``skus`` (positions, labels) and each one's rows of ``ds``,
+    with the suppliers' lateness at ``moments`` computed once for all of them."""
     rows = sku_partitions(skus, engine.n_partitions)
     history = ds.supplier_history_frame()
+    lateness = {ds.moment(m, "moment"): ds.supplier_lateness_at(m) for m in moments}
     return (rows, partition_labels(skus, rows),
-            [dataset_part(ds, skus[r], history) for r in rows])
+            [dataset_part(ds, skus[r], history, lateness) for r in rows])
 
 
 def _cut(replay: ReplayResult | None, skus) -> ReplayResult | None:
@@ -115,7 +117,7 @@ def backorder_eta_partitioned(engine: DaskEngine, ds: Dataset,
         replay = replay_for(ds, as_of, replay=replay, allocation=options["allocation"],
                             shipping=options["shipping"])
     wanted = ds.skus if skus is None else ds.skus[ds.skus.isin(list(skus))]
-    rows, labels, datasets = _split(engine, ds, wanted)
+    rows, labels, datasets = _split(engine, ds, wanted, moments=[as_of])
     if not rows:
         return backorder_eta(ds, lead_times, as_of=as_of, replay=replay, skus=skus,
                              **options)
@@ -248,7 +250,8 @@ def alerts_partitioned(engine: DaskEngine, ds: Dataset, as_of: pd.Timestamp, *,
         replay = replay_for(at, as_of, replay=replay, allocation=options["allocation"],
                             shipping=options["shipping"])
     options["lead_times"] = lead_times
-    rows, labels, datasets = _split(engine, at, at.skus)
+    moments = [as_of, as_of - pd.Timedelta(days=float(options["update_every_days"]))]
+    rows, labels, datasets = _split(engine, at, at.skus, moments)
     if not rows:
         return alerts_at(at, as_of, replay=replay, eta_lead_times=eta_lead_times, **options)
     from ..planning.alerts import Alerts

@@ -55,11 +55,14 @@ def check_n_partitions(n_partitions: Any) -> int:
 
 
 def dataset_part(ds: Dataset, skus: Iterable[Any],
-                 supplier_history: pd.DataFrame | None = None) -> Dataset:
+                 supplier_history: pd.DataFrame | None = None,
+                 supplier_lateness: dict[pd.Timestamp, Any] | None = None) -> Dataset:
     """The rows of ``ds`` that belong to ``skus`` (orders, POs, stock counts, items,
     shipments), with their original index and the same ``as_of``, and every PO of the
     business for what is learnt per supplier (``supplier_history``: default
-    ``ds.supplier_history_frame()``; pass it when cutting many parts). Rejected rows
+    ``ds.supplier_history_frame()``; pass it when cutting many parts), with what is
+    learnt from them computed already (``supplier_lateness``, by moment: see
+    :attr:`Dataset.supplier_lateness <backorder_analytics.Dataset>`). Rejected rows
     stay with the whole dataset."""
     wanted = set(skus)
     if supplier_history is None:
@@ -71,4 +74,4 @@ def dataset_part(ds: Dataset, skus: Iterable[Any],
     return Dataset(orders=rows(ds.orders), purchase_orders=rows(ds.purchase_orders),
                    inventory=rows(ds.inventory), as_of=ds.as_of, items=rows(ds.items),
                    shipments=rows(ds.shipments), truth=ds.truth,
-                   supplier_history=supplier_history)
+                   supplier_history=supplier_history, supplier_lateness=supplier_lateness)

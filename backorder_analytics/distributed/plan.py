@@ -93,11 +93,11 @@ def plan_partitioned(engine: DaskEngine, ds: Dataset, settings: Any = None) -> P
     skus = ds.skus
     rows = sku_partitions(skus, engine.n_partitions)
     demand = run.demand
-    history = ds.supplier_history_frame()
+    history, lateness = ds.supplier_history_frame(), run.supplier_lateness()
     parts = []
     for r in rows:
         mine = skus[r]
-        parts.append((dataset_part(ds, mine, history),
+        parts.append((dataset_part(ds, mine, history, lateness),
                       forecast.take(mine[mine.isin(forecast.skus)]),
                       demand[demand["sku"].isin(mine)]))
     results = engine.map(_plan_part, engine.scatter(parts), settings, lead_times,

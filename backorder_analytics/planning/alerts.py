@@ -203,10 +203,7 @@ def _state(ds, as_of, rep, lt_model, q, reorder_points, window, notes) -> tuple:
               ).fillna(po["sku"].map(supplier_of))
     late = pd.Series(dtype=float)
     if "expected_date" in po and "received_date" in po:  # of every PO of the supplier
-        hist = ds.supplier_history_at(as_of)
-        got = hist["received_date"].notna() & hist["expected_date"].notna()
-        late = ((hist["received_date"] - hist["expected_date"])[got] / DAY).groupby(
-            hist["supplier"][got]).mean()
+        late = ds.supplier_lateness_at(as_of).mean_late
     received = po["received_date"].notna() & (po["received_date"] <= as_of) \
         if "received_date" in po else pd.Series(False, index=po.index)
     opos = po[~received.to_numpy()].assign(supplier_id=po_sup[~received.to_numpy()])

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..leadtime.draws import P99, draw_given, quantile_table
 from ..leadtime.draws import draw as draw_lead_time
-from ..leadtime.survival import kaplan_meier, km_survival_at
+from ..leadtime.survival import km_survival_at
 from ..streams import row_uniforms, sku_rng
 from .state import reorder_rule, state_from_replay
 
@@ -137,7 +137,7 @@ def _inputs(ds, rep, lines, lt, fut: bool, seed: int, R: int) -> dict[str, Any]:
            "ip0": on_hand + by_sku - lines.groupby("sku")["open"].sum().reindex(skus).to_numpy(),
            "sku_g": np.array(sku_g, np.int64), "po_sku": skus.get_indexer(open_po["sku"]),
            "po_q": open_po["quantity"].to_numpy(float), "po_id": open_po["po_id"].to_numpy(),
-           "arrivals": _po_arrivals(ds.supplier_history_at(now), open_po,
+           "arrivals": _po_arrivals(ds.supplier_lateness_at(now), open_po,
                                     np.array(po_g, np.int64), tab, now,
                                     row_uniforms(seed, open_po["sku"], "eta_po", (2, R)), R),
            "notes": notes, "classes": np.zeros(0, np.int64)}
@@ -146,30 +146,29 @@ def _inputs(ds, rep, lines, lt, fut: bool, seed: int, R: int) -> dict[str, Any]:
     return out
 
 
-def _po_arrivals(po, open_po, g, tab, now, u, R) -> np.ndarray:
+def _po_arrivals(lateness, open_po, g, tab, now, u, R) -> np.ndarray:
     """Arrival [days from ``now``] of each open PO in each replication (n_po, R), from
-    ``po``, every PO of the suppliers as known at ``now``, and
-    the uniforms ``u`` (n_po, 2, R) of its SKU's stream: the arrival, and a fresh
-    draw for a lateness beyond what the history shows."""
+    its supplier's lateness as known at ``now`` (``lateness``, a
+    :class:`~backorder_analytics.leadtime.lateness.SupplierLateness` of every PO of
+    the business) and the uniforms ``u`` (n_po, 2, R) of its SKU's stream: the
+    arrival, and a fresh draw for a lateness beyond what the history shows."""
     n = len(open_po)
     out = np.empty((n, R))
     age = ((now - open_po["order_date"]) / DAY).to_numpy(float)
     use_lt = np.ones(n, bool)
-    if "expected_date" in po and n:
-        sup = po["supplier_id"] if "supplier_id" in po else pd.Series(0, index=po.index)
-        osup = sup.reindex(open_po.index).to_numpy()
+    if lateness.curves and n:
+        osup = (open_po["supplier_id"].to_numpy() if "supplier_id" in open_po
+                else np.zeros(n, np.int64))
         due = ((open_po["expected_date"] - now) / DAY).to_numpy(float)  # < 0: late
         for s in pd.unique(osup):
-            hist = po[(sup == s).to_numpy() & po["expected_date"].notna().to_numpy()]
-            got = hist["received_date"].notna().to_numpy()
-            late = ((hist["received_date"].where(got, now) - hist["expected_date"])
-                    / DAY).to_numpy(float)
-            seen = np.sort(late[got])
+            curve = lateness.curves.get(s)
+            if curve is None:  # no PO of the supplier with an expected date (or none named)
+                continue
+            seen, times, surv = curve.seen, curve.times, curve.survival
             m = np.flatnonzero((osup == s) & ~np.isnan(due))
             m = m[len(seen) - np.searchsorted(seen, -due[m], "right") >= MIN_LATENESS_POS]
             if not len(m):
                 continue
-            times, surv, _, _ = kaplan_meier(late, got)
             sc = km_survival_at(times, surv, -due[m])  # P(lateness > lateness so far)
             idx = np.searchsorted(-surv, -u[m, 0] * sc[:, None], "left")
             arr = due[m, None] + times[np.minimum(idx, len(times) - 1)]

@@ -32,9 +32,10 @@ The per-SKU contract
 --------------------
 A "SKU" step is a pure function of one SKU's rows (orders, POs, stock counts) and of
 the explicit global inputs ("G") computed before the partitions run: the lead-time
-models (one fit over all POs, per supplier; with them each supplier's lateness), and
-for ``model="auto"`` the forecast's global inputs (class-mean backtest scores and
-the top-down reconciliation factor, ``Forecast.globals_``). Random numbers come from
+models (one fit over all POs, per supplier), each supplier's lateness over all its
+POs (:meth:`PlanningRun.supplier_lateness`), and for ``model="auto"`` the
+forecast's global inputs (class-mean backtest scores and the top-down reconciliation
+factor, ``Forecast.globals_``). Random numbers come from
 streams keyed on the SKU and the run's seed (:mod:`backorder_analytics.streams`), so
 a SKU's numbers do not depend on which other SKUs are in the call. That is the
 contract a distributed run of the same steps relies on to give the same numbers.
@@ -63,6 +64,7 @@ from ..data.formats import release_unused_memory
 from ..exceptions import BackorderAnalyticsError, MissingData
 from ..forecasting.core import Forecast, forecast
 from ..forecasting.demand import classify_demand, demand_series
+from ..leadtime.lateness import SupplierLateness
 from ..leadtime.model import LeadTimeModel, dataset_lead_times
 from ..parameters import MAX_WAIT_DAYS
 from ..simulation.replay import replay as replay_history
@@ -336,10 +338,23 @@ class PlanningRun:
     def _compute_eta(self) -> BackorderETA:
         return self._eta()
 
+    @property
+    def previous_moment(self) -> pd.Timestamp:
+        """When the previous ETAs were made: ``update_every_days`` before ``as_of``."""
+        return self.ds.as_of - pd.Timedelta(days=self.settings.alerts.update_every_days)
+
+    def supplier_lateness(self) -> dict[pd.Timestamp, SupplierLateness]:
+        """Each supplier's lateness over every PO, at the moments the ETAs and the
+        alerts ask (``as_of`` and :attr:`previous_moment`): a global input, which a
+        distributed run computes once and sends with the partitions
+        (:attr:`Dataset.supplier_lateness <backorder_analytics.Dataset>`)."""
+        return {m: self.ds.supplier_lateness_at(m)
+                for m in (self.ds.as_of, self.previous_moment)}
+
     def _compute_previous_eta(self) -> BackorderETA | None:
         """The ETAs of a week before, of the SKUs with lines waiting now (the only
         ones whose slip can be reported)."""
-        earlier = self.ds.as_of - pd.Timedelta(days=self.settings.alerts.update_every_days)
+        earlier = self.previous_moment
         waiting = self.eta.lines["sku"].unique()
         try:
             return self._eta(as_of=earlier, skus=waiting)

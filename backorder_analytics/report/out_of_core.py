@@ -12,7 +12,9 @@ of the folder (``read_dataset(folder, partitions=[k])``):
    (lines, units, first and last dates, rows per table, rejected rows), units
    ordered per SKU (which SKUs are charted), the weekly demand and the classes
    (a row per SKU and week).
-2. The driver fits the **lead times** from every PO (what one process fits) and sends
+2. The driver fits the **lead times** from every PO (what one process fits) and learns
+   each supplier's lateness (:meth:`PlanningRun.supplier_lateness
+   <backorder_analytics.planning.run.PlanningRun.supplier_lateness>`), and sends
    them, with every PO's supplier history, to the workers. The **forecast** runs by
    partition (:func:`~backorder_analytics.distributed.forecast.forecast_stages`) on the
    calendar of the whole (the earliest first order of any partition to ``as_of``),
@@ -149,17 +151,18 @@ def _forecast_pass(stage: tuple[dict, _Demand], dates: pd.DatetimeIndex,
 
 def _plan_part(part: tuple, path: Path, options: dict[str, Any], as_of,
                settings: PlanSettings, lead_times: Any, history: pd.DataFrame,
-               view: dict[str, Any]) -> dict[str, Any]:
+               lateness: dict[pd.Timestamp, Any], view: dict[str, Any]) -> dict[str, Any]:
     """Stage 3: partition ``k`` read again, its planning run, and what the report
     shows of it. ``part``: ``k``, its stage 1, its forecast and where its rows of
     each table start in the whole (the index of the whole: the supplier history's
-    rows are the POs')."""
+    rows are the POs'). ``history``: every PO of the business, ``lateness``: each
+    supplier's lateness learnt from them at the moments the run asks."""
     k, stage, forecast, first_row = part
     demand: _Demand = stage[1]
     ds = _read(path, k, options, as_of)
     for name, table in ds.tables().items():
         table.index = pd.RangeIndex(first_row[name], first_row[name] + len(table))
-    ds.supplier_history = history  # every PO of the business, for the suppliers
+    ds.supplier_history, ds.supplier_lateness = history, lateness
     given: dict[str, Any] = {"lead_times": lead_times} if lead_times is not None else {}
     if forecast is not None:
         given["forecast"] = forecast
@@ -379,7 +382,8 @@ def out_of_core_context(engine: DaskEngine, path: str | os.PathLike,
     parts = [(k, stage, fc, first) for k, stage, fc, first
              in zip(keys, stages, forecasts, starts, strict=True)]
     done = engine.map(_plan_part, parts, path, options, config.as_of, settings, lead_times,
-                      history, view, step="planning", labels=labels)
+                      history, probe.supplier_lateness(), view, step="planning",
+                      labels=labels)
     results: dict[str, Any] = {}
     missing: dict[str, str] = {}
     kinds: dict[str, Any] = {"safety_stock": SafetyStockRecommendation,
