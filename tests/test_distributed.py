@@ -164,8 +164,6 @@ def test_plan_on_dask_equals_local_step_by_step(plans):
 
 def test_a_partition_learns_supplier_lateness_from_every_po():
     """A supplier's lateness is a global input: a partition sees all its POs."""
-    from backorder_analytics.distributed.partition import dataset_part
-
     ds = ba.example_dataset(seed=0)
     part = dataset_part(ds, ds.skus[:3])
     assert len(part.purchase_orders) < len(ds.purchase_orders)
@@ -173,6 +171,10 @@ def test_a_partition_learns_supplier_lateness_from_every_po():
     earlier = part.as_at("2025-06-30")
     assert_frames(earlier.supplier_history_at(earlier.as_of),
                   ds.supplier_history_at(earlier.as_of))
+    assert_frames(earlier.supplier_history_at("2025-05-31"),
+                  ds.supplier_history_at("2025-05-31"))
+    assert_frames(earlier.supplier_history_frame(),  # what a part of it would be sent
+                  ds.as_at("2025-06-30").supplier_history_frame())
 
 
 def test_report_on_dask_writes_the_same_tables(client, tmp_path):

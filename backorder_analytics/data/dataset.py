@@ -103,8 +103,9 @@ class Dataset:
     supplier_history : pandas.DataFrame, optional
         When the dataset holds a part of the business's SKUs (a partition of a
         distributed run): :meth:`supplier_history_frame` of the whole, so that what is
-        learnt per supplier (its lateness) is learnt from all its POs. Default: this
-        dataset's own purchase orders.
+        learnt per supplier (its lateness) is learnt from all its POs; it may run
+        past ``as_of`` (what is later is cut when read). Default: this dataset's own
+        purchase orders.
     supplier_lateness : dict, optional
         What :meth:`supplier_lateness_at` returns, computed already, by moment: a
         distributed run computes it once from every PO for the moments its steps ask
@@ -241,8 +242,7 @@ class Dataset:
             shipments=None if self.shipments is None else upto(self.shipments, "ship_date"),
             rejected=self.rejected,
             truth=self.truth,
-            supplier_history=None if self.supplier_history is None
-            else _known_at(self.supplier_history, when),
+            supplier_history=self.supplier_history,  # cut when read (as known at as_of)
             supplier_lateness=None if self.supplier_lateness is None  # the same, earlier
             else {m: v for m, v in self.supplier_lateness.items() if m <= when},
         )
@@ -324,7 +324,11 @@ class Dataset:
         :attr:`suppliers`), ``order_date``, ``expected_date``, ``received_date``;
         with the purchase orders' index."""
         if self.supplier_history is not None:
-            return self.supplier_history
+            history = self.supplier_history
+            later = (history["order_date"] > self.as_of).to_numpy()
+            if "received_date" in history:
+                later |= (history["received_date"] > self.as_of).to_numpy()
+            return _known_at(history, self.as_of) if later.any() else history
         po = self.purchase_orders
         cols = [c for c in ("sku", "supplier_id", "order_date", "expected_date",
                             "received_date") if c in po]
@@ -337,7 +341,9 @@ class Dataset:
     def supplier_history_at(self, moment: Any) -> pd.DataFrame:
         """:meth:`supplier_history_frame` as known at ``moment`` (as
         :meth:`purchase_orders_at`)."""
-        return _known_at(self.supplier_history_frame(), self.moment(moment, "moment"))
+        when = self.moment(moment, "moment")  # at or before as_of: one cut
+        whole = self.supplier_history
+        return _known_at(self.supplier_history_frame() if whole is None else whole, when)
 
     def supplier_lateness_at(self, moment: Any) -> SupplierLateness:
         """Each supplier's delivery delays over every PO of the business as known at
