@@ -57,6 +57,26 @@ def test_one_partition_is_its_skus_with_their_numbers(written):
     pd.testing.assert_frame_equal(alone, whole.loc[mine])
 
 
+def test_each_partition_is_few_row_groups_in_the_rows_order(tmp_path):
+    """A partition's rows keep their order in the table, in row groups of many rows:
+    rows written unsorted would give row groups of (Arrow's batch) / (partitions)
+    rows, whose number slows every read of a partition as the SKUs grow."""
+    import pyarrow.parquet as pq
+
+    ds = ba.example_dataset(seed=0, n_skus=40, days=730)
+    folder = ba.write_dataset(ds, tmp_path / "data", partition_by="sku_hash",
+                              n_partitions=16)
+    for k in range(16):
+        files = list((folder / "orders" / f"sku_hash={k}").glob("*.parquet"))
+        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+        groups = sum(pq.ParquetFile(f).metadata.num_row_groups for f in files)
+        assert groups <= -(-rows // 10_000) + 1, (k, rows, groups)
+    part = ba.read_dataset(folder, partitions=[3])
+    mine = ds.orders[ds.orders["sku"].isin(part.skus).to_numpy()]
+    pd.testing.assert_frame_equal(part.orders.reset_index(drop=True),
+                                  mine.reset_index(drop=True), check_dtype=False)
+
+
 def test_partition_by_is_checked(written, tmp_path):
     ds, _ = written
     with pytest.raises(ValueError, match="'partition_by' parameter must be 'sku_hash'"):

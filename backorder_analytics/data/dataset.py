@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..leadtime.lateness import SupplierLateness
 from .schemas import SCHEMAS, conform, empty_table
 
 __all__ = ["Dataset", "REJECTED_COLUMNS", "end_of_day_if_date"]
@@ -107,10 +106,11 @@ class Dataset:
         past ``as_of`` (what is later is cut when read). Default: this dataset's own
         purchase orders.
     supplier_lateness : dict, optional
-        What :meth:`supplier_lateness_at` returns, computed already, by moment: a
-        distributed run computes it once from every PO for the moments its steps ask
-        and sends it with each partition. Default: computed from
-        :meth:`supplier_history_at` on each call.
+        Each supplier's lateness over every PO
+        (:class:`~backorder_analytics.leadtime.lateness.SupplierLateness`) by the
+        moment it is known at, computed already: a distributed run computes it once
+        for the moments its steps ask and sends it with each partition. Default:
+        computed from :meth:`supplier_history_at` when asked.
     """
 
     orders: pd.DataFrame
@@ -124,7 +124,7 @@ class Dataset:
     rejected: pd.DataFrame = field(default_factory=_empty_rejected)
     truth: dict[str, Any] | None = None
     supplier_history: pd.DataFrame | None = None
-    supplier_lateness: dict[pd.Timestamp, SupplierLateness] | None = None
+    supplier_lateness: dict[pd.Timestamp, Any] | None = None
 
     if TYPE_CHECKING:  # the signature of the generated __init__, as the parameters read
         def __init__(self, orders: pd.DataFrame, purchase_orders: pd.DataFrame | None = None,
@@ -132,7 +132,7 @@ class Dataset:
                      items: pd.DataFrame | None = None, shipments: pd.DataFrame | None = None,
                      rejected: pd.DataFrame = ..., truth: dict[str, Any] | None = None,
                      supplier_history: pd.DataFrame | None = None,
-                     supplier_lateness: dict[pd.Timestamp, SupplierLateness] | None = None
+                     supplier_lateness: dict[pd.Timestamp, Any] | None = None
                      ) -> None: ...
 
     def __post_init__(self) -> None:
@@ -344,15 +344,6 @@ class Dataset:
         when = self.moment(moment, "moment")  # at or before as_of: one cut
         whole = self.supplier_history
         return _known_at(self.supplier_history_frame() if whole is None else whole, when)
-
-    def supplier_lateness_at(self, moment: Any) -> SupplierLateness:
-        """Each supplier's delivery delays over every PO of the business as known at
-        ``moment`` (from :meth:`supplier_history_at`, or :attr:`supplier_lateness`
-        when it holds that moment)."""
-        when = self.moment(moment, "moment")
-        known = (self.supplier_lateness or {}).get(when)
-        return known if known is not None else SupplierLateness.of(
-            self.supplier_history_at(when), when)
 
     def purchase_orders_open_at(self, moment: Any) -> pd.DataFrame:
         """PO lines open at ``moment``: ordered at or before it and not received by it

@@ -34,6 +34,7 @@ from ..data.dataset import Dataset
 from ..exceptions import BackorderAnalyticsError, DataError
 from ..forecasting.core import Forecast
 from ..forecasting.demand import demand_series
+from ..leadtime.lateness import supplier_lateness
 from ..leadtime.model import LeadTimeModel, dataset_lead_times
 from ..simulation.replay_result import ReplayResult
 from ..simulation.sources import PoissonDemand
@@ -51,7 +52,7 @@ def _split(engine: DaskEngine, ds: Dataset, skus: pd.Index, moments: Iterable[An
     with the suppliers' lateness at ``moments`` computed once for all of them."""
     rows = sku_partitions(skus, engine.n_partitions)
     history = ds.supplier_history_frame()
-    lateness = {ds.moment(m, "moment"): ds.supplier_lateness_at(m) for m in moments}
+    lateness = {ds.moment(m, "moment"): supplier_lateness(ds, m) for m in moments}
     return (rows, partition_labels(skus, rows),
             [dataset_part(ds, skus[r], history, lateness) for r in rows])
 

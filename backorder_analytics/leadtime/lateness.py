@@ -4,7 +4,7 @@ Kaplan–Meier curve, and the alerts report each supplier's mean lateness.
 
 A fact of the whole business, not of a SKU: a distributed run computes it once on the
 driver, for the moments its steps ask, and sends it with the partitions
-(:attr:`backorder_analytics.Dataset.supplier_lateness`) instead of every PO.
+(``Dataset.supplier_lateness``), so that no partition reads every PO again.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pandas as pd
 
 from .survival import kaplan_meier
 
-__all__ = ["SupplierLateness", "LatenessCurve"]
+__all__ = ["SupplierLateness", "LatenessCurve", "supplier_lateness"]
 
 DAY = pd.Timedelta(days=1)
 
@@ -80,3 +80,13 @@ class SupplierLateness:
         mean_late = pd.Series(late[both], index=history.index[both]).groupby(
             history["supplier"][both]).mean()
         return cls(moment, curves, mean_late)
+
+
+def supplier_lateness(ds: Any, moment: Any) -> SupplierLateness:
+    """Each supplier's lateness over every PO of the business as known at ``moment``
+    (a :class:`~backorder_analytics.Dataset`'s ``supplier_lateness`` when it holds that
+    moment, else learnt from its :meth:`~backorder_analytics.Dataset.supplier_history_at`)."""
+    when = ds.moment(moment, "moment")
+    known = (ds.supplier_lateness or {}).get(when)
+    return known if known is not None else SupplierLateness.of(ds.supplier_history_at(when),
+                                                               when)

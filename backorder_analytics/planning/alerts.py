@@ -40,6 +40,7 @@ import pandas as pd
 from ..data.dataset import Dataset
 from ..exceptions import BackorderAnalyticsError
 from ..forecasting.demand import demand_series
+from ..leadtime.lateness import supplier_lateness
 from ..leadtime.model import LeadTimeModel, dataset_lead_times
 from ..leadtime.per_sku import sku_lead_times
 from ..parameters import (
@@ -203,7 +204,7 @@ def _state(ds, as_of, rep, lt_model, q, reorder_points, window, notes) -> tuple:
               ).fillna(po["sku"].map(supplier_of))
     late = pd.Series(dtype=float)
     if "expected_date" in po and "received_date" in po:  # of every PO of the supplier
-        late = ds.supplier_lateness_at(as_of).mean_late
+        late = supplier_lateness(ds, as_of).mean_late
     received = po["received_date"].notna() & (po["received_date"] <= as_of) \
         if "received_date" in po else pd.Series(False, index=po.index)
     opos = po[~received.to_numpy()].assign(supplier_id=po_sup[~received.to_numpy()])

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..leadtime.draws import P99, draw_given, quantile_table
 from ..leadtime.draws import draw as draw_lead_time
+from ..leadtime.lateness import supplier_lateness
 from ..leadtime.survival import km_survival_at
 from ..streams import row_uniforms, sku_rng
 from .state import reorder_rule, state_from_replay
@@ -137,7 +138,7 @@ def _inputs(ds, rep, lines, lt, fut: bool, seed: int, R: int) -> dict[str, Any]:
            "ip0": on_hand + by_sku - lines.groupby("sku")["open"].sum().reindex(skus).to_numpy(),
            "sku_g": np.array(sku_g, np.int64), "po_sku": skus.get_indexer(open_po["sku"]),
            "po_q": open_po["quantity"].to_numpy(float), "po_id": open_po["po_id"].to_numpy(),
-           "arrivals": _po_arrivals(ds.supplier_lateness_at(now), open_po,
+           "arrivals": _po_arrivals(supplier_lateness(ds, now), open_po,
                                     np.array(po_g, np.int64), tab, now,
                                     row_uniforms(seed, open_po["sku"], "eta_po", (2, R)), R),
            "notes": notes, "classes": np.zeros(0, np.int64)}

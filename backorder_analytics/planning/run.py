@@ -64,7 +64,7 @@ from ..data.formats import release_unused_memory
 from ..exceptions import BackorderAnalyticsError, MissingData
 from ..forecasting.core import Forecast, forecast
 from ..forecasting.demand import classify_demand, demand_series
-from ..leadtime.lateness import SupplierLateness
+from ..leadtime.lateness import SupplierLateness, supplier_lateness
 from ..leadtime.model import LeadTimeModel, dataset_lead_times
 from ..parameters import MAX_WAIT_DAYS
 from ..simulation.replay import replay as replay_history
@@ -348,7 +348,7 @@ class PlanningRun:
         alerts ask (``as_of`` and :attr:`previous_moment`): a global input, which a
         distributed run computes once and sends with the partitions
         (:attr:`Dataset.supplier_lateness <backorder_analytics.Dataset>`)."""
-        return {m: self.ds.supplier_lateness_at(m)
+        return {m: supplier_lateness(self.ds, m)
                 for m in (self.ds.as_of, self.previous_moment)}
 
     def _compute_previous_eta(self) -> BackorderETA | None:
