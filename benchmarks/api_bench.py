@@ -15,9 +15,11 @@ Sections (``--only`` picks some; default all):
 * ``forecast`` — ``ba.forecast(y, 28, model="sba")`` on 5,000 daily SKUs × 730 days
   (half smooth, half intermittent; :func:`forecast_bench.make_panel`), a long
   ``sku, date, demand`` DataFrame in and ``fc.to_frame()`` out, point only
-  (``quantiles=()``; with the ids as object, as pandas 2 reads them, and as pandas 3's
-  default ``str``, both timed in turn with statsforecast on the same frame, best of 5)
-  and with the default quantiles, against statsforecast's
+  (``quantiles=()``; the frame as a user loads it, written to Parquet and read back:
+  object ids as pandas 2 reads them, one string object per SKU; the same ids as pandas
+  3's default ``str``; and the frame as made in memory, a string object per row; each
+  timed in turn with statsforecast on the same frame, best of 5) and with the default
+  quantiles (the frame read from Parquet), against statsforecast's
   ``CrostonSBA`` (``n_jobs=1``) on the same frame, DataFrame out; and ``model="auto"``
   with the default quantiles (target ≤ 30 s). Targets: point ≥ 10×, default quantiles
   ≥ 2× statsforecast's point forecast. Check: the means agree with statsforecast's.
@@ -46,6 +48,7 @@ import platform
 import random
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -176,8 +179,16 @@ def bench_forecast() -> list[str]:
     from statsforecast import StatsForecast
     from statsforecast.models import CrostonSBA
 
-    frame = long_frame(make_panel(N_SKUS, N_DAYS))
-    y = frame.rename(columns={"unique_id": "sku", "ds": "date", "y": "demand"})
+    built = long_frame(make_panel(N_SKUS, N_DAYS))  # ids made in memory: an object per row
+    with tempfile.TemporaryDirectory() as tmp:  # as a user loads it: from a file
+        built.to_parquet(Path(tmp) / "demand.parquet")
+        frame = pd.read_parquet(Path(tmp) / "demand.parquet")
+    if frame["unique_id"].dtype != object:
+        raise AssertionError(f"pandas {pd.__version__} reads the ids as "
+                             f"{frame['unique_id'].dtype}, not object: this row is for "
+                             "pandas 2 (the str row times pandas 3's dtype)")
+    names = {"unique_id": "sku", "ds": "date", "y": "demand"}
+    y, y_built = frame.rename(columns=names), built.rename(columns=names)
 
     # pandas 3 reads the ids as its default ``str`` dtype (Arrow-backed); pandas 2 as object
     arrow_ids = pd.StringDtype("pyarrow", na_value=np.nan)
@@ -187,12 +198,16 @@ def bench_forecast() -> list[str]:
     def peer(df=frame):
         return StatsForecast(models=[CrostonSBA()], freq="D", n_jobs=1).forecast(df=df, h=H)
 
-    (t_peer, theirs), (t_point, point), (t_peer_str, _), (t_point_str, point_str) = \
-        _interleaved([peer, lambda: ba.forecast(y, H, model="sba", quantiles=()).to_frame(),
-                      lambda: peer(frame_str),
-                      lambda: ba.forecast(y_str, H, model="sba", quantiles=()).to_frame()])
-    if not np.array_equal(point_str["mean"].to_numpy(), point["mean"].to_numpy()):
-        raise AssertionError("str ids: other means than object ids")
+    def ours(data):
+        return lambda: ba.forecast(data, H, model="sba", quantiles=()).to_frame()
+
+    timed = _interleaved([peer, ours(y), lambda: peer(frame_str), ours(y_str),
+                          lambda: peer(built), ours(y_built)])
+    (t_peer, theirs), (t_point, point), (t_peer_str, _), (t_point_str, point_str) = timed[:4]
+    (t_peer_built, _), (t_point_built, point_built) = timed[4:]
+    for other, label in ((point_str, "str ids"), (point_built, "ids made in memory")):
+        if not np.array_equal(other["mean"].to_numpy(), point["mean"].to_numpy()):
+            raise AssertionError(f"{label}: other means than ids read from a file")
     t_quant, quant = _best_of(lambda: ba.forecast(y, H, model="sba").to_frame())
     theirs = theirs.sort_values(["unique_id", "ds"])
     gap = float(np.max(np.abs(point["mean"].to_numpy() - theirs["CrostonSBA"].to_numpy())
@@ -206,13 +221,18 @@ def bench_forecast() -> list[str]:
     print(f"forecast sba: ours {t_point:.3f} s, with quantiles {t_quant:.3f} s, "
           f"statsforecast {t_peer:.3f} s; auto {t_auto:.1f} s; {check}", file=sys.stderr)
     return [
-        f"| `ba.forecast(y, 28, model=\"sba\", quantiles=()).to_frame()` | {size} | "
+        f"| `ba.forecast(y, 28, model=\"sba\", quantiles=()).to_frame()`, `y` read from "
+        f"Parquet by pandas 2 (object ids) | {size} | "
         f"{t_point:.3f} | statsforecast `CrostonSBA`, n_jobs=1 | {t_peer:.3f} | "
         f"{t_peer / t_point:.1f}× (target ≥ 10×) | {check} |",
         f"| the same, ids of pandas 3's default `str` dtype (Arrow) | {size} | "
         f"{t_point_str:.3f} | statsforecast `CrostonSBA`, n_jobs=1, on that frame | "
         f"{t_peer_str:.3f} | {t_peer_str / t_point_str:.1f}× (target ≥ 10×) | "
-        "the same means as with object ids |",
+        "the same means |",
+        f"| the same, `y` made in memory from a numpy array of ids (a string object per "
+        f"row) | {size} | {t_point_built:.3f} | statsforecast `CrostonSBA`, n_jobs=1, on "
+        f"that frame | {t_peer_built:.3f} | {t_peer_built / t_point_built:.1f}× (target "
+        "≥ 10×) | the same means |",
         f"| `ba.forecast(y, 28, model=\"sba\").to_frame()` ({levels}: exact) | {size} | "
         f"{t_quant:.3f} | statsforecast `CrostonSBA` point forecast | {t_peer:.3f} | "
         f"{t_peer / t_quant:.1f}× (target ≥ 2×) | {len(quant):,} rows |",
