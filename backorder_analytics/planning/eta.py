@@ -26,12 +26,13 @@ New orders
     Each SKU reorders by the rule its history shows: when its inventory position (on
     hand + on order − backordered) is at or below ``r`` it orders the smallest
     multiple of ``Q`` that lifts it above ``r``; ``Q`` is the median quantity of its
-    POs of the last :data:`POLICY_WINDOW_DAYS` days and ``r`` the median inventory
-    position just before they were placed, at least −1, so that units which on hand
-    and open POs do not cover are always ordered (without PO history: ``r = −1``,
-    ``Q = 1``). The rule is applied at ``as_of`` and, with ``future_demand``, at the
-    end of each later day. A new order arrives one lead-time draw (the SKU's group in
-    ``lead_times``) after it is placed.
+    POs of the last :data:`POLICY_WINDOW_DAYS` days and ``r`` the inventory position
+    that best separates the days they were placed from the days none was
+    (:func:`~backorder_analytics.planning.state.reorder_rule`), at least −1, so that
+    units which on hand and open POs do not cover are always ordered (without PO
+    history: ``r = −1``, ``Q = 1``). The rule is applied at ``as_of`` and, with
+    ``future_demand``, at the end of each later day. A new order arrives one lead-time
+    draw (the SKU's group in ``lead_times``) after it is placed.
 Future demand
     Under ``priority`` allocation, lines ordered later by better-priority customers
     go ahead of waiting lines. With ``future_demand`` (default: on for ``priority``)
