@@ -170,6 +170,14 @@ def bench_simulate() -> list[str]:
 
 
 H, N_SKUS, N_DAYS = 28, 5_000, 730
+FORECAST_NOTE = """\
+The point forecast's frames: pandas reads ids from a file as one string object per SKU
+(`read_csv`, `read_parquet`: object on pandas 2) or as Arrow strings (pandas 3's `str`),
+and the check that each SKU's rows form one block of the same dates, exact on every
+row, then costs a few ms. Ids made in memory from a numpy array hold a string object
+per row: the check is then one Python comparison per row, about 52 ms of the call on
+3.65M rows, already the cheapest exact way (Arrow conversion 152 ms, `pd.factorize`
+194 ms, `pd.util.hash_array` 206 ms, measured once on this machine)."""
 
 
 def bench_forecast() -> list[str]:
@@ -319,7 +327,8 @@ def main(argv: list[str] | None = None) -> None:
     text = (f"{HEADING}\n\nAs a user calls the package: public functions, DataFrame in "
             f"and out, default arguments, the reference tool in the same run. "
             f"{machine()} Load average at the end {load}; run "
-            f"{time.strftime('%Y-%m-%d %H:%M')}.\n\n{TABLE_HEADER}\n" + "\n".join(rows))
+            f"{time.strftime('%Y-%m-%d %H:%M')}.\n\n{TABLE_HEADER}\n" + "\n".join(rows)
+            + ("\n\n" + FORECAST_NOTE if "forecast" in (args.only or SECTIONS) else ""))
     print(text)
     if args.write:
         write_section(HEADING, text)

@@ -42,7 +42,6 @@ class SupplierLateness:
     mean lateness [days] of the received POs with an expected date, by supplier (the
     recorded one, else the SKU's).
 
-    >>> import pandas as pd
     >>> from backorder_analytics import example_dataset
     >>> ds = example_dataset(seed=0)
     >>> late = SupplierLateness.of(ds.supplier_history_at(ds.as_of), ds.as_of)
