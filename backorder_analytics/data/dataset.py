@@ -325,10 +325,10 @@ class Dataset:
         with the purchase orders' index."""
         if self.supplier_history is not None:
             history = self.supplier_history
-            later = (history["order_date"] > self.as_of).to_numpy()
+            later = bool((history["order_date"] > self.as_of).any())
             if "received_date" in history:
-                later |= (history["received_date"] > self.as_of).to_numpy()
-            return _known_at(history, self.as_of) if later.any() else history
+                later = later or bool((history["received_date"] > self.as_of).any())
+            return _known_at(history, self.as_of) if later else history
         po = self.purchase_orders
         cols = [c for c in ("sku", "supplier_id", "order_date", "expected_date",
                             "received_date") if c in po]
