@@ -266,8 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run the planning on Dask: 'local' (a cluster on this "
                              "machine) or a scheduler address, tcp://host:8786 (overrides "
                              "the config's [report] scheduler; needs the dask extra); "
-                             "out of core when the [data] folder was written "
-                             "partitioned by SKU (write_dataset(..., "
+                             "'synchronous': by SKU partition, one after another in this "
+                             "process (no Dask). Out of core when the [data] folder was "
+                             "written partitioned by SKU (write_dataset(..., "
                              "partition_by='sku_hash'))")
     report.add_argument("--no-progress", action="store_true", help="no progress bar")
     report.set_defaults(run=_report)

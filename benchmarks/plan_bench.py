@@ -74,6 +74,7 @@ BASELINE = "f4c53bb"
 BASELINE_DIR = WORK / f"baseline_{BASELINE}"
 MB = 2.0**20
 MIN_SECONDS = 0.05          # [s] shortest time a growth exponent is computed from
+SKUS_PER_PARTITION = 200    # of the partitioned folder (as benchmarks/ooc_report.py)
 
 
 # --------------------------------------------------------------------------------------
@@ -173,6 +174,32 @@ def _time_report_steps(stages: Stages) -> None:
     build.tqdm = _StageBar
 
 
+class _EngineBar:
+    """Stands in for ``tqdm`` in ``distributed.engine``: a synchronous engine runs each
+    step over the partitions inside one bar, so each bar starts a stage ``<step>``."""
+
+    stages: Stages
+
+    def __init__(self, iterable=None, *args, desc: str = "", **kwargs) -> None:
+        self.iterable = iterable if iterable is not None else ()
+        self.stages.lap(desc)
+
+    def __iter__(self):
+        yield from self.iterable
+
+    def update(self, *args) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _time_engine_steps(stages: Stages) -> None:
+    engine = importlib.import_module("backorder_analytics.distributed.engine")
+    _EngineBar.stages = stages
+    engine.tqdm = _EngineBar
+
+
 # --------------------------------------------------------------------------------------
 # The two runs (each in its own subprocess)
 # --------------------------------------------------------------------------------------
@@ -226,15 +253,42 @@ def run_baseline(config: Path, out: Path) -> dict:
     return {"stages": stages.stop(), "order_lines": len(ds.orders), "package": ba.__file__}
 
 
+def run_partitioned(config: Path, out: Path) -> dict:
+    """The report from the folder partitioned by SKU, ``scheduler = "synchronous"``:
+    each step of the out-of-core run over the partitions one after another in this
+    process (a stage per step), then the report's own steps."""
+    import backorder_analytics as ba
+    from backorder_analytics.report.out_of_core import partitioned_folder
+
+    stages = Stages()
+    stages.lap("setup")
+    cfg = ba.load_config(config)
+    _time_engine_steps(stages)
+    _time_report_steps(stages)
+    ba.build_report(cfg.data.folder, out, cfg, progress=False)
+    meta = partitioned_folder(cfg.data.folder) or {}
+    return {"stages": stages.stop(), "order_lines": _order_lines(cfg.data.folder),
+            "partitions": int(meta.get("n_partitions", 0)), "package": ba.__file__}
+
+
+def _order_lines(folder: Path) -> int:
+    import pyarrow.dataset
+
+    return pyarrow.dataset.dataset(Path(folder) / "orders", partitioning="hive").count_rows()
+
+
+RUNS = {"current": run_current, "baseline": run_baseline, "partitioned": run_partitioned}
+
+
 def child(layout: str, n: int) -> None:
     """Entry point of a child process: one run, its figures as JSON on the last line."""
     import warnings
 
     warnings.simplefilter("ignore")         # ReportWarning etc.: not what is timed
-    config = dataset_folder(n) / "planning.toml"
+    folder = partitioned_folder(n) if layout == "partitioned" else dataset_folder(n)
     out = WORK / "plan_out" / f"{layout}_{n}"
     shutil.rmtree(out, ignore_errors=True)
-    result = (run_current if layout == "current" else run_baseline)(config, out)
+    result = RUNS[layout](folder / "planning.toml", out)
     result.update(layout=layout, n_skus=n)
     print(json.dumps(result))
 
@@ -255,6 +309,35 @@ def generate(n: int) -> None:
     ds = ba.example_dataset(seed=0, n_skus=n, days=730)
     ba.write_dataset(ds, folder, format="parquet")
     shutil.copy(ROOT / "data" / "planning.toml", folder / "planning.toml")
+
+
+def partitioned_folder(n: int) -> Path:
+    return dataset_folder(n) / "partitioned"
+
+
+def partition(n: int) -> None:
+    """Write the same data partitioned by SKU (about :data:`SKUS_PER_PARTITION` each)
+    with planning.toml set to ``scheduler = "synchronous"`` (written last)."""
+    import backorder_analytics as ba
+
+    folder = partitioned_folder(n)
+    ds = ba.read_dataset(dataset_folder(n))
+    ba.write_dataset(ds, folder, partition_by="sku_hash",
+                     n_partitions=max(1, round(n / SKUS_PER_PARTITION)))
+    text = (ROOT / "data" / "planning.toml").read_text()
+    if "\n[report]\n" not in text:
+        raise RuntimeError("data/planning.toml has no [report] section to set the scheduler in")
+    (folder / "planning.toml").write_text(
+        text.replace("\n[report]\n", '\n[report]\nscheduler = "synchronous"\n', 1))
+
+
+def ensure_partitioned(n: int) -> Path:
+    folder = partitioned_folder(n)
+    if not (folder / "planning.toml").exists():
+        print(f"partitioning {n:,} SKUs into {folder} ...", flush=True)
+        subprocess.run([sys.executable, __file__, "--partition", str(n)], check=True,
+                       cwd=ROOT)
+    return folder
 
 
 def ensure_dataset(n: int) -> Path:
@@ -370,17 +453,22 @@ def machine() -> str:
             f"{pandas.__version__}")
 
 
-def summary_table(current: dict, baseline: dict) -> list[str]:
-    lines = ["| SKUs | order lines | current [s] | current peak [MB] | "
-             f"{BASELINE} [s] | {BASELINE} peak [MB] | time {BASELINE} / current | "
-             f"peak current / {BASELINE} |", "|---|---|---|---|---|---|---|---|"]
-    for n, new in current.items():
-        old = baseline.get(n)
-        t_new, m_new = total(new)
-        t_old, m_old = total(old)
-        lines.append(f"| {n:,} | {new['order_lines']:,} | {_seconds(t_new)} | {m_new:,.0f} | "
-                     f"{_seconds(t_old)} | {_f(m_old, ',.0f')} | {_f(t_old / t_new, '.1f')} | "
-                     f"{_f(m_new / m_old, '.2f')} |")
+def summary_table(current: dict, baseline: dict, partitioned: dict) -> list[str]:
+    lines = [f"| SKUs | order lines | {BASELINE} [s] | {BASELINE} peak [MB] | in memory [s] | "
+             "in memory peak [MB] | partitioned [s] | partitioned peak [MB] | "
+             f"time {BASELINE} / in memory | peak in memory / {BASELINE} | "
+             f"time {BASELINE} / partitioned | peak partitioned / {BASELINE} |",
+             "|" + "---|" * 12]
+    for n in sorted(set(current) | set(partitioned)):
+        t_old, m_old = total(baseline.get(n))
+        t_new, m_new = total(current.get(n))
+        t_par, m_par = total(partitioned.get(n))
+        lines_n = (current.get(n) or partitioned[n])["order_lines"]
+        lines.append(
+            f"| {n:,} | {lines_n:,} | {_seconds(t_old)} | {_f(m_old, ',.0f')} | "
+            f"{_seconds(t_new)} | {_f(m_new, ',.0f')} | {_seconds(t_par)} | "
+            f"{_f(m_par, ',.0f')} | {_f(t_old / t_new, '.1f')} | {_f(m_new / m_old, '.2f')} | "
+            f"{_f(t_old / t_par, '.1f')} | {_f(m_par / m_old, '.2f')} |")
     return lines
 
 
@@ -408,27 +496,35 @@ def growth_table(results: dict[int, dict], title: str) -> list[str]:
     return out
 
 
-def checks(current: dict, baseline: dict) -> list[str]:
-    """The acceptance criteria of issue 10, as measured."""
+def checks(current: dict, baseline: dict, partitioned: dict) -> list[str]:
+    """The acceptance criteria of issue 10, as measured, for each layout run."""
     notes = []
-    if 600 in current and 600 in baseline:
-        (t_new, m_new), (t_old, m_old) = total(current[600]), total(baseline[600])
-        notes.append(f"600 SKUs: {t_old / t_new:.1f}× faster than {BASELINE} (aim ≥ 4×), "
-                     f"peak {m_new / m_old:.2f} of its (aim ≤ 0.33)")
-    if 3000 in current:
-        notes.append(f"3,000 SKUs: peak {total(current[3000])[1] / 1024:.1f} GB (aim ≤ 8 GB)")
-    sizes = list(current)
+    for name, runs in (("in memory", current), ("partitioned", partitioned)):
+        if not runs:
+            continue
+        if 600 in runs and 600 in baseline:
+            (t_new, m_new), (t_old, m_old) = total(runs[600]), total(baseline[600])
+            notes.append(f"{name}, 600 SKUs: {t_old / t_new:.1f}× faster than {BASELINE} "
+                         f"(aim ≥ 4×), peak {m_new / m_old:.2f} of its (aim ≤ 0.33)")
+        if 3000 in runs:
+            notes.append(f"{name}, 3,000 SKUs: peak {total(runs[3000])[1] / 1024:.1f} GB "
+                         "(aim ≤ 8 GB)")
+        notes.append(f"{name}, stages of 1 s or more growing faster than linearly in SKUs "
+                     f"(exponent > 1.1): {', '.join(superlinear(runs)) or 'none'}")
+    return notes
+
+
+def superlinear(runs: dict) -> list[str]:
+    sizes = list(runs)
     worst = []
     for a, b in zip(sizes, sizes[1:], strict=False):
-        ta, tb = stage_table(current[a]), stage_table(current[b])
+        ta, tb = stage_table(runs[a]), stage_table(runs[b])
         for stage in ta:
             t_a, t_b = ta[stage][0], tb.get(stage, (math.nan,))[0]
             if t_b >= 1 and exponent(t_a, t_b, a, b) > 1.1:
                 worst.append(f"{stage.strip(' ·')} {exponent(t_a, t_b, a, b):.2f} "
                              f"({a:,}→{b:,})")
-    notes.append("stages of 1 s or more growing faster than linearly in SKUs (exponent > 1.1): "
-                 + (", ".join(worst) or "none"))
-    return notes
+    return worst
 
 
 def context(argv: list[str]) -> dict:
@@ -438,7 +534,7 @@ def context(argv: list[str]) -> dict:
             "command": " ".join(["python benchmarks/plan_bench.py", *argv])}
 
 
-def render(meta: dict, current: dict, baseline: dict) -> str:
+def render(meta: dict, current: dict, baseline: dict, partitioned: dict) -> str:
     busy = meta["load"][0] > 0.5
     load = (f"load average (1 / 5 / 15 min) {_load(meta['load'])} at start, "
             f"{_load(meta['load_end'])} at the end"
@@ -454,43 +550,56 @@ def render(meta: dict, current: dict, baseline: dict) -> str:
         f"previous layout, commit {BASELINE}, runs in the same invocation from a `git "
         f"archive` of it. Machine: {meta['machine']}; {load}. Code: {meta['code']}. Run "
         f"{meta['started']}: `{meta['command']}`.", "",
+        "Two layouts of the current code. **In memory**: the Parquet files read into one "
+        "`Dataset`, then `ba.plan` and the report. **Partitioned**: the same data written "
+        "with `write_dataset(ds, folder, partition_by=\"sku_hash\")` (about "
+        f"{SKUS_PER_PARTITION} SKUs per partition) and `scheduler = \"synchronous\"` in "
+        "planning.toml: the out-of-core report with its partitions one after another in "
+        "the one process, no Dask (the same tables, tested).", "",
         "Whole run (read + plan + report):", "",
-        *summary_table(current, baseline), "",
-        "Current code, per stage (planning steps in `STEP_NAMES` order, each computed by "
+        *summary_table(current, baseline, partitioned), "",
+        "In memory, per stage (planning steps in `STEP_NAMES` order, each computed by "
         "`run.get`; `report` = `build_report(plan=run)`, its steps indented; peak MB is "
         "the process's RSS, everything held so far included). Growth exponent "
         "`log(t2/t1) / log(N2/N1)` in SKUs / in order lines; — where the smaller time is "
         f"under {MIN_SECONDS} s:", "",
         *growth_table(current, "stage"), "",
     ]
+    if partitioned:
+        text += ["Partitioned, per stage (each step of the out-of-core run over every "
+                 "partition, from its progress bar; `setup` loads the config; the work on "
+                 "the whole between two steps, such as the lead-time fit, counts to the next "
+                 "one):", "", *growth_table(partitioned, "stage"), ""]
     if baseline:
         text += [f"Previous layout ({BASELINE}): read, then `build_report`'s own steps (the "
                  "sections compute the forecast, safety stock, ETAs, risk and alerts on "
                  "first use):", "", *growth_table(baseline, "stage"), ""]
-    text += ["Issue 10 criteria as measured: " + "; ".join(checks(current, baseline)) + "."]
+    text += ["Issue 10 criteria as measured: "
+             + "; ".join(checks(current, baseline, partitioned)) + "."]
     return "\n".join(text) + "\n"
 
 
-def run_all(args) -> tuple[dict, dict[int, dict], dict[int, dict]]:
-    """Every size: the current code, then the baseline; the figures also go to RAW."""
+def run_all(args) -> tuple[dict, dict[int, dict], dict[int, dict], dict[int, dict]]:
+    """Every size: the current code in memory and partitioned, then the baseline; the
+    figures also go to RAW."""
     meta = context(sys.argv[1:])
     WORK.mkdir(exist_ok=True)
-    current: dict[int, dict] = {}
-    baseline: dict[int, dict] = {}
-    for n in sorted(set(args.sizes) | set(args.baseline_sizes)):
+    runs: dict[str, dict[int, dict]] = {"current": {}, "partitioned": {}, "baseline": {}}
+    asked = {"current": args.sizes, "partitioned": args.partitioned_sizes,
+             "baseline": args.baseline_sizes}
+    for n in sorted(set().union(*map(set, asked.values()))):
         ensure_dataset(n)
-        if n in args.sizes:
-            current[n] = measure("current", n)
-            print(f"{n:,} SKUs, current: {total(current[n])[0]:.1f} s, "
-                  f"{total(current[n])[1]:,.0f} MB", flush=True)
-        if n in args.baseline_sizes:
-            baseline[n] = measure("baseline", n)
-            print(f"{n:,} SKUs, {BASELINE}: {total(baseline[n])[0]:.1f} s, "
-                  f"{total(baseline[n])[1]:,.0f} MB", flush=True)
+        for layout, sizes in asked.items():
+            if n not in sizes:
+                continue
+            if layout == "partitioned":
+                ensure_partitioned(n)
+            runs[layout][n] = result = measure(layout, n)
+            seconds, peak = total(result)
+            print(f"{n:,} SKUs, {layout}: {seconds:.1f} s, {peak:,.0f} MB", flush=True)
     meta["load_end"] = os.getloadavg()
-    RAW.write_text(json.dumps({"meta": meta, "current": current, "baseline": baseline},
-                              indent=1))
-    return meta, current, baseline
+    RAW.write_text(json.dumps({"meta": meta, **runs}, indent=1))
+    return meta, runs["current"], runs["baseline"], runs["partitioned"]
 
 
 def main() -> None:
@@ -500,12 +609,16 @@ def main() -> None:
     parser.add_argument("--baseline-sizes", type=int, nargs="*", default=[60, 600],
                         help=f"SKU counts {BASELINE} also runs at (default 60 600; at 3,000 "
                              "it needs > 6 GB and ~10 minutes); none: skip it")
+    parser.add_argument("--partitioned-sizes", type=int, nargs="*", default=[60, 600, 3000],
+                        help="SKU counts of the partitioned, synchronous runs (default 60 "
+                             "600 3000); none: skip them")
     parser.add_argument("--no-write", action="store_true", help="print only, leave "
                         "RESULTS.md as it is")
     parser.add_argument("--rerender", action="store_true", help="write the section again "
                         "from the last run's figures (benchmarks/_work/plan_bench.json)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--partition", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child[0], int(args.child[1]))
@@ -513,15 +626,19 @@ def main() -> None:
     if args.generate:
         generate(args.generate)
         return
+    if args.partition:
+        partition(args.partition)
+        return
 
     if args.rerender:
         figures = json.loads(RAW.read_text())
         meta = figures["meta"]
         current = {int(n): r for n, r in figures["current"].items()}
         baseline = {int(n): r for n, r in figures["baseline"].items()}
+        partitioned = {int(n): r for n, r in figures.get("partitioned", {}).items()}
     else:
-        meta, current, baseline = run_all(args)
-    text = render(meta, current, baseline)
+        meta, current, baseline, partitioned = run_all(args)
+    text = render(meta, current, baseline, partitioned)
     print("\n" + text)
     if not args.no_write:
         write_section(SECTION, text)

@@ -91,6 +91,20 @@ def test_a_failing_partition_names_the_step_and_its_skus(client):
         engine.map(_fails_on_b, parts, step="risk", labels=partition_labels(skus, rows))
 
 
+def test_a_failing_synchronous_partition_names_the_step_and_its_skus():
+    engine = DaskEngine("synchronous", n_partitions=2, progress=False)
+    assert engine.client is None
+    assert "synchronous" in repr(engine)
+    skus = pd.Index(["A", "B", "C", "D"])
+    rows = sku_partitions(skus, 2)
+    parts = [list(skus[r]) for r in rows]
+    with pytest.raises(PartitionError, match=r"Step 'risk' failed on partition 1 \(3 SKUs: "
+                                             r"A, B, C\): ZeroDivisionError: no demand"):
+        engine.map(_fails_on_b, parts, step="risk", labels=partition_labels(skus, rows))
+    assert engine.map(len, parts, step="count", labels=partition_labels(skus, rows)) == \
+        [len(p) for p in parts]
+
+
 def test_client_must_be_a_client_an_address_or_local():
     with pytest.raises(TypeError, match="'client' parameter must be a distributed.Client"):
         DaskEngine(3)
@@ -143,7 +157,17 @@ def test_partitions_use_the_suppliers_lateness_learnt_once(monkeypatch):
 
 
 def test_plan_on_dask_equals_local_step_by_step(plans):
-    local, dist = plans
+    assert_same_plan(*plans)
+
+
+def test_synchronous_plan_equals_local_without_dask(plans):
+    """``client="synchronous"``: the partitions one after another in this process."""
+    local, _ = plans
+    assert_same_plan(local, ba.plan(local.ds, SETTINGS, client="synchronous",
+                                    n_partitions=6))
+
+
+def assert_same_plan(local, dist):
     assert dist.summary["status"].eq("given").all()
     for attr in ("lines", "stock", "notes", "summary", "timeline", "shipments"):
         assert_frames(getattr(local.replay, attr), getattr(dist.replay, attr))
@@ -201,8 +225,10 @@ def test_the_scheduler_setting_is_checked(tmp_path):
     from backorder_analytics.report import ConfigError, load_config
 
     assert load_config({"report": {"scheduler": "local"}}).report.scheduler == "local"
-    with pytest.raises(ConfigError, match=r'\[report\] scheduler must be "local" or a Dask '
-                                          r"scheduler address"):
+    assert load_config({"report": {"scheduler": "synchronous"}}).report.scheduler == \
+        "synchronous"
+    with pytest.raises(ConfigError, match=r'\[report\] scheduler must be "local", '
+                                          r'"synchronous" or a Dask scheduler address'):
         load_config({"report": {"scheduler": "somewhere"}})
     with pytest.raises(ConfigError, match="--scheduler must be"):
         load_config({}).with_overrides(scheduler="8786")

@@ -49,6 +49,29 @@ def test_out_of_core_report_is_the_report_of_one_process(client, folder, tmp_pat
     assert one.read_bytes() == ooc.read_bytes()  # index.html, charts included
 
 
+def test_synchronous_report_is_the_report_of_one_process(folder, tmp_path, monkeypatch):
+    """``client="synchronous"``: the partitions one after another in this process, each
+    read on its own (never the whole folder), and the same report, to the byte."""
+    one = ba.build_report(ba.read_dataset(folder), tmp_path / "one", CONFIG, progress=False)
+    reads = []
+    read = out_of_core.read_dataset
+
+    def one_partition_at_a_time(path, **options):
+        reads.append(options.get("partitions"))
+        return read(path, **options)
+
+    monkeypatch.setattr(out_of_core, "read_dataset", one_partition_at_a_time)
+    ooc = ba.build_report(folder, tmp_path / "ooc", CONFIG, client="synchronous",
+                          progress=False)
+    assert reads
+    assert all(p is not None and len(p) == 1 for p in reads)
+    assert len({p[0] for p in reads}) == 6  # every partition of the folder
+    for name in sorted(p.name for p in (tmp_path / "one" / "tables").iterdir()):
+        assert (tmp_path / "one" / "tables" / name).read_bytes() == \
+            (tmp_path / "ooc" / "tables" / name).read_bytes(), name
+    assert one.read_bytes() == ooc.read_bytes()
+
+
 def test_an_earlier_as_of_is_applied_to_every_partition(client, folder, tmp_path):
     config = {**CONFIG, "as_of": "2025-11-30", "report": {**CONFIG["report"],
                                                            "outputs": ["csv"]}}

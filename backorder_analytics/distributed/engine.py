@@ -1,5 +1,5 @@
-"""Running per-partition stages on Dask: the client, progress, and errors that name
-the step and the SKUs."""
+"""Running per-partition stages on Dask, or one after another in this process
+(``"synchronous"``): the client, progress, and errors that name the step and the SKUs."""
 
 from __future__ import annotations
 
@@ -53,13 +53,17 @@ class DaskEngine:
 
     Parameters
     ----------
-    client : distributed.Client, str or "local"
-        A client; a scheduler address (``"tcp://host:8786"``); or ``"local"`` for a
+    client : distributed.Client, str, "local" or "synchronous"
+        A client; a scheduler address (``"tcp://host:8786"``); ``"local"`` for a
         :class:`~distributed.LocalCluster` on this machine, closed by :meth:`close`
-        (or the ``with`` block).
+        (or the ``with`` block); or ``"synchronous"`` (Dask's name for it): the
+        partitions one after another in this process, without Dask. The numbers are
+        the same; one process holds one partition's work at a time, so the memory a
+        run needs is bounded by the partition's size (an out-of-core report on one
+        machine without a cluster).
     n_partitions : int, optional
-        Partitions of the SKUs; default 4 per worker thread, so that a slow partition
-        does not hold the others up.
+        Partitions of the SKUs; default 4 per worker thread (4 when synchronous), so
+        that a slow partition does not hold the others up.
     progress : bool, default True
         A progress bar per stage over the partitions (and the dashboard link, once).
     """
@@ -68,8 +72,13 @@ class DaskEngine:
                  progress: bool = True) -> None:
         if n_partitions is not None:  # before a cluster is started
             n_partitions = check_n_partitions(n_partitions)
-        distributed = _import_distributed()
         self._own = None
+        self.progress = progress
+        self.client: Any = None  # synchronous: none
+        if isinstance(client, str) and client == "synchronous":  # no Dask needed
+            self.n_partitions = 4 if n_partitions is None else n_partitions
+            return
+        distributed = _import_distributed()
         if isinstance(client, distributed.Client):
             self.client = client
         elif client == "local":
@@ -81,11 +90,10 @@ class DaskEngine:
             self._own = self.client
         else:
             raise TypeError("The 'client' parameter must be a distributed.Client, a "
-                            "scheduler address such as 'tcp://host:8786', or 'local'. "
-                            f"Got {type(client).__name__} instead.")
+                            "scheduler address such as 'tcp://host:8786', 'local' or "
+                            f"'synchronous'. Got {type(client).__name__} instead.")
         threads = sum(self.client.nthreads().values()) or 1
         self.n_partitions = 4 * threads if n_partitions is None else n_partitions
-        self.progress = progress
         if progress:
             print(f"Dask dashboard: {self.client.dashboard_link}", file=sys.stderr)
 
@@ -103,18 +111,25 @@ class DaskEngine:
             self._own = None
 
     def __repr__(self) -> str:
-        return (f"DaskEngine({self.client.scheduler.address}, "
-                f"{self.n_partitions} partitions)")
+        where = "synchronous" if self.client is None else self.client.scheduler.address
+        return f"DaskEngine({where}, {self.n_partitions} partitions)"
 
     # ------------------------------------------------------------------ running
 
     def scatter(self, items: Sequence[Any]) -> list[Any]:
         """Send ``items`` (one per partition) to the workers; futures back."""
+        if self.client is None:
+            return list(items)
         return self.client.scatter(list(items))
 
     def each(self, fn: Callable, parts: Sequence[Any], *args: Any, step: str,
              labels: Sequence[str]) -> list[Any]:
-        """``fn(part, *args)`` on every partition, kept on the workers (futures)."""
+        """``fn(part, *args)`` on every partition, kept on the workers (futures);
+        synchronous: computed now, one partition after another."""
+        if self.client is None:
+            bar = tqdm(zip(parts, labels, strict=True), total=len(parts), desc=step,
+                       unit="partition", disable=not self.progress)
+            return [_in_partition(fn, step, label)(part, *args) for part, label in bar]
         shared = [a if _small(a) else self.client.scatter(a, broadcast=True) for a in args]
         return [self.client.submit(_in_partition(fn, step, label), part, *shared,
                                    pure=False)
@@ -122,6 +137,8 @@ class DaskEngine:
 
     def gather(self, futures: Sequence[Any], step: str) -> list[Any]:
         """The results of ``futures``, in their order, with a progress bar."""
+        if self.client is None:  # computed by each()
+            return list(futures)
         distributed = _import_distributed()
         bar = tqdm(total=len(futures), desc=step, unit="partition",
                    disable=not self.progress)

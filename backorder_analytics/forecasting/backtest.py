@@ -756,7 +756,7 @@ def backtest(
     seed : int, default 0
         Seed of the paths (window ``w`` uses ``seed + w``; each SKU draws from its own
         stream, see :mod:`~backorder_analytics.forecasting.probabilistic`).
-    client : distributed.Client, str or "local", optional
+    client : distributed.Client, str, "local" or "synchronous", optional
         Backtest on a Dask cluster, by partitions of the SKUs, with the numbers of one
         process (:mod:`backorder_analytics.distributed.forecast`): a client, a
         scheduler address, or "local" for a cluster on this machine for the call.

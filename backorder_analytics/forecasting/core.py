@@ -751,7 +751,7 @@ def forecast(
         (nothing global is computed from ``y``), so the SKUs of ``y`` get the same
         models, means, quantiles and paths as in that forecast: the way to forecast
         a part of the SKUs (see the module docstring). Default: computed from ``y``.
-    client : distributed.Client, str or "local", optional
+    client : distributed.Client, str, "local" or "synchronous", optional
         Forecast on a Dask cluster, by partitions of the SKUs, with the same numbers
         (:mod:`backorder_analytics.distributed.forecast`): a client, a scheduler
         address, or "local" for a cluster on this machine for the call. Needs the

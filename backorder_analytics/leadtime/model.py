@@ -151,7 +151,7 @@ def fit_lead_times(
         Use only POs ordered in the ``window_days`` days up to ``as_of``
         (``as_of − window_days < order_date <= as_of``): the estimate then describes
         recently placed POs, for suppliers whose lead times drift. Default: all.
-    client : distributed.Client, str or "local", optional
+    client : distributed.Client, str, "local" or "synchronous", optional
         Fit on a Dask cluster with the numbers of one process
         (:mod:`backorder_analytics.distributed.leadtime`): a client, a scheduler
         address, or "local" for a cluster on this machine for the call. The groups

@@ -404,7 +404,7 @@ def alerts(
         Replications of the ETA simulation (when ``eta`` is not given).
     seed : int, default 0
         Seed of the ETA simulation.
-    client : distributed.Client, str or "local", optional
+    client : distributed.Client, str, "local" or "synchronous", optional
         Compute on a Dask cluster, by partitions of the SKUs, with the alerts of one
         process (:mod:`backorder_analytics.distributed.functions`): a client, a
         scheduler address, or "local" for a cluster on this machine for the call.

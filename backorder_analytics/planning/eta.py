@@ -172,7 +172,7 @@ def backorder_eta(
     skus : sequence, optional
         Only the open lines of these SKUs (a SKU's ETAs do not depend on the others);
         default every SKU.
-    client : distributed.Client, str or "local", optional
+    client : distributed.Client, str, "local" or "synchronous", optional
         Simulate on a Dask cluster, by partitions of the SKUs, with the numbers of one
         process (:mod:`backorder_analytics.distributed.functions`): a client, a
         scheduler address, or "local" for a cluster on this machine for the call. The

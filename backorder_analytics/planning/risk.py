@@ -397,7 +397,7 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
     replay : ReplayResult, optional
         The history replayed already (up to ``as_of`` or later); default: replayed
         here.
-    client : distributed.Client, str or "local", optional
+    client : distributed.Client, str, "local" or "synchronous", optional
         Simulate on a Dask cluster, by partitions of the SKUs, with the numbers of one
         process (:mod:`backorder_analytics.distributed.functions`): a client, a
         scheduler address, or "local" for a cluster on this machine for the call.

@@ -424,11 +424,12 @@ def plan(ds: Dataset, settings: Any = None, *, compute: bool | Iterable[str] = F
         :class:`~backorder_analytics.Forecast` starting the day after ``as_of``),
         ``lead_times=``, ``replay=``, ``safety_stock=``, ``eta=``, … (the names in
         :data:`STEPS`). Steps after it use it.
-    client : distributed.Client, str or "local", optional
+    client : distributed.Client, str, "local" or "synchronous", optional
         Compute every step now on a Dask cluster, by partitions of the SKUs, with the
         numbers of one process (:mod:`backorder_analytics.distributed.plan`): a client,
-        a scheduler address, or "local" for a cluster on this machine for the call.
-        Needs the ``dask`` extra.
+        a scheduler address, or "local" for a cluster on this machine for the call
+        (these need the ``dask`` extra); or "synchronous": the partitions one after
+        another in this process (:class:`~backorder_analytics.distributed.DaskEngine`).
     n_partitions : int, optional
         With ``client``: partitions of the SKUs (default 4 per worker thread).
 

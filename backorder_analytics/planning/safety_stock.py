@@ -564,7 +564,7 @@ def recommend_safety_stock(
         A daily forecast of ``ds``'s demand from the day after ``as_of`` (e.g.
         ``run.forecast`` of :func:`~backorder_analytics.plan`, which passes it): drives
         the smooth and erratic SKUs (see "Forecast-driven" above). Only with a Dataset.
-    client : distributed.Client, str or "local", optional
+    client : distributed.Client, str, "local" or "synchronous", optional
         Search on a Dask cluster, by partitions of the SKUs, with the numbers of one
         process (:mod:`backorder_analytics.distributed.functions`); needs the ``dask``
         extra. Only with a Dataset.

@@ -69,8 +69,9 @@ def build_report(ds: Dataset | str | os.PathLike, out_dir: str | os.PathLike,
         for a business too big for one process, a folder written with
         ``write_dataset(ds, folder, partition_by="sku_hash")``: the report is then
         built **out of core** on Dask (``client``, else the config's ``[report]
-        scheduler``, else a local cluster), each worker reading its partitions of the
-        folder, with the numbers of the report of the whole dataset in one process
+        scheduler``, else a local cluster; ``"synchronous"``: in this process, no
+        Dask), each worker reading its partitions of the folder, with the numbers of
+        the report of the whole dataset in one process
         (:mod:`~backorder_analytics.report.out_of_core`).
     out_dir : str or path
         Folder to write into; created if missing. The report is written into a fresh
@@ -93,10 +94,12 @@ def build_report(ds: Dataset | str | os.PathLike, out_dir: str | os.PathLike,
         Page title; overrides the config's.
     progress : bool, default True
         Show a progress bar over the report's steps.
-    client : distributed.Client, str or "local", optional
+    client : distributed.Client, str, "local" or "synchronous", optional
         Compute the planning run on Dask (:func:`~backorder_analytics.plan` with
         ``client=``); overrides the config's ``[report] scheduler``. Needs the
-        ``dask`` extra.
+        ``dask`` extra, except ``"synchronous"``: the partitions one after another in
+        this process, which for a folder partitioned by SKU is the report with the
+        least memory (one partition's work at a time).
 
     Returns
     -------

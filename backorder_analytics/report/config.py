@@ -52,7 +52,9 @@ A ``planning.toml`` (every key optional; the defaults are those below)::
                                        # or "tcp://host:8786"; same numbers (needs the
                                        # dask extra). With a [data] folder written
                                        # partitioned by SKU, out of core: each worker
-                                       # reads its partitions, the driver no order line
+                                       # reads its partitions, the driver no order line.
+                                       # "synchronous": the partitions one after another
+                                       # in this process (no Dask; least memory)
     # partitions = 16                  # SKU partitions on Dask (default 4 per thread)
 
 Unknown keys and values of the wrong type raise :class:`ConfigError`, naming the file,
@@ -130,9 +132,10 @@ def _date(v):
 
 
 def _scheduler(v):
-    if isinstance(v, str) and (v == "local" or "://" in v):
+    if isinstance(v, str) and (v in ("local", "synchronous") or "://" in v):
         return v
-    raise BadValue('"local" or a Dask scheduler address such as "tcp://host:8786"')
+    raise BadValue('"local", "synchronous" or a Dask scheduler address such as '
+                   '"tcp://host:8786"')
 
 
 def _subset(*options: str) -> Callable[[Any], tuple[str, ...]]:
