@@ -25,7 +25,7 @@ __all__ = ["sku_key", "sku_rng", "sku_rngs", "row_uniforms"]
 
 STREAMS = {
     "safety_stock": 1, "eta_po": 2, "eta_lead": 3, "eta_demand": 4, "risk_po": 5,
-    "risk_lead": 6, "risk_demand": 7, "risk_round": 8, "risk_lines": 9,
+    "risk_lead": 6, "risk_demand": 7, "risk_round": 8, "risk_lines": 9, "risk_priority": 10,
 }
 """Stream numbers by purpose. ``None`` is the SKU's base stream
 ``default_rng([seed, crc32(sku)])``: the forecast's sample paths

@@ -4,12 +4,13 @@ the calibration study).
 For each regime of :func:`~backorder_analytics.example_dataset` (its knobs) and seed,
 :func:`~backorder_analytics.backorder_risk` is run as a user calls it — on the data as
 known then (``ds.as_at(date)``), ``horizon=28``, ``reorder_points="history"``, the
-default forecast, the allocation rule the data were made with — at about 12 past dates
-28 days apart over the second year of history. Its figures are compared with the next
-28 days of the full history, replayed by :func:`~backorder_analytics.replay` under the
-data's own rules (which reproduces the recorded shipments of generated data exactly):
-per SKU, the units of the lines ordered in ``(as_of, as_of + 28 d]`` not served at
-once, the number of such lines, and whether there was any.
+default forecast, the allocation and shipping rules the data were made with — at about
+12 past dates 28 days apart over the second year of history. Its figures are compared
+with the next 28 days of the full history, replayed by
+:func:`~backorder_analytics.replay` under the data's own rules (which reproduces the
+recorded shipments of generated data exactly): per SKU, the units of the lines ordered
+in ``(as_of, as_of + 28 d]`` not served at once, the number of such lines, and whether
+there was any.
 
 Reported per regime, mean over seeds with the standard deviation across seeds:
 
@@ -121,7 +122,8 @@ def study(seeds=(0, 1, 2, 3), regimes: Mapping[str, dict] | None = None,
                 known = ds.as_at(as_of)
                 act = actual(lines, as_of, pd.Index(ds.skus))
                 for vname, extra in variants.items():
-                    kw = {"reorder_points": "history", "allocation": alloc, "n_reps": n_reps}
+                    kw = {"reorder_points": "history", "allocation": alloc,
+                          "shipping": ship, "n_reps": n_reps}
                     kw.update({} if extra is None else extra(ds, as_of))
                     t = ba.backorder_risk(known, horizon=HORIZON,
                                           **kw).to_frame().set_index("sku")

@@ -407,6 +407,16 @@ def test_risk_on_dask_equals_local(client, shop, shop_replay, kind, reorder_poin
     assert local.params == dist.params
 
 
+def test_risk_under_complete_shipping_on_dask_equals_local(client, shop):
+    # each partition replays its SKUs' history and takes their mix of priorities
+    options = {"forecast": _risk_forecast("paths", shop), "n_reps": 40,
+               "allocation": "priority", "shipping": "complete"}
+    local = ba.backorder_risk(shop, **options)
+    dist = ba.backorder_risk(shop, client=client, n_partitions=7, **options)
+    assert_frames(local.table, dist.table)
+    assert local.params == dist.params
+
+
 @pytest.mark.parametrize("options", [
     {},
     {"lead_times": 12.0, "reorder_points": {"SKU-0004": 5.0, "SKU-0011": 2.0}},

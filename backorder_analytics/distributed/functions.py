@@ -155,7 +155,7 @@ def _paths_of(frame: pd.DataFrame, skus: pd.Index, days: pd.DatetimeIndex) -> pd
 
 def backorder_risk_partitioned(engine: DaskEngine, ds: Dataset, h: int, *, forecast,
                                lead_times, as_of, n_reps: int, seed: int, reorder_points,
-                               allocation, replay):
+                               allocation, shipping, replay):
     """:func:`~backorder_analytics.backorder_risk` of ``ds`` over ``h`` days on
     ``engine`` (``h``, ``n_reps``, ``seed`` checked already)."""
     from ..planning.risk import DAY, BackorderRisk, _demand, auto_forecast, simulate_risk
@@ -164,7 +164,8 @@ def backorder_risk_partitioned(engine: DaskEngine, ds: Dataset, h: int, *, forec
     moment = ds.moment(as_of)
     start = moment.normalize() + DAY
     if replay is not None:
-        replay = replay_for(ds, moment, replay=replay, allocation=allocation)
+        replay = replay_for(ds, moment, replay=replay, allocation=allocation,
+                            shipping=shipping)
     auto = forecast is None or isinstance(forecast, str)
     if auto:  # by partition too, its global inputs reduced here
         fc = auto_forecast(ds, moment, h, forecast, seed,
@@ -189,7 +190,8 @@ def backorder_risk_partitioned(engine: DaskEngine, ds: Dataset, h: int, *, forec
         except (BackorderAnalyticsError, ValueError, TypeError) as err:
             fitted = err
     options = {"lead_times": lead_times, "as_of": moment, "n_reps": n_reps, "seed": seed,
-               "reorder_points": reorder_points, "allocation": allocation}
+               "reorder_points": reorder_points, "allocation": allocation,
+               "shipping": shipping}
     rows, labels, datasets = _split(engine, ds, wanted)
     if not rows:
         return simulate_risk(ds, h, forecast=forecast, replay=replay, **options)

@@ -12,7 +12,9 @@ vary: a lumpy SKU's big days are one or two big lines, not ``d / m`` average one
 forecast's line rate, each day given at least one line, and answers a query ``(d, a)``
 with a bank day of the same total ``d`` (the conditional law of the split given the
 day's total) and its lines ending beyond ``a``; a total the bank never drew takes the
-bank day of the nearest total, with ``a`` scaled to it.
+bank day of the nearest total, with ``a`` scaled to it. Under complete shipping the
+lines themselves go through the queue: :meth:`LineBank.split` gives them, the same
+lines :meth:`LineBank.lines_hit` counts.
 
 Line sizes are drawn from the SKU's history smoothed over the gaps between the sizes
 it has (:func:`smoothed_sizes`): each whole number from the smallest size to the
@@ -77,7 +79,8 @@ class LineBank:
         self.start = start
         self.big = int(self.total.max()) + 1
         cum = np.cumsum(q)
-        self.key = day * self.big + (cum - np.concatenate([[0], cum])[start[day]])
+        self.end = cum - np.concatenate([[0], cum])[start[day]]  # within the bank day
+        self.key = day * self.big + self.end
 
     def lines_hit(self, d: np.ndarray, a: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Lines affected on days with ``d`` units and ``a < d`` available, one uniform
@@ -86,6 +89,39 @@ class LineBank:
         even = even_split_lines_hit(d, d - a, self.mean_size)
         if not self.exact:
             return even
+        j, found = self._bank_days(d, u)
+        a_j = np.where(found, a, np.floor(a * self.total[j] / np.maximum(d, 1)))
+        served = np.searchsorted(self.key, j * self.big + a_j.astype(np.int64),
+                                 side="right") - self.start[j]
+        return self.start[j + 1] - self.start[j] - served
+
+    def split(self, d: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The lines of days with ``d`` units, in the order they arrive: ``(day, size)``,
+        ``day`` the position in ``d``, one uniform ``u`` per day as in
+        :meth:`lines_hit`, which counts the lines of the split ending beyond ``a``.
+
+        A bank day of total ``T != d`` has its lines' cumulative ends ``e`` scaled to
+        ``⌈e d / T⌉`` (a line can be left with no unit when ``d < T``: it is kept, as
+        :meth:`lines_hit` counts it); without a bank the ``max(1, round(d / m))``
+        lines end at ``⌈i d / k⌉``, ``i = 1 … k``, as evenly as whole units allow."""
+        d = np.asarray(d, np.int64)
+        if self.exact:
+            j, _ = self._bank_days(d, u)
+            first, total = self.start[j], self.total[j]
+            count, ends = self.start[j + 1] - first, self.end
+        else:  # k lines of one unit each, scaled to d
+            count = np.maximum(1, np.rint(d / self.mean_size)).astype(np.int64)
+            first, total = np.zeros(len(d), np.int64), count
+            ends = np.arange(1, count.max(initial=0) + 1)
+        day = np.repeat(np.arange(len(d)), count)
+        nth = np.arange(len(day)) - np.repeat(np.cumsum(count) - count, count)  # 0-based
+        end = ends[first[day] + nth]
+        end = -(-end * d[day] // np.maximum(total[day], 1))  # ⌈e d / T⌉, in integers
+        return day, end - np.where(nth > 0, np.concatenate([[0], end[:-1]]), 0)
+
+    def _bank_days(self, d: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The bank day answering each total ``d`` (picked by ``u`` among those of that
+        total, else the nearest total) and whether its total is ``d``."""
         lo = np.searchsorted(self.total, d, side="left")
         hi = np.searchsorted(self.total, d, side="right")
         found = hi > lo
@@ -95,10 +131,7 @@ class LineBank:
         near = np.where(np.abs(self.total[below] - d) <= np.abs(self.total[above] - d),
                         below, above)
         j = np.where(found, np.minimum(lo + (u * (hi - lo)).astype(np.int64), hi - 1), near)
-        a_j = np.where(found, a, np.floor(a * self.total[j] / np.maximum(d, 1)))
-        served = np.searchsorted(self.key, j * self.big + a_j.astype(np.int64),
-                                 side="right") - self.start[j]
-        return self.start[j + 1] - self.start[j] - served
+        return j, found
 
 
 def smoothed_sizes(sizes: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -14,24 +14,39 @@ Days
     the day's demand, then the review of a reorder point (DESIGN.md §4).
 State at ``as_of``
     From :func:`~backorder_analytics.replay` of the history up to ``as_of`` (by the
-    ``allocation`` rule, partial shipping): ``on_hand`` is the replay's end stock,
-    ``backordered_now`` the units of order lines still open. ``on_order`` is the
-    quantity of POs ordered at or before ``as_of`` and not received by it.
-New backorders
-    Shipping is partial, so stock is on hand only while no line waits. A unit of new
+    ``allocation`` and ``shipping`` rules, by default those of a ``replay`` given, else
+    FIFO and partial): ``on_hand`` is the replay's end stock, ``backordered_now`` the
+    units of order lines still open. ``on_order`` is the quantity of POs ordered at
+    or before ``as_of`` and not received by it. Cancellations after ``as_of`` are not
+    simulated.
+New backorders, partial shipping
+    Stock is on hand only while no line waits. A unit of new
     demand is *backordered* when it finds no stock at once: on day ``t`` with net stock
     ``N`` after the day's receipts, ``max(d_t − max(N, 0), 0)`` of the day's ``d_t``
     units are. This does not depend on the allocation rule (the rule only decides who
     gets later receipts). The total over the horizon is ``(D_h − s)^+`` for stock
     ``s`` and no receipts, the loss function of ``D_h``.
+New backorders, complete shipping
+    A line ships only whole and lines wait behind the head of the queue in allocation
+    order, so stock can be on hand while lines wait. A new line is backordered, all
+    its units, unless it would head the queue (no waiting line comes before it in
+    allocation order) and the stock covers it; a receipt ships the head of the queue
+    while the stock covers it (:mod:`~backorder_analytics.planning.complete_shipping`,
+    simulated line by line from the open lines at ``as_of``). Under ``"priority"``
+    a new line's priority is drawn from the SKU's mix of priorities up to ``as_of``
+    (all SKUs' mix for a SKU without lines), independently of its size. The net stock
+    ``N`` (on hand − backordered) and so the reorders are those of partial shipping;
+    on a day with ``d_t <= N`` no line waits and all ``d_t`` units ship.
 Lines (customers affected)
     With :class:`~backorder_analytics.PoissonDemand` the lines are simulated (each day
     a Poisson number of lines, sizes from its ``size``, in random order); a line is
     affected when any of its units is backordered. Forecast paths give units per day
     only: a day with ``d`` units, ``a < d`` of them available, is given the split into
     lines of a simulated day of the same total, drawn from the SKU's own line sizes
-    (its history up to ``as_of``) at the forecast's line rate, and the lines ending
-    beyond ``a`` are affected (:mod:`~backorder_analytics.planning.line_bank`).
+    (its history up to ``as_of``) at the forecast's line rate, and (partial shipping)
+    the lines ending beyond ``a`` are affected
+    (:mod:`~backorder_analytics.planning.line_bank`); under complete shipping those
+    lines, in their order, go through the queue.
 Open purchase orders
     Arrive at ``order_date + L`` with ``L`` drawn from the lead-time model conditional on
     ``L > age`` (the PO is still open at ``as_of``): ``L = F⁻¹(U)``, ``U`` uniform on
@@ -70,6 +85,7 @@ from ..parameters import MONTE_CARLO_REPS, SEED, check_horizon, check_n_reps, ch
 from ..simulation.replay_result import ReplayResult
 from ..simulation.sources import PoissonDemand, round_units
 from ..streams import row_uniforms, sku_rng
+from .complete_shipping import complete_shipping_backorders, draw_levels, priority_levels
 from .line_bank import LineBank
 from .parts import concat_rows
 from .state import (
@@ -302,13 +318,13 @@ def _available_fixed(net0, units, rec):
 def _available_reorder(net0, units, rec, pipeline0, r, q, leads):
     """As :func:`_available_fixed` with a daily ``(r, Q)`` review on the inventory
     position; loops over days, vectorised across SKUs and replications. Returns the
-    available stock and the receipts of the new orders within the horizon."""
+    available stock and the receipts, those of the new orders within the horizon
+    added."""
     k, n, h = units.shape
     rec = rec.copy()
     net = np.broadcast_to(net0[:, None], (k, n)).astype(np.int64)
     pipe = np.broadcast_to(pipeline0[:, None], (k, n)).astype(np.int64)
     avail = np.empty_like(units)
-    new = np.zeros((k, n), np.int64)
     ii, jj = np.indices((k, n))
     for t in range(h):
         net = net + rec[:, :, t]
@@ -324,26 +340,75 @@ def _available_reorder(net0, units, rec, pipeline0, r, q, leads):
         inside = (qty > 0) & (day < h)
         np.add.at(rec.reshape(-1), np.ravel_multi_index(  # (flat: numpy's fast path)
             (ii[inside], jj[inside], day[inside]), rec.shape), qty[inside])
-        new += np.where(inside, qty, 0)
-    return avail, new
+    return avail, rec
 
 
-def _lines_hit(units, avail, skus, mean, sizes_of, seed) -> np.ndarray:
-    """Lines affected per SKU and replication, summed over the days, when demand comes
-    in units: each SKU's :class:`~.line_bank.LineBank` at its forecast level."""
-    hit = np.zeros(units.shape[:2])
+def _short_day_banks(units, avail, skus, mean, sizes_of, seed):
+    """Per SKU ``j`` of the block with days short of stock: ``(j, rep, day, bank, u)``,
+    its short days, its :class:`~.line_bank.LineBank` at its forecast level and one
+    uniform per short day, from its own stream."""
     short = units > avail
-    for j, sku in enumerate(skus):  # each SKU's bank and picks from its own stream
+    for j, sku in enumerate(skus):
         rep, day = np.nonzero(short[j])
         if not len(rep):
             continue
         rng = sku_rng(seed, sku, "risk_lines")
         sizes = sizes_of.get(sku, np.ones(1, np.int64))
         bank = LineBank(sizes, mean[j] / float(np.mean(sizes)), rng)
+        yield j, rep, day, bank, rng.random(len(rep))
+
+
+def _lines_hit(units, avail, skus, mean, sizes_of, seed) -> np.ndarray:
+    """Lines affected per SKU and replication, summed over the days, when demand comes
+    in units: each SKU's :class:`~.line_bank.LineBank` at its forecast level."""
+    hit = np.zeros(units.shape[:2])
+    for j, rep, day, bank, u in _short_day_banks(units, avail, skus, mean, sizes_of, seed):
         d = units[j, rep, day]
-        hits = bank.lines_hit(d, np.minimum(avail[j, rep, day], d), rng.random(len(d)))
+        hits = bank.lines_hit(d, np.minimum(avail[j, rep, day], d), u)
         hit[j] = np.bincount(rep, hits, len(hit[j]))
     return hit
+
+
+def _day_lines(units, avail, skus, mean, sizes_of, seed):
+    """The new lines ``(cell, day, size)`` of a block when demand comes in units, sorted
+    by cell (``row · n + replication``), day and arrival: a day short of stock split by
+    the SKU's :class:`~.line_bank.LineBank` (as :func:`_lines_hit` does), a day within
+    the available stock as one line (no line waits then and all of it ships)."""
+    k, n, h = units.shape
+    whole = np.flatnonzero(((units > 0) & (units <= avail)).ravel())
+    cells, sizes = [whole], [units.ravel()[whole]]
+    for j, rep, day, bank, u in _short_day_banks(units, avail, skus, mean, sizes_of, seed):
+        which, size = bank.split(units[j, rep, day], u)
+        cells.append((j * n + rep[which]) * h + day[which])
+        sizes.append(size)
+    cell_day, size = np.concatenate(cells), np.concatenate(sizes)
+    order = np.argsort(cell_day, kind="stable")
+    return cell_day[order] // h, cell_day[order] % h, size[order]
+
+
+def _explicit_lines(lines, h):
+    """The simulated lines ``(cell, cumulative end in its (k, n, h) cell)`` of
+    :class:`~backorder_analytics.PoissonDemand` as ``(cell, day, size)``."""
+    cell_day, end = lines
+    start = np.concatenate([[True], cell_day[1:] != cell_day[:-1]])
+    size = end - np.where(start, 0, np.concatenate([[0], end[:-1]]))
+    return cell_day // h, cell_day % h, size
+
+
+def _complete_shipping(units, avail, rec, lines, rows, queue, on_hand, skus, mean,
+                       sizes_of, seed):
+    """Per day and SKU × replication, the units of new lines not shipped at once, and
+    per SKU × replication those lines, under complete shipping
+    (:mod:`~.complete_shipping`), for the block of SKUs ``rows`` (consecutive);
+    ``queue``: the :func:`~.complete_shipping.priority_levels` of all the SKUs."""
+    (w_row, w_level, w_size), shares = queue
+    mine = (w_row >= rows[0]) & (w_row <= rows[-1])
+    waiting = (w_row[mine] - rows[0], w_level[mine], w_size[mine])
+    cell, day, size = (_day_lines(units, avail, skus, mean, sizes_of, seed) if lines is None
+                       else _explicit_lines(lines, units.shape[-1]))
+    level = draw_levels(shares[rows], cell // units.shape[1], skus, seed)
+    return complete_shipping_backorders(on_hand, rec, waiting, (cell, day, level, size),
+                                        shares.shape[1])
 
 
 # ---------------------------------------------------------------------------- public
@@ -353,8 +418,8 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
                    lead_times: Any = None, as_of: Any = None,
                    n_reps: int = MONTE_CARLO_REPS, seed: int = SEED,
                    reorder_points: Any = "history", allocation: str | None = None,
-                   replay: ReplayResult | None = None, client: Any = None,
-                   n_partitions: int | None = None) -> BackorderRisk:
+                   shipping: str | None = None, replay: ReplayResult | None = None,
+                   client: Any = None, n_partitions: int | None = None) -> BackorderRisk:
     """Per SKU: the chance of a new backorder within ``horizon`` days, and how bad it is.
 
     Simulates the next ``horizon`` days ``n_reps`` times from the state at ``as_of``
@@ -391,9 +456,15 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
         :class:`~backorder_analytics.planning.safety_stock.SafetyStockRecommendation` (its
         ``reorder_point`` and ``order_quantity``): the policy to test. ``None``: no new
         orders — the risk if nothing more is ordered. SKUs not listed do not reorder.
-    allocation : {"fifo", "priority"}, default "fifo"
+    allocation : {"fifo", "priority"}, optional
         Replay rule that rebuilds the state at ``as_of`` (see
-        :func:`~backorder_analytics.planning.state.inventory_state`).
+        :func:`~backorder_analytics.planning.state.inventory_state`), and under
+        complete shipping the order the queue is served in. Default: the ``replay``'s
+        rule when one is given, else "fifo".
+    shipping : {"partial", "complete"}, optional
+        Whether a line ships in part or only whole (DESIGN.md §4), for the replay and
+        for the new backorders (module docstring). Default: the ``replay``'s rule when
+        one is given, else "partial".
     replay : ReplayResult, optional
         The history replayed already (up to ``as_of`` or later); default: replayed
         here.
@@ -430,7 +501,7 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
                          f"Got {reorder_points!r} instead.")
     options = {"forecast": forecast, "lead_times": lead_times, "as_of": as_of,
                "n_reps": n, "seed": seed, "reorder_points": reorder_points,
-               "allocation": allocation, "replay": replay}
+               "allocation": allocation, "shipping": shipping, "replay": replay}
     if client is not None:
         if not isinstance(ds, Dataset):
             raise TypeError(f"The 'ds' parameter must be a Dataset. Got "
@@ -446,8 +517,8 @@ def backorder_risk(ds: Dataset, horizon: int = 28, *, forecast: Any = None,
 
 def simulate_risk(ds: Dataset, h: int, *, forecast: Any, lead_times: Any, as_of: Any,
                   n_reps: int, seed: int, reorder_points: Any, allocation: str | None,
-                  replay: ReplayResult | None, fitted: dict[str, Any] | None = None
-                  ) -> BackorderRisk:
+                  shipping: str | None, replay: ReplayResult | None,
+                  fitted: dict[str, Any] | None = None) -> BackorderRisk:
     """:func:`backorder_risk` with its arguments checked (``h`` the horizon [days]).
 
     ``fitted``: the global inputs when computed already, as a distributed call does on
@@ -459,7 +530,9 @@ def simulate_risk(ds: Dataset, h: int, *, forecast: Any, lead_times: Any, as_of:
     fitted = fitted or {}
     as_of = ds.moment(as_of)
     start = as_of.normalize() + DAY
-    rep = replay_for(ds, as_of, replay=replay, allocation=allocation)
+    rep = replay_for(ds, as_of, replay=replay, allocation=allocation, shipping=shipping)
+    if rep is not None:  # else as given (checked), None while nothing happened yet
+        allocation, shipping = rep.params["allocation"], rep.params["shipping"]
     state = state_from_replay(ds, rep, as_of)
     demand = _demand(forecast, ds, as_of, start, h, seed, fitted.get("forecast", False))
     unknown = demand.skus.difference(state.index)
@@ -488,6 +561,7 @@ def simulate_risk(ds: Dataset, h: int, *, forecast: Any, lead_times: Any, as_of:
 
     k_all = len(skus)
     sizes_of = ds.line_sizes(skus, upto=as_of)  # ordered at or before as_of
+    queue = priority_levels(rep, skus, allocation) if shipping == "complete" else None
     stats: dict[str, np.ndarray] = {}
     block = max(1, CHUNK_CELLS // (n * h))
     for lo in range(0, k_all, block):
@@ -506,18 +580,23 @@ def simulate_risk(ds: Dataset, h: int, *, forecast: Any, lead_times: Any, as_of:
         if np.isfinite(rp[0][rows]).any():
             leads = _new_leads(lt, skus[rows], st["supplier_id"].to_numpy()[rows],
                                ds.purchase_orders, units.shape, seed)
-            avail, new = _available_reorder(net0, units, rec,
+            avail, rec = _available_reorder(net0, units, rec,
                                             st["on_order"].to_numpy(np.int64)[rows],
                                             rp[0][rows], rp[1][rows], leads)
         else:
-            avail, new = _available_fixed(net0, units, rec), 0
-        short = units - np.minimum(units, avail)
-        if lines is None:
-            hit = _lines_hit(units, avail, skus[rows], mean[rows], sizes_of, seed)
-        else:  # explicit lines (PoissonDemand): every SKU of the block has them
-            cell, cum_end = lines
-            hit = np.bincount(cell // h, cum_end > avail.ravel()[cell], len(rows) * n)
-        part = _block_stats(short, units, np.reshape(hit, (len(rows), n)), rec.sum(-1) + new)
+            avail = _available_fixed(net0, units, rec)
+        if shipping == "complete":
+            short, hit = _complete_shipping(units, avail, rec, lines, rows, queue,
+                                            st["on_hand"].to_numpy(np.int64)[rows],
+                                            skus[rows], mean[rows], sizes_of, seed)
+        else:
+            short = units - np.minimum(units, avail)
+            if lines is None:
+                hit = _lines_hit(units, avail, skus[rows], mean[rows], sizes_of, seed)
+            else:  # explicit lines (PoissonDemand): every SKU of the block has them
+                cell, cum_end = lines
+                hit = np.bincount(cell // h, cum_end > avail.ravel()[cell], len(rows) * n)
+        part = _block_stats(short, units, np.reshape(hit, (len(rows), n)), rec.sum(-1))
         for name, value in part.items():
             stats.setdefault(name, np.empty(k_all))[rows] = value
     table = _table(st, skus, mean, stats, n, start)
@@ -525,7 +604,7 @@ def simulate_risk(ds: Dataset, h: int, *, forecast: Any, lead_times: Any, as_of:
     params = {"horizon": h, "n_reps": n, "seed": seed, "as_of": as_of, "start": start,
               "forecast": demand.describe, "lead_times": _describe_lt(lt),
               "reorder_points": replenishment,
-              "allocation": rep.params["allocation"] if rep is not None else allocation}
+              "allocation": allocation, "shipping": shipping}
     return BackorderRisk(table=table, receipts=receipts, params=params)
 
 
@@ -634,7 +713,7 @@ class BackorderRisk:
         One row per open PO: its columns, ``p_arrive_in_horizon`` and ``arrival_p50``.
     params : dict
         ``horizon``, ``n_reps``, ``seed``, ``as_of``, ``start`` (day 1), ``forecast``,
-        ``lead_times``, ``reorder_points``, ``allocation``.
+        ``lead_times``, ``reorder_points``, ``allocation``, ``shipping``.
     """
 
     table: pd.DataFrame
@@ -644,11 +723,12 @@ class BackorderRisk:
     @classmethod
     def concat(cls, parts: list[BackorderRisk]) -> BackorderRisk:
         """One result from those of disjoint sets of SKUs (same options), ranked anew;
-        the lead times and the allocation described as in the parts that had them (a
+        the lead times and the rules described as in the parts that had them (a
         part whose SKUs had no open PO and no reorder point needed no lead times; one
         whose SKUs had no history yet, no replay)."""
         params = dict(parts[0].params)
-        for key, unknown in (("lead_times", "not needed"), ("allocation", None)):
+        for key, unknown in (("lead_times", "not needed"), ("allocation", None),
+                             ("shipping", None)):
             known = [p.params[key] for p in parts if p.params.get(key, unknown) != unknown]
             if known:
                 params[key] = known[0]
