@@ -202,3 +202,34 @@ def test_partial_shipping_unchanged():
         np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
         pd.testing.assert_frame_equal(t, backorder_risk(ds, 28, shipping="partial",
                                                         **kw).to_frame())
+
+
+def test_a_skus_complete_shipping_risk_does_not_depend_on_the_other_skus():
+    """The per-SKU contract under complete shipping and priority allocation: a SKU's
+    figures are those it gets with other SKUs, a SKU with no line yet included (its new
+    lines then all of one priority, whatever the priorities of the other SKUs' lines:
+    here they are made all urgent, and a PO arrives in the horizon so that the order
+    of the queue matters)."""
+    ds = example_dataset(seed=4, n_skus=10, days=240, shipping="complete")
+    new, some = "SKU-NEW", [ds.skus[1], ds.skus[6]]
+    orders = ds.orders.copy()
+    orders.loc[~orders["sku"].isin(some), "priority"] = 0
+    po = ds.purchase_orders.iloc[-1:].assign(
+        po_id="PO-NEW", sku=new, quantity=12, order_date=ds.as_of - 2 * DAY,
+        expected_date=ds.as_of + 3 * DAY)
+    shop = Dataset(orders=orders,
+                   purchase_orders=pd.concat([ds.purchase_orders, po], ignore_index=True),
+                   inventory=pd.concat([ds.inventory, ds.inventory.iloc[-1:].assign(
+                       sku=new, on_hand=4)], ignore_index=True),
+                   items=pd.concat([ds.items, ds.items.iloc[:1].assign(sku=new)],
+                                   ignore_index=True),
+                   as_of=ds.as_of)
+    sources = {sku: PoissonDemand(0.8, size=[1, 2, 5]) for sku in [*shop.skus, new]}
+    options = {"lead_times": 5.0, "n_reps": 300, "seed": 3, "reorder_points": None,
+               "allocation": "priority", "shipping": "complete"}
+    whole = backorder_risk(shop, 21, forecast=sources, **options).to_frame()
+    part = backorder_risk(shop, 21, forecast={s: sources[s] for s in [*some, new]},
+                          **options).to_frame()
+    whole = whole[whole["sku"].isin([*some, new])].drop(columns="rank")
+    pd.testing.assert_frame_equal(part.drop(columns="rank"), whole.reset_index(drop=True))
+    assert 0 < whole.set_index("sku").loc[new, "p_backorder"] < 1

@@ -43,8 +43,9 @@ def priority_levels(rep: ReplayResult | None, skus: pd.Index, allocation: str | 
         The lines still open at the replay's end [units open], by SKU (``row`` its
         position in ``skus``) and arrival.
     shares : numpy.ndarray, shape (len(skus), n_levels)
-        Share of each level among the SKU's lines (of all SKUs' lines for a SKU without
-        any; level 0 without any line at all).
+        Share of each level among the SKU's lines; a SKU without any has its new lines
+        all of one level (first come, first served among them), so that no SKU's
+        figures depend on the other SKUs in the call.
     """
     lines = rep.lines if rep is not None else pd.DataFrame(
         {"sku": [], "priority": [], "open": [], "order_date": pd.to_datetime([])})
@@ -56,8 +57,7 @@ def priority_levels(rep: ReplayResult | None, skus: pd.Index, allocation: str | 
     row = skus.get_indexer(pd.Index(lines["sku"]))
     counts = np.zeros((len(skus), max(len(values), 1)))
     np.add.at(counts, (row, level), 1.0)
-    overall = counts.sum(0) if counts.sum() else np.eye(counts.shape[1])[0]
-    counts[counts.sum(1) == 0] = overall
+    counts[counts.sum(1) == 0, 0] = 1.0
     shares = counts / counts.sum(1, keepdims=True)
     is_open = lines["open"].to_numpy(np.int64) > 0
     order = np.lexsort((lines["order_date"].to_numpy()[is_open], row[is_open]))  # stable

@@ -34,7 +34,8 @@ New backorders, complete shipping
     while the stock covers it (:mod:`~backorder_analytics.planning.complete_shipping`,
     simulated line by line from the open lines at ``as_of``). Under ``"priority"``
     a new line's priority is drawn from the SKU's mix of priorities up to ``as_of``
-    (all SKUs' mix for a SKU without lines), independently of its size. The net stock
+    (one priority for a SKU without lines: first come, first served), independently
+    of its size. The net stock
     ``N`` (on hand − backordered) and so the reorders are those of partial shipping;
     on a day with ``d_t <= N`` no line waits and all ``d_t`` units ship.
 Lines (customers affected)
