@@ -56,11 +56,13 @@ class DaskEngine:
     client : distributed.Client, str, "local" or "synchronous"
         A client; a scheduler address (``"tcp://host:8786"``); ``"local"`` for a
         :class:`~distributed.LocalCluster` on this machine, closed by :meth:`close`
-        (or the ``with`` block); or ``"synchronous"`` (Dask's name for it): the
-        partitions one after another in this process, without Dask. The numbers are
-        the same; one process holds one partition's work at a time, so the memory a
-        run needs is bounded by the partition's size (an out-of-core report on one
-        machine without a cluster).
+        (or the ``with`` block); or ``"synchronous"`` (as Dask names its scheduler in
+        the calling thread): the partitions one after another in this process,
+        without Dask, with the same numbers. On a folder partitioned by SKU (the
+        out-of-core report) the process holds one partition's plan at a time, so its
+        memory is set by the partition size: the report of a big business on one
+        machine. On a Dataset in memory the partitions are copies of it: no time or
+        memory is saved (a distributed run checked without a cluster).
     n_partitions : int, optional
         Partitions of the SKUs; default 4 per worker thread (4 when synchronous), so
         that a slow partition does not hold the others up.
