@@ -34,25 +34,20 @@ def folder(shop, tmp_path_factory):
 
 def test_out_of_core_report_is_the_report_of_one_process(client, folder, tmp_path,
                                                          monkeypatch):
-    one = ba.build_report(ba.read_dataset(folder), tmp_path / "one", CONFIG, progress=False)
+    ba.build_report(ba.read_dataset(folder), tmp_path / "one", CONFIG, progress=False)
 
     def not_on_the_driver(*args, **kwargs):
         raise AssertionError("the driver read the dataset")
 
     monkeypatch.setattr(out_of_core, "read_dataset", not_on_the_driver)  # workers: their own
-    ooc = ba.build_report(folder, tmp_path / "ooc", CONFIG, client=client, progress=False)
-    names = sorted(p.name for p in (tmp_path / "one" / "tables").iterdir())
-    assert names == sorted(p.name for p in (tmp_path / "ooc" / "tables").iterdir())
-    for name in names:
-        assert (tmp_path / "one" / "tables" / name).read_bytes() == \
-            (tmp_path / "ooc" / "tables" / name).read_bytes(), name
-    assert one.read_bytes() == ooc.read_bytes()  # index.html, charts included
+    ba.build_report(folder, tmp_path / "ooc", CONFIG, client=client, progress=False)
+    assert_same_report(tmp_path / "one", tmp_path / "ooc")
 
 
 def test_synchronous_report_is_the_report_of_one_process(folder, tmp_path, monkeypatch):
     """``client="synchronous"``: the partitions one after another in this process, each
     read on its own (never the whole folder), and the same report, to the byte."""
-    one = ba.build_report(ba.read_dataset(folder), tmp_path / "one", CONFIG, progress=False)
+    ba.build_report(ba.read_dataset(folder), tmp_path / "one", CONFIG, progress=False)
     reads = []
     read = out_of_core.read_dataset
 
@@ -61,15 +56,21 @@ def test_synchronous_report_is_the_report_of_one_process(folder, tmp_path, monke
         return read(path, **options)
 
     monkeypatch.setattr(out_of_core, "read_dataset", one_partition_at_a_time)
-    ooc = ba.build_report(folder, tmp_path / "ooc", CONFIG, client="synchronous",
-                          progress=False)
+    ba.build_report(folder, tmp_path / "ooc", CONFIG, client="synchronous", progress=False)
     assert reads
     assert all(p is not None and len(p) == 1 for p in reads)
     assert len({p[0] for p in reads}) == 6  # every partition of the folder
-    for name in sorted(p.name for p in (tmp_path / "one" / "tables").iterdir()):
-        assert (tmp_path / "one" / "tables" / name).read_bytes() == \
-            (tmp_path / "ooc" / "tables" / name).read_bytes(), name
-    assert one.read_bytes() == ooc.read_bytes()
+    assert_same_report(tmp_path / "one", tmp_path / "ooc")
+
+
+def assert_same_report(one, other):
+    """Every table and the page (charts included) byte for byte."""
+    names = sorted(p.name for p in (one / "tables").iterdir())
+    assert names == sorted(p.name for p in (other / "tables").iterdir())
+    for name in names:
+        assert (one / "tables" / name).read_bytes() == \
+            (other / "tables" / name).read_bytes(), name
+    assert (one / "index.html").read_bytes() == (other / "index.html").read_bytes()
 
 
 def test_an_earlier_as_of_is_applied_to_every_partition(client, folder, tmp_path):
