@@ -332,20 +332,19 @@ def partition(n: int) -> None:
 
 
 def ensure_partitioned(n: int) -> Path:
-    folder = partitioned_folder(n)
-    if not (folder / "planning.toml").exists():
-        print(f"partitioning {n:,} SKUs into {folder} ...", flush=True)
-        subprocess.run([sys.executable, __file__, "--partition", str(n)], check=True,
-                       cwd=ROOT)
-    return folder
+    return _ensure(partitioned_folder(n), "--partition", n, "partitioning")
 
 
 def ensure_dataset(n: int) -> Path:
-    folder = dataset_folder(n)
+    return _ensure(dataset_folder(n), "--generate", n, "generating")
+
+
+def _ensure(folder: Path, flag: str, n: int, doing: str) -> Path:
+    """``folder``, written by ``plan_bench.py <flag> <n>`` in a subprocess unless its
+    planning.toml (written last) is there already."""
     if not (folder / "planning.toml").exists():
-        print(f"generating {n:,} SKUs into {folder} ...", flush=True)
-        subprocess.run([sys.executable, __file__, "--generate", str(n)], check=True,
-                       cwd=ROOT)
+        print(f"{doing} {n:,} SKUs into {folder} ...", flush=True)
+        subprocess.run([sys.executable, __file__, flag, str(n)], check=True, cwd=ROOT)
     return folder
 
 

@@ -81,28 +81,24 @@ def _fails_on_b(skus):
     return len(skus)
 
 
-def test_a_failing_partition_names_the_step_and_its_skus(client):
+@pytest.mark.parametrize("where", ["cluster", "synchronous"])
+def test_a_failing_partition_names_the_step_and_its_skus(where, request):
+    client = request.getfixturevalue("client") if where == "cluster" else "synchronous"
     engine = DaskEngine(client, n_partitions=2, progress=False)
     skus = pd.Index(["A", "B", "C", "D"])
     rows = sku_partitions(skus, 2)
     parts = [list(skus[r]) for r in rows]
+    labels = partition_labels(skus, rows)
     with pytest.raises(PartitionError, match=r"Step 'risk' failed on partition 1 \(3 SKUs: "
                                              r"A, B, C\): ZeroDivisionError: no demand"):
-        engine.map(_fails_on_b, parts, step="risk", labels=partition_labels(skus, rows))
+        engine.map(_fails_on_b, parts, step="risk", labels=labels)
+    assert engine.map(len, parts, step="count", labels=labels) == [len(p) for p in parts]
 
 
-def test_a_failing_synchronous_partition_names_the_step_and_its_skus():
-    engine = DaskEngine("synchronous", n_partitions=2, progress=False)
+def test_a_synchronous_engine_needs_no_cluster():
+    engine = DaskEngine("synchronous", progress=False)
     assert engine.client is None
-    assert "synchronous" in repr(engine)
-    skus = pd.Index(["A", "B", "C", "D"])
-    rows = sku_partitions(skus, 2)
-    parts = [list(skus[r]) for r in rows]
-    with pytest.raises(PartitionError, match=r"Step 'risk' failed on partition 1 \(3 SKUs: "
-                                             r"A, B, C\): ZeroDivisionError: no demand"):
-        engine.map(_fails_on_b, parts, step="risk", labels=partition_labels(skus, rows))
-    assert engine.map(len, parts, step="count", labels=partition_labels(skus, rows)) == \
-        [len(p) for p in parts]
+    assert repr(engine) == "DaskEngine(synchronous, 4 partitions)"
 
 
 def test_client_must_be_a_client_an_address_or_local():
