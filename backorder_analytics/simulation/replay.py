@@ -207,14 +207,9 @@ def replay(
     r_bounds = np.searchsorted(r_code[r_order], np.arange(n_sku + 1))
     opening = inputs["opening"]
 
-    # the lines handed over in the kernel's order: it then reads each SKU's lines in one
-    # run of memory, where through ``order`` every read would jump across the table
-    by_sku = replay_events(
-        np.arange(n), bounds, t_all[order], qty_all[order], prio_all[order], cancel[order],
-        r_order, r_bounds, r_t, r_q, opening.astype(np.int64), allocation == "priority",
-        shipping == "complete")
-    remaining, at_once, cancelled, cancel_at = (_in_rows(v, order) for v in by_sku[:4])
-    ship_line, ship_qty, ship_t = order[by_sku[4]], by_sku[5], by_sku[6]
+    remaining, at_once, cancelled, cancel_at, ship_line, ship_qty, ship_t = replay_events(
+        order, bounds, t_all, qty_all, prio_all, cancel, r_order, r_bounds, r_t, r_q,
+        opening.astype(np.int64), allocation == "priority", shipping == "complete")
 
     shipped = np.bincount(ship_line, ship_qty, n).astype(np.int64)
     first, last = first_and_last(n, ship_line, ship_t, _BIG, _NONE)
@@ -238,13 +233,6 @@ def replay(
         _recorded=ds.shipments,
         _inventory=ds.inventory,
     )
-
-
-def _in_rows(values: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """``values`` given in the ``order`` of the rows, back in row order."""
-    out = np.empty_like(values)
-    out[order] = values
-    return out
 
 
 def check_conservation(lines: pd.DataFrame, ship_line: np.ndarray, ship_qty: np.ndarray,
